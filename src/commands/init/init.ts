@@ -1,0 +1,72 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { CONFIG_FILE, parseConfigText, type DevkitConfig } from '../../config/config.js';
+import { writeFileAtomic } from '../../agents/devhome.js';
+import type { CommandContext } from '../../agents/devroot.js';
+import { UsageError } from '../../errors.js';
+import { checkPathArg, checkRepoName, DEFAULT_MAX_AGENTS } from '../../validate.js';
+import { processContext, withJsonOption, type CommandHost } from '../context.js';
+
+export interface InitOptions {
+  root: string;
+  repo: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+export interface InitResult {
+  configPath: string;
+  root: string;
+  repo: string;
+  changed: boolean;
+}
+
+function renderConfig(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
+  return (
+    '# devkit workspace (see README.md). DEVKIT_ROOT and DEVKIT_REPO override these.\n' +
+    stringify({ root: config.root, repo: config.repo }) +
+    `# maxAgents: ${DEFAULT_MAX_AGENTS}\n`
+  );
+}
+
+/** Writes devkit.yml in the current directory, which becomes the workspace. */
+export function runInit(options: InitOptions, context: CommandContext): InitResult {
+  const root = checkPathArg(options.root, { label: '--root', base: context.cwd });
+  const repo = checkRepoName(options.repo);
+  if (existsSync(root) && !isDirectory(root)) throw new UsageError(`--root ${root} exists and is not a directory`);
+  const configPath = path.join(context.cwd, CONFIG_FILE);
+  if (existsSync(configPath)) {
+    const current = parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir: context.cwd });
+    if (current.root === root && current.repo === repo) {
+      return { configPath, root, repo, changed: false };
+    }
+    if (options.force !== true) {
+      throw new UsageError(`${configPath} already names root ${current.root} and repo ${current.repo}; pass --force to replace them`);
+    }
+  }
+  writeFileAtomic(configPath, renderConfig({ root, repo }));
+  return { configPath, root, repo, changed: true };
+}
+
+function isDirectory(file: string): boolean {
+  return statSync(file).isDirectory();
+}
+
+export function registerInit(program: Command, host: CommandHost): void {
+  withJsonOption(
+    program
+      .command('init')
+      .description('make the current directory a devkit workspace (writes devkit.yml)')
+      .requiredOption('--root <dir>', 'the dev root: holds the primary clone and the agents\' folders')
+      .requiredOption('--repo <name>', 'the primary clone\'s folder name under the root')
+      .option('--force', 'replace an existing devkit.yml that names another root or repo'),
+  ).action((options: InitOptions) => {
+    const context = processContext(options);
+    const result = runInit(options, context);
+    if (options.json) context.io.json(result);
+    else context.io.out(result.changed ? `wrote ${result.configPath}` : `${result.configPath} already says this; nothing changed`);
+    host.setExitCode(0);
+  });
+}

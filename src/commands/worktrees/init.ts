@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { openDevRoot, withDevRootLock, type CommandContext } from '../../agents/devroot.js';
+import { provisionAgents, resolveBase, type ProvisionResult } from '../../agents/provision.js';
+import { loadWorkspace } from '../../config/config.js';
+import { parseIndex } from '../../validate.js';
+import { processContext, withJsonOption, type CommandHost } from '../context.js';
+
+export interface WorktreesInitOptions {
+  count: string;
+  base?: string;
+  json?: boolean;
+}
+
+export async function runWorktreesInit(options: WorktreesInitOptions, context: CommandContext): Promise<ProvisionResult> {
+  const { config } = loadWorkspace(context.cwd, context.env);
+  const count = parseIndex(options.count, { what: 'N (the number of agents)', max: config.maxAgents });
+  const devRoot = await openDevRoot(context);
+  const base = await resolveBase(devRoot, options.base);
+  return withDevRootLock(devRoot, context, `worktrees init ${count}`, () => provisionAgents(devRoot, count, base));
+}
+
+const ACTION_TEXT = {
+  created: 'created',
+  present: 'already there',
+  relocked: 'locked again (it was unlocked)',
+  'devhome-created': 'HOME created',
+} as const;
+
+export function registerWorktreesInit(worktrees: Command, host: CommandHost): void {
+  withJsonOption(
+    worktrees
+      .command('init')
+      .description('make agents 1..N: a locked worktree on agentK/main and a HOME for each agent K >= 2')
+      .argument('<N>', 'number of agents, agent 1 being the primary clone')
+      .option('--base <ref>', "where new agents' branches start (default: the primary clone's current branch)"),
+  ).action(async (count: string, flags: Omit<WorktreesInitOptions, 'count'>) => {
+    const context = processContext(flags);
+    const result = await runWorktreesInit({ ...flags, count }, context);
+    if (flags.json) context.io.json(result);
+    for (const agent of result.agents) {
+      context.io.out(`${agent.name}\t${agent.branch ?? '(primary clone)'}\t${agent.worktree}\t${ACTION_TEXT[agent.action]}`);
+    }
+    if (!result.changed) context.io.log(`nothing changed: agents 1..${result.agents.length} already exist`);
+    host.setExitCode(0);
+  });
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { openDevRoot, type CommandContext } from '../../agents/devroot.js';
+import { inspectAgents, type AgentStatus } from '../../agents/inspect.js';
+import { processContext, withJsonOption, type CommandHost } from '../context.js';
+
+export async function runWorktreesList(context: CommandContext): Promise<AgentStatus[]> {
+  return inspectAgents(await openDevRoot(context));
+}
+
+function describeRow(agent: AgentStatus): string[] {
+  const dirty = agent.dirty === null ? '-' : agent.dirty.modified + agent.dirty.untracked === 0 ? 'clean' : `${agent.dirty.modified}M ${agent.dirty.untracked}?`;
+  const ahead = agent.ahead === null ? '-' : `+${agent.ahead}/-${agent.behind ?? 0} ${agent.base}`;
+  const state = !agent.exists ? 'MISSING' : !agent.registered ? 'NOT REGISTERED' : agent.index === 1 ? 'primary' : agent.locked ? 'locked' : 'UNLOCKED';
+  return [agent.name, agent.branch ?? '(detached)', agent.head?.slice(0, 10) ?? '-', state, dirty, ahead, agent.path];
+}
+
+/** Left-aligned columns, as `column -t` would print them. */
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)));
+  return [header, ...rows].map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
+}
+
+export function registerWorktreesList(worktrees: Command, host: CommandHost): void {
+  withJsonOption(worktrees.command('list').description("each agent's worktree: branch, HEAD, lock, changes, commits ahead")).action(
+    async (flags: { json?: boolean }) => {
+      const context = processContext(flags);
+      const agents = await runWorktreesList(context);
+      if (flags.json) context.io.json({ agents });
+      const header = ['AGENT', 'BRANCH', 'HEAD', 'STATE', 'CHANGES', 'AHEAD/BEHIND', 'PATH'];
+      for (const line of formatTable(header, agents.map(describeRow))) context.io.out(line);
+      host.setExitCode(0);
+    },
+  );
+}
