@@ -23,7 +23,7 @@ export function agentBranch(index: number): string {
   return `${agentName(index)}/main`;
 }
 
-export function primaryClone(config: DevkitConfig): string {
+export function primaryClone(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
   return path.join(config.root, config.repo);
 }
 
@@ -51,8 +51,8 @@ export function agentIndexOfFolder(folder: string): number | null {
   return index !== null && index >= 2 ? index : null;
 }
 
-/** The agent index of a worktree path `<root>/agentK/<repo>`, or null. */
-export function agentIndexOfWorktree(config: DevkitConfig, worktree: string): number | null {
+/** The agent index of a worktree path: 1 for the primary clone, K for `<root>/agentK/<repo>`, else null. */
+export function agentIndexOfWorktree(config: Pick<DevkitConfig, 'root' | 'repo'>, worktree: string): number | null {
   if (path.resolve(worktree) === primaryClone(config)) return 1;
   if (path.basename(worktree) !== config.repo || path.dirname(path.dirname(worktree)) !== config.root) return null;
   return agentIndexOfFolder(path.basename(path.dirname(worktree)));

@@ -16,14 +16,20 @@ export interface Repo {
  * git working tree (a plain folder, a folder inside another repo, a bare repo).
  */
 export async function openRepo(dir: string): Promise<Repo> {
-  const result = await gitResult(['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'], { cwd: dir }).catch(
-    () => null, // cwd does not exist
-  );
-  const [top, commonDir] = result?.exitCode === 0 ? result.stdout.split('\n') : [];
-  if (top === undefined || commonDir === undefined || realpathSync(top) !== realpathSync(dir)) {
+  const copy = await workingCopyOf(dir);
+  if (copy === null || realpathSync(copy.top) !== realpathSync(dir)) {
     throw new UsageError(`${dir} is not a git repository: clone your repo there first (git clone URL ${dir})`);
   }
-  return { top, commonDir };
+  return copy;
+}
+
+/** The working copy holding `dir` (its top and shared git dir), or null outside any. */
+export async function workingCopyOf(dir: string): Promise<Repo | null> {
+  const result = await gitResult(['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'], { cwd: dir }).catch(
+    () => null, // dir does not exist
+  );
+  const [top, commonDir] = result?.exitCode === 0 ? result.stdout.split('\n') : [];
+  return top === undefined || top === '' || commonDir === undefined ? null : { top, commonDir };
 }
 
 export interface HeadState {
