@@ -27,5 +27,5 @@ export class UsageError extends DevkitError {
 
 /** Keeps a message to one line, as every devkit error is. */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, '; ').trim();
+  return text.trim().replace(/\s*\n\s*/g, '; ');
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { oneLine } from './errors.js';
 import { registerInit } from './commands/init/init.js';
 import { registerWorktrees } from './commands/worktrees/worktrees.js';
 import type { CommandHost } from './commands/context.js';
@@ -11,7 +12,7 @@ export function buildProgram(host: CommandHost): Command {
     .exitOverride()
     .configureOutput({
       // Usage errors are one line on stderr, like every other devkit error.
-      outputError: (message, write) => write(`devkit: ${message.replace(/^error: /, '').trim()}\n`),
+      outputError: (message, write) => write(`devkit: ${oneLine(message.replace(/^error: /, ''))}\n`),
     });
   // Subcommands made with .command() copy exitOverride and configureOutput from here.
   registerInit(program, host);

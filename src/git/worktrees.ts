@@ -71,5 +71,6 @@ export function parseStatus(text: string): DirtyCounts {
 }
 
 export async function dirtyCounts(worktree: string): Promise<DirtyCounts> {
-  return parseStatus(await git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: worktree }));
+  // --no-optional-locks: inspecting a copy never rewrites its index or waits on an agent's index.lock.
+  return parseStatus(await git(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: worktree }));
 }

@@ -1,0 +1,104 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentCopy, devkit, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
+
+/**
+ * Each bad input, tried through the CLI, exits 2 with one clear line on
+ * stderr naming the problem, prints nothing on stdout, and changes nothing in
+ * the dev root or the workspace.
+ */
+describe('bad input', () => {
+  let fx: DevRootFixture;
+  let outside: string;
+  beforeAll(async () => {
+    fx = await makeDevRoot();
+    expect((await devkit(['worktrees', 'init', '3'], { cwd: fx.workspace })).exitCode).toBe(0);
+    outside = tempDir('outside');
+    symlinkSync(outside, path.join(fx.root, 'escape-link'));
+    mkdirSync(path.join(fx.workspace, 'plain'));
+  });
+  afterAll(() => fx.cleanup());
+
+  type Case = [name: string, args: string[], expected: RegExp, where?: 'workspace' | 'agent2' | 'plain'];
+  const cases: Case[] = [
+    ['index 0', ['worktrees', 'init', '0'], /N \(the number of agents\) must be an integer from 1 to 64, got 0/],
+    ['negative index', ['worktrees', 'remove', '-1'], /unknown option '-1'|must be an integer/],
+    ['index that is not an integer', ['worktrees', 'init', 'abc'], /must be an integer from 1 to 64, got "abc"/],
+    ['fractional index', ['worktrees', 'remove', '2.5'], /must be an integer from 1 to 64, got "2.5"/],
+    ['index over the bound', ['worktrees', 'init', '65'], /must be an integer from 1 to 64, got 65 \(raise maxAgents/],
+    ['removing agent 1', ['worktrees', 'remove', '1'], /agent 1 is the primary clone/],
+    ['an agent that does not exist', ['worktrees', 'remove', '9'], /no agent 9 in .* \(agents: 1, 2, 3\)/],
+    ['an unknown base ref', ['worktrees', 'init', '4', '--base', 'no-such-branch'], /--base no-such-branch: no such commit/],
+    ['a base ref that looks like an option', ['worktrees', 'init', '4', '--base=--all'], /--base "--all" is not a ref/],
+    ['a UNC --root', ['init', '--root', '\\\\server\\share', '--repo', 'app', '--force'], /--root .* is a UNC path/],
+    ['a //host --root', ['init', '--root', '//server/share', '--repo', 'app', '--force'], /--root .* is a UNC path/],
+    ['a drive --root', ['init', '--root', 'C:\\dev', '--repo', 'app', '--force'], /--root .* is a Windows drive path/],
+    ['a repo name with a slash', ['init', '--root', '/tmp', '--repo', 'a/b', '--force'], /repo name "a\/b" is not valid/],
+    ['a repo name of ..', ['init', '--root', '/tmp', '--repo', '..', '--force'], /repo name "\.\." is not valid/],
+    ['init over another root without --force', ['init', '--root', '/tmp', '--repo', 'app'], /already names root .* pass --force/],
+    ['an unknown option', ['worktrees', 'list', '--bogus'], /unknown option '--bogus'/],
+    ['an unknown command', ['worktree', 'list'], /unknown command 'worktree'.*worktrees/],
+    ['notice --from escaping with ..', ['worktrees', 'notice', '--from', '../../..'], /--from "..\/..\/.." leaves .*dev/, 'agent2'],
+    ['notice --from escaping by a symlink', ['worktrees', 'notice', '--from', '../../escape-link'], /--from "..\/..\/escape-link" leaves/, 'agent2'],
+    ['notice --from a drive path', ['worktrees', 'notice', '--from', 'D:/x'], /Windows drive path/, 'agent2'],
+    ['a workspace without devkit.yml', ['worktrees', 'list'], /no devkit.yml in .* run devkit init/, 'plain'],
+  ];
+
+  it.each(cases)('%s: exit 2, one line, nothing changed', async (_name, args, expected, where = 'workspace') => {
+    const cwd = where === 'agent2' ? agentCopy(fx, 2) : where === 'plain' ? path.join(tempDir('plain')) : fx.workspace;
+    const before = { root: snapshot(fx.root), workspace: snapshot(fx.workspace) };
+    const result = await devkit(args, { cwd });
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^devkit: /);
+    expect(lines[0]).toMatch(expected);
+    expect({ root: snapshot(fx.root), workspace: snapshot(fx.workspace) }).toEqual(before);
+  });
+
+  describe('bad devkit.yml and environment', () => {
+    async function withConfig(text: string, env: Record<string, string> = {}): Promise<{ stderr: string; exitCode: number }> {
+      const workspace = tempDir('config');
+      writeFileSync(path.join(workspace, 'devkit.yml'), text);
+      const before = snapshot(fx.root);
+      const result = await devkit(['worktrees', 'init', '2'], { cwd: workspace, env });
+      expect(snapshot(fx.root)).toEqual(before);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      return result;
+    }
+
+    it('an unknown key is named', async () => {
+      const result = await withConfig(`root: ${fx.root}\nrepo: app\nmaxagents: 3\n`);
+      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/unknown key 'maxagents' \(known keys: root, repo, maxAgents\)/) });
+    });
+
+    it('a value of the wrong type is named', async () => {
+      const result = await withConfig(`root: ${fx.root}\nrepo: app\nmaxAgents: many\n`);
+      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/'maxAgents' must be an integer from 1 to 999, got "many"/) });
+    });
+
+    it('a root holding a NUL byte is refused', async () => {
+      const result = await withConfig(`root: "${fx.root}\\0x"\nrepo: app\n`);
+      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/'root' contains a NUL byte/) });
+    });
+
+    it('YAML that does not parse is reported with the file', async () => {
+      const result = await withConfig('root: [unclosed\n');
+      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/devkit\.yml: not valid YAML/) });
+    });
+
+    it('a repo that is not a git repo', async () => {
+      const plainRoot = tempDir('plainroot');
+      mkdirSync(path.join(plainRoot, 'app'));
+      const result = await withConfig(`root: ${plainRoot}\nrepo: app\n`);
+      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/plainroot-\w+\/app is not a git repository/) });
+    });
+
+    it('DEVKIT_ROOT overrides devkit.yml and is checked like --root', async () => {
+      const result = await withConfig(`root: ${fx.root}\nrepo: app\n`, { DEVKIT_ROOT: '\\\\host\\share' });
+      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/DEVKIT_ROOT .* is a UNC path/) });
+    });
+  });
+});

@@ -1,0 +1,54 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, devkit, git, makeDevRoot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+
+describe('concurrent devkit runs on one repo', () => {
+  let fx: DevRootFixture;
+  beforeEach(async () => {
+    fx = await makeDevRoot({ files: 200 });
+    expect((await devkit(['worktrees', 'init', '6'], { cwd: fx.workspace })).exitCode).toBe(0);
+  });
+  afterEach(() => fx.cleanup());
+
+  it('eight init/remove processes started at once all succeed and leave the repo consistent', async () => {
+    // Whatever order they run in, each of these succeeds: removes target clean agents that exist
+    // at the start, and an init re-making a removed agent is fine.
+    const commands = [
+      ['worktrees', 'init', '8'],
+      ['worktrees', 'remove', '3'],
+      ['worktrees', 'init', '8'],
+      ['worktrees', 'remove', '4'],
+      ['worktrees', 'init', '7'],
+      ['worktrees', 'remove', '5'],
+      ['worktrees', 'init', '8'],
+      ['worktrees', 'remove', '6'],
+    ];
+    const results = await Promise.all(commands.map((args) => devkit(args, { cwd: fx.workspace })));
+    results.forEach((result, i) => {
+      expect({ command: commands[i]?.join(' '), exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+        command: commands[i]?.join(' '),
+        exitCode: 0,
+        stderr: expect.not.stringMatching(/lock|fatal|error/i),
+      });
+    });
+
+    await git(fx.primary, ['fsck', '--no-progress', '--strict']);
+    const records = await worktreeRecords(fx.primary);
+    const paths = records.map((r) => r.path);
+    expect(new Set(paths).size).toBe(paths.length);
+    // Agents 2, 7 and 8 were never removed; every agent folder on disk is registered, locked, on its branch.
+    for (const k of [2, 7, 8]) expect(paths).toContain(agentCopy(fx, k));
+    for (const k of [2, 3, 4, 5, 6, 7, 8]) {
+      const record = records.find((r) => r.path === agentCopy(fx, k));
+      expect(existsSync(agentCopy(fx, k))).toBe(record !== undefined);
+      if (record !== undefined) expect(record).toEqual({ path: agentCopy(fx, k), branch: `refs/heads/agent${k}/main`, locked: true });
+    }
+    const listed = JSON.parse((await devkit(['worktrees', 'list', '--json'], { cwd: fx.workspace })).stdout) as {
+      agents: Array<{ index: number; registered: boolean; exists: boolean }>;
+    };
+    const indexes = listed.agents.map((a) => a.index);
+    expect(new Set(indexes).size).toBe(indexes.length);
+    expect(listed.agents.every((a) => a.registered && a.exists)).toBe(true);
+    expect(readdirSync(fx.primary + '/.git').filter((name) => name.startsWith('devkit.lock'))).toEqual([]);
+  });
+});

@@ -1,0 +1,40 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, agentHome, devkit, git, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+
+/** Fills a HOME the way an agent's tools would: a private key, CLI state. */
+function fillHome(home: string): void {
+  mkdirSync(path.join(home, '.ssh'), { recursive: true });
+  writeFileSync(path.join(home, '.ssh', 'id_ed25519'), 'PRIVATE KEY\n', { mode: 0o600 });
+  chmodSync(path.join(home, '.ssh', 'id_ed25519'), 0o600);
+  writeFileSync(path.join(home, '.claude.json'), '{"session":"x"}\n');
+}
+
+async function commitEverything(copy: string): Promise<string[]> {
+  writeFileSync(path.join(copy, 'real-change.txt'), 'work\n');
+  await git(copy, ['add', '-A']);
+  await git(copy, ['commit', '-qm', 'everything']);
+  return (await git(copy, ['show', '--name-only', '--format=', 'HEAD'])).trim().split('\n');
+}
+
+describe("agents' HOMEs are never committed", () => {
+  let fx: DevRootFixture;
+  beforeEach(async () => {
+    fx = await makeDevRoot();
+    expect((await devkit(['worktrees', 'init', '2'], { cwd: fx.workspace })).exitCode).toBe(0);
+  });
+  afterEach(() => fx.cleanup());
+
+  it('git add -A && git commit in the primary clone commits nothing from .devhome-agent1', async () => {
+    fillHome(agentHome(fx, 1));
+    expect(await commitEverything(fx.primary)).toEqual(['real-change.txt']);
+  });
+
+  it("git add -A && git commit in agent 2's copy commits nothing from its HOME mounted at .devhome (as in its container)", async () => {
+    // In the agentK profile the HOME is mounted at /workspace/.devhome, inside the worktree.
+    fillHome(path.join(agentCopy(fx, 2), '.devhome'));
+    fillHome(agentHome(fx, 2));
+    expect(await commitEverything(agentCopy(fx, 2))).toEqual(['real-change.txt']);
+  });
+});
