@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import path from 'node:path';
 import { DevkitError, oneLine } from '../errors.js';
 
 export interface GitOptions {
@@ -47,16 +48,18 @@ function gitEnv(extra: Record<string, string> | undefined): Record<string, strin
   return { ...env, LC_ALL: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0', ...extra };
 }
 
-const LOCK_PATTERNS = [
-  /Unable to create '([^']+\.lock)': File exists/,
-  /could not lock config file ([^:]+): File exists/,
-  /cannot lock ref '[^']+': .*?'([^']+\.lock)'/,
+// git's words when one of its lock files exists; each yields the lock file's path.
+const LOCK_PATTERNS: Array<[RegExp, (match: string) => string]> = [
+  [/Unable to create '([^']+\.lock)': File exists/, (lock) => lock],
+  [/could not lock config file ([^:]+): File exists/, (config) => `${config}.lock`],
+  [/cannot lock ref '[^']+': .*?'([^']+\.lock)'/, (lock) => lock],
 ];
 
-function lockPathIn(stderr: string): string | null {
-  for (const pattern of LOCK_PATTERNS) {
+/** The absolute path of the git lock file that stopped git, or null when something else did. */
+function lockPathIn(stderr: string, cwd: string): string | null {
+  for (const [pattern, toLockPath] of LOCK_PATTERNS) {
     const match = pattern.exec(stderr);
-    if (match?.[1] !== undefined) return match[1];
+    if (match?.[1] !== undefined) return path.resolve(cwd, toLockPath(match[1]));
   }
   return null;
 }
@@ -82,7 +85,7 @@ export async function gitResult(args: readonly string[], options: GitOptions): P
 export async function git(args: readonly string[], options: GitOptions): Promise<string> {
   const result = await gitResult(args, options);
   if (result.exitCode !== 0) {
-    const lockPath = lockPathIn(result.stderr);
+    const lockPath = lockPathIn(result.stderr, options.cwd);
     throw lockPath === null ? new GitError(args, result) : new GitLockBusyError(args, result, lockPath);
   }
   return result.stdout;

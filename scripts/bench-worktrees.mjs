@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Benchmark: `devkit worktrees init 16` against a shell loop of the same
+// `git worktree add` commands, on a repo of 1,200 files; and the disk each
+// agent adds against the size of a checkout. Prints ratios (absolute times on
+// shared machines are noise) and exits 1 when a target is missed.
+//   node scripts/bench-worktrees.mjs [--rounds N]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DEVKIT = fileURLToPath(new URL('../bin/devkit.js', import.meta.url));
+const AGENTS = 16;
+const FILES = 1200;
+const TIME_TARGET = 1.5;
+const DISK_TARGET = 1.05;
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg === -1 ? 5 : Number(process.argv[roundsArg + 1]);
+
+const env = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@localhost', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@localhost' };
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const kib = (args) => Number(run('du', ['-sk', ...args]).split('\t')[0]);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function timed(cmd, args, cwd) {
+  const start = process.hrtime.bigint();
+  const child = spawnSync(cmd, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (child.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${child.stderr}`);
+  return ms;
+}
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'devkit-bench-'));
+try {
+  // A template repo: 1,200 source-like files in 40 packages, two commits.
+  const template = path.join(scratch, 'template');
+  for (let i = 0; i < FILES; i++) {
+    const dir = path.join(template, 'src', `pkg${i % 40}`);
+    mkdirSync(dir, { recursive: true });
+    const body = Array.from({ length: 40 }, (_, line) => `  val x${line} = ${i * line} // file ${i}`).join('\n');
+    writeFileSync(path.join(dir, `File${i}.scala`), `object File${i} {\n${body}\n}\n`);
+  }
+  run('git', ['init', '-q', '-b', 'main'], template);
+  run('git', ['add', '-A'], template);
+  run('git', ['commit', '-qm', 'one'], template);
+  writeFileSync(path.join(template, 'README.md'), 'two\n');
+  run('git', ['add', '-A'], template);
+  run('git', ['commit', '-qm', 'two'], template);
+
+  const loopTimes = [];
+  const devkitTimes = [];
+  let disk = null;
+  for (let round = 0; round < ROUNDS; round++) {
+    const loopRoot = path.join(scratch, `loop${round}`);
+    const devkitRoot = path.join(scratch, `devkit${round}`);
+    for (const root of [loopRoot, devkitRoot]) run('git', ['clone', '-q', template, path.join(root, 'app')], scratch);
+    const workspace = path.join(scratch, `ws${round}`);
+    mkdirSync(workspace);
+    run('node', [DEVKIT, 'init', '--root', devkitRoot, '--repo', 'app'], workspace);
+
+    const loop = `for k in $(seq 2 ${AGENTS}); do git -C app worktree add --quiet --lock --reason "devkit: agent$k" -b "agent$k/main" "agent$k/app" main || exit 1; done`;
+    const primary = path.join(devkitRoot, 'app');
+    const objectStore = () => run('git', ['count-objects', '-v'], primary).replace(/\n?size-garbage.*$/s, '');
+    const before = { root: kib([devkitRoot]), objects: objectStore() };
+    const runLoop = () => loopTimes.push(timed('bash', ['-c', loop], loopRoot));
+    const runDevkit = () => devkitTimes.push(timed('node', [DEVKIT, 'worktrees', 'init', String(AGENTS)], workspace));
+    // Alternate which goes first, so neither always gets the warmer cache.
+    if (round % 2 === 0) { runLoop(); runDevkit(); } else { runDevkit(); runLoop(); }
+
+    if (disk === null) {
+      // Everything the agents added, their admin folders under .git/worktrees included.
+      const perAgent = (kib([devkitRoot]) - before.root) / (AGENTS - 1);
+      const objectsGrew = objectStore() !== before.objects;
+      const adminObjects = readdirSync(path.join(primary, '.git', 'worktrees')).filter((id) =>
+        readdirSync(path.join(primary, '.git', 'worktrees', id)).includes('objects'),
+      ).length;
+      disk = { checkout: kib(['--exclude=.git', primary]), perAgent, copied: adminObjects + (objectsGrew ? 1 : 0) };
+    }
+    rmSync(loopRoot, { recursive: true, force: true });
+    rmSync(devkitRoot, { recursive: true, force: true });
+  }
+
+  const loopMs = median(loopTimes);
+  const devkitMs = median(devkitTimes);
+  const timeRatio = devkitMs / loopMs;
+  const diskRatio = disk.perAgent / disk.checkout;
+  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+  console.log(`worktrees: ${AGENTS - 1} agents on a ${FILES}-file repo, median of ${ROUNDS} rounds`);
+  console.log(`  shell loop of git worktree add : ${loopMs.toFixed(0)} ms`);
+  console.log(`  devkit worktrees init ${AGENTS}       : ${devkitMs.toFixed(0)} ms`);
+  console.log(`  ratio devkit / git loop        : ${timeRatio.toFixed(2)}x (target <= ${TIME_TARGET}x) ${verdict(timeRatio <= TIME_TARGET)}`);
+  console.log(`  disk per agent                 : ${disk.perAgent.toFixed(0)} KiB against a ${disk.checkout} KiB checkout`);
+  console.log(`  ratio agent / checkout         : ${diskRatio.toFixed(3)}x (target <= ${DISK_TARGET}x) ${verdict(diskRatio <= DISK_TARGET)}`);
+  console.log(`  objects copied for agents      : ${disk.copied === 0 ? 'none' : 'SOME'} (object store unchanged, no objects/ in any agent) ${verdict(disk.copied === 0)}`);
+  process.exitCode = timeRatio <= TIME_TARGET && diskRatio <= DISK_TARGET && disk.copied === 0 ? 0 : 1;
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
