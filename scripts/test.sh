@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0
+npm run --silent typecheck
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

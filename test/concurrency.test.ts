@@ -1,14 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, devkit, git, makeDevRoot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, devkit, git, useDevRoot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
 
 describe('concurrent devkit runs on one repo', () => {
+  const devRoot = useDevRoot({ agents: 6, files: 200 });
   let fx: DevRootFixture;
-  beforeEach(async () => {
-    fx = await makeDevRoot({ files: 200 });
-    expect((await devkit(['worktrees', 'init', '6'], { cwd: fx.workspace })).exitCode).toBe(0);
+  beforeEach(() => {
+    fx = devRoot();
   });
-  afterEach(() => fx.cleanup());
 
   it('eight init/remove processes started at once all succeed and leave the repo consistent', async () => {
     // Whatever order they run in, each of these succeeds: removes target clean agents that exist

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, agentHome, devkit, git, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, agentHome, devkit, git, useDevRoot, type DevRootFixture } from './support/sandbox.js';
 
 /** Fills a HOME the way an agent's tools would: a private key, CLI state. */
 function fillHome(home: string): void {
@@ -19,12 +19,11 @@ async function commitEverything(copy: string): Promise<string[]> {
 }
 
 describe("agents' HOMEs are never committed", () => {
+  const devRoot = useDevRoot({ agents: 2 });
   let fx: DevRootFixture;
-  beforeEach(async () => {
-    fx = await makeDevRoot();
-    expect((await devkit(['worktrees', 'init', '2'], { cwd: fx.workspace })).exitCode).toBe(0);
+  beforeEach(() => {
+    fx = devRoot();
   });
-  afterEach(() => fx.cleanup());
 
   it('git add -A && git commit in the primary clone commits nothing from .devhome-agent1', async () => {
     fillHome(agentHome(fx, 1));

@@ -1,8 +1,8 @@
 import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, agentHome, devkit, git, makeDevRoot, snapshot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, agentHome, devkit, git, useDevRoot, snapshot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
 
 interface Finding {
   kind: string;
@@ -31,12 +31,11 @@ function makeOld(file: string): void {
 }
 
 describe('devkit worktrees prune', () => {
+  const devRoot = useDevRoot({ agents: 4 });
   let fx: DevRootFixture;
-  beforeEach(async () => {
-    fx = await makeDevRoot();
-    expect((await devkit(['worktrees', 'init', '4'], { cwd: fx.workspace })).exitCode).toBe(0);
+  beforeEach(() => {
+    fx = devRoot();
   });
-  afterEach(() => fx.cleanup());
 
   it('finds nothing in a healthy dev root', async () => {
     expect(await prune(fx, false)).toEqual([]);

@@ -1,15 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, agentHome, devkit, git, makeDevRoot, snapshot, tempDir, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, agentHome, devkit, git, useDevRoot, snapshot, tempDir, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
 
 describe('devkit worktrees remove', () => {
+  const devRoot = useDevRoot({ agents: 3 });
   let fx: DevRootFixture;
-  beforeEach(async () => {
-    fx = await makeDevRoot();
-    expect((await devkit(['worktrees', 'init', '3'], { cwd: fx.workspace })).exitCode).toBe(0);
+  beforeEach(() => {
+    fx = devRoot();
   });
-  afterEach(() => fx.cleanup());
 
   /** Agent 3 gets a modified file, an untracked file (in a new folder) and an unpushed commit. */
   async function makeWork(): Promise<string> {

@@ -1,15 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentCopy, devkit, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, devkit, useDevRoot, type DevRootFixture } from './support/sandbox.js';
 
 describe('worktrees session and notice', () => {
+  const devRoot = useDevRoot({ agents: 3, perSuite: true });
   let fx: DevRootFixture;
-  beforeAll(async () => {
-    fx = await makeDevRoot();
-    expect((await devkit(['worktrees', 'init', '3'], { cwd: fx.workspace })).exitCode).toBe(0);
+  beforeEach(() => {
+    fx = devRoot();
   });
-  afterAll(() => fx.cleanup());
 
   it("session, run anywhere inside agent 3's copy, names it and the primary clone", async () => {
     const sub = path.join(agentCopy(fx, 3), 'src');

@@ -1,14 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, agentHome, devkit, git, makeDevRoot, snapshot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, agentHome, devkit, git, useDevRoot, snapshot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
 
 describe('devkit worktrees init', () => {
+  const devRoot = useDevRoot({  });
   let fx: DevRootFixture;
-  beforeEach(async () => {
-    fx = await makeDevRoot();
+  beforeEach(() => {
+    fx = devRoot();
   });
-  afterEach(() => fx.cleanup());
 
   it('makes agents 2..4 as locked worktrees on agentK/main, each with a HOME, that git worktree prune keeps', async () => {
     const result = await devkit(['worktrees', 'init', '4'], { cwd: fx.workspace });

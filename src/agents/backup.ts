@@ -38,6 +38,8 @@ export async function unmergedCommitCount(cwd: string, tips: readonly string[], 
 export interface Backup {
   ref: string;
   commit: string;
+  /** The command that brings the saved copy back, for the user. */
+  restore: string;
 }
 
 const BACKUP_IDENTITY = {
@@ -115,13 +117,6 @@ export async function backupAgentCopy(request: BackupRequest): Promise<Backup> {
   const ref = `refs/devkit/backup/${agent.name}/${timestamp(new Date())}`;
   // The empty old value makes update-ref refuse to overwrite an existing backup.
   await gitMutate(['update-ref', '-m', message, ref, commit, ''], { cwd });
-  return { ref, commit };
-}
-
-/** How to get a backup back, for the user. */
-export function restoreHint(backup: Backup, agent: AgentPaths, primary: string): string {
-  return (
-    `restore with: git -C ${primary} worktree add ${agent.dir}-restored ${backup.ref} ` +
-    `(its files are the copy as it was; its parents hold HEAD and the agent's commits)`
-  );
+  // Its files are the copy as it was; its parents hold HEAD and the agent's commits.
+  return { ref, commit, restore: `git -C ${request.repoTop} worktree add ${agent.dir}-restored ${ref}` };
 }

@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { execa } from 'execa';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -135,4 +136,31 @@ export async function worktreeRecords(primary: string): Promise<WorktreeRecord[]
         locked: lines.some((line) => line === 'locked' || line.startsWith('locked ')),
       };
     });
+}
+
+/**
+ * A fresh dev root for each test of the calling suite, with `agents` agents
+ * made by `devkit worktrees init`, removed after the test.
+ */
+export function useDevRoot(options: { agents?: number; files?: number; perSuite?: boolean } = {}): () => DevRootFixture {
+  let fixture: DevRootFixture | null = null;
+  const setUp = async (): Promise<void> => {
+    fixture = await makeDevRoot({ files: options.files });
+    if (options.agents !== undefined) {
+      const result = await devkit(['worktrees', 'init', String(options.agents)], { cwd: fixture.workspace });
+      if (result.exitCode !== 0) throw new Error(`devkit worktrees init failed: ${result.stderr}`);
+    }
+  };
+  const tearDown = (): void => fixture?.cleanup();
+  if (options.perSuite === true) {
+    beforeAll(setUp);
+    afterAll(tearDown);
+  } else {
+    beforeEach(setUp);
+    afterEach(tearDown);
+  }
+  return () => {
+    if (fixture === null) throw new Error('useDevRoot: no dev root outside a test');
+    return fixture;
+  };
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { openDevRoot, withDevRootLock, type CommandContext } from '../../agents/devroot.js';
 import { provisionAgents, resolveBase, type ProvisionResult } from '../../agents/provision.js';
-import { loadWorkspace } from '../../config/config.js';
 import { parseIndex } from '../../validate.js';
 import { processContext, withJsonOption, type CommandHost } from '../context.js';
 
@@ -12,9 +11,8 @@ export interface WorktreesInitOptions {
 }
 
 export async function runWorktreesInit(options: WorktreesInitOptions, context: CommandContext): Promise<ProvisionResult> {
-  const { config } = loadWorkspace(context.cwd, context.env);
-  const count = parseIndex(options.count, { what: 'N (the number of agents)', max: config.maxAgents });
   const devRoot = await openDevRoot(context);
+  const count = parseIndex(options.count, { what: 'N (the number of agents)', max: devRoot.config.maxAgents });
   const base = await resolveBase(devRoot, options.base);
   return withDevRootLock(devRoot, context, `worktrees init ${count}`, () => provisionAgents(devRoot, count, base));
 }

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { restoreHint } from '../../agents/backup.js';
 import { openDevRoot, withDevRootLock, type CommandContext } from '../../agents/devroot.js';
-import { agentPaths } from '../../agents/layout.js';
 import { removeAgent, type RemoveResult } from '../../agents/remove.js';
-import { loadWorkspace } from '../../config/config.js';
 import { parseIndex } from '../../validate.js';
 import { processContext, withJsonOption, type CommandHost } from '../context.js';
 
@@ -15,9 +12,8 @@ export interface WorktreesRemoveOptions {
 }
 
 export async function runWorktreesRemove(options: WorktreesRemoveOptions, context: CommandContext): Promise<RemoveResult> {
-  const { config } = loadWorkspace(context.cwd, context.env);
-  const index = parseIndex(options.index, { what: 'K (the agent index)', max: config.maxAgents });
   const devRoot = await openDevRoot(context);
+  const index = parseIndex(options.index, { what: 'K (the agent index)', max: devRoot.config.maxAgents });
   const request = { index, force: options.force === true, deleteBranch: options.deleteBranch === true };
   return withDevRootLock(devRoot, context, `worktrees remove ${index}`, () => removeAgent(devRoot, request));
 }
@@ -32,12 +28,11 @@ export function registerWorktreesRemove(worktrees: Command, host: CommandHost): 
       .option('--delete-branch', "also delete the agent's branch, only when every commit on it is on another branch"),
   ).action(async (index: string, flags: Omit<WorktreesRemoveOptions, 'index'>) => {
     const context = processContext(flags);
-    const devRootConfig = loadWorkspace(context.cwd, context.env).config;
     const result = await runWorktreesRemove({ ...flags, index }, context);
     if (flags.json) context.io.json(result);
     if (result.backup !== null) {
       context.io.out(`saved ${result.name}'s work to ${result.backup.ref}`);
-      context.io.log(restoreHint(result.backup, agentPaths(devRootConfig, result.index), agentPaths(devRootConfig, 1).worktree));
+      context.io.log(`restore with: ${result.backup.restore}`);
     }
     context.io.out(`removed ${result.worktree}`);
     context.io.log(result.branchDeleted ? `deleted branch ${result.branch} (it was merged)` : `kept branch ${result.branch}`);
