@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { oneLine } from './errors.js';
+import { registerImage } from './commands/image/image.js';
 import { registerInit } from './commands/init/init.js';
 import { registerWorktrees } from './commands/worktrees/worktrees.js';
 import type { CommandHost } from './commands/context.js';
@@ -17,5 +18,6 @@ export function buildProgram(host: CommandHost): Command {
   // Subcommands made with .command() copy exitOverride and configureOutput from here.
   registerInit(program, host);
   registerWorktrees(program, host);
+  registerImage(program, host);
   return program;
 }

@@ -4,6 +4,9 @@ import { parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName } from '../validate.js';
 
+/** The image devkit bootstraps with debootstrap when devkit.yml names no other. */
+export const DEFAULT_BASE_IMAGE = 'devkit/base:bookworm';
+
 export const CONFIG_FILE = 'devkit.yml';
 
 /** devkit.yml, validated. Paths are absolute. */
@@ -14,6 +17,8 @@ export interface DevkitConfig {
   repo: string;
   /** Upper bound for agent indexes. */
   maxAgents: number;
+  /** The image the stack's images build on; bootstrapped with debootstrap when it is the default and missing. */
+  baseImage: string;
 }
 
 /** The directory devkit runs in, and its config. */
@@ -26,7 +31,7 @@ export interface Workspace {
 
 type Raw = Record<string, unknown>;
 
-const KNOWN_KEYS = ['root', 'repo', 'maxAgents'] as const;
+const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage'] as const;
 
 /** Validates parsed devkit.yml content; every message names the key at fault. */
 export function validateConfig(raw: unknown, where: { file: string; dir: string }): DevkitConfig {
@@ -45,10 +50,15 @@ export function validateConfig(raw: unknown, where: { file: string; dir: string 
   if (typeof maxAgents !== 'number' || !Number.isInteger(maxAgents) || maxAgents < 1 || maxAgents > 999) {
     throw new UsageError(`${where.file}: 'maxAgents' must be an integer from 1 to 999, got ${JSON.stringify(maxAgents)}`);
   }
+  const baseImage = fields.baseImage ?? DEFAULT_BASE_IMAGE;
+  if (typeof baseImage !== 'string' || !/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/.test(baseImage)) {
+    throw new UsageError(`${where.file}: 'baseImage' must be an image reference like registry.example/debian:bookworm, got ${JSON.stringify(baseImage)}`);
+  }
   return {
     root: checkPathArg(root, { label: `${where.file}: 'root'`, base: where.dir }),
     repo: checkRepoName(repo),
     maxAgents,
+    baseImage,
   };
 }
 

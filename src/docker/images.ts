@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { execa } from 'execa';
+import { DEFAULT_BASE_IMAGE } from '../config/config.js';
+import { DevkitError } from '../errors.js';
+import type { Io } from '../io.js';
+import { startProgress } from '../progress.js';
+import { templatePath } from '../templates.js';
+
+
+/** What the bootstrapped base holds: everything the dev, proxy, dns and test images need. */
+const BASE_PACKAGES = [
+  'bash', 'git', 'openssh-client', 'openssh-server', 'netcat-openbsd', 'tmux', 'curl', 'ca-certificates',
+  'tinyproxy', 'dnsmasq-base', 'procps', 'less',
+];
+
+/** The images the stack runs, built from templates/images/<name>/ on top of the base. */
+export const STACK_IMAGES = [
+  { name: 'dev', tag: 'devkit/dev:local' },
+  { name: 'proxy', tag: 'devkit/proxy:local' },
+  { name: 'dns', tag: 'devkit/dns:local' },
+] as const;
+
+const HASH_LABEL = 'devkit.context-hash';
+
+export interface BuiltImage {
+  name: string;
+  tag: string;
+  id: string;
+  /** False when the image was already up to date. */
+  built: boolean;
+}
+
+export function dockerClient(): Docker {
+  return new Docker();
+}
+
+/** Fails with one clear line when no Docker engine answers. */
+export async function ensureEngine(docker: Docker): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new DevkitError(
+      `cannot reach the Docker engine (${(error as Error).message}): start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST`,
+      { cause: error },
+    );
+  }
+}
+
+async function imageInfo(docker: Docker, tag: string): Promise<{ id: string; labels: Record<string, string> } | null> {
+  try {
+    const info = await docker.getImage(tag).inspect();
+    return { id: info.Id, labels: info.Config?.Labels ?? {} };
+  } catch {
+    return null;
+  }
+}
+
+/** The Debian mirror the machine's apt uses (never a hard-coded host). */
+export function debianMirror(): string {
+  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];
+    if (uri !== undefined) return uri;
+  }
+  throw new DevkitError('no Debian mirror found in /etc/apt: set baseImage in devkit.yml to an image you have');
+}
+
+/** Follows a dockerode progress stream to its end; an error event rejects. */
+function follow(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: { stream?: string; status?: string }) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, events: Array<{ error?: string }>) => {
+        const failed = error?.message ?? events.find((event) => event.error !== undefined)?.error;
+        if (failed === undefined) resolve();
+        else reject(new DevkitError(`docker: ${failed}`));
+      },
+      onEvent,
+    );
+  });
+}
+
+/** debootstrap a minimal Debian with BASE_PACKAGES and import it as the base image. */
+async function bootstrapBase(docker: Docker, tag: string, io: Io): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new DevkitError(`building ${tag} needs debootstrap as root: run devkit image build as root once, or set baseImage in devkit.yml`);
+  }
+  const progress = startProgress(io, `bootstrapping ${tag} (debootstrap, about a minute)`);
+  const dir = mkdtempSync(path.join(process.env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir(), 'devkit-base-'));
+  try {
+    const child = execa('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, 'bookworm', dir, debianMirror()], {
+      all: true,
+      reject: false,
+    });
+    const tail: string[] = [];
+    child.all?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        progress.update(line);
+      }
+    });
+    const result = await child;
+    if (result.exitCode !== 0) {
+      throw new DevkitError(`debootstrap failed (exit ${result.exitCode}): ${tail.slice(-3).join(' | ')}`);
+    }
+    progress.update('importing into docker');
+    const tar = execa('tar', ['-C', dir, '-c', '.'], { buffer: false });
+    const [repo, version] = tag.split(':');
+    const stream = await docker.importImage(tar.stdout as NodeJS.ReadableStream, { repo, tag: version ?? 'latest' });
+    await Promise.all([follow(docker, stream, () => undefined), tar]);
+    progress.done('done');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Makes sure the base image is present: bootstraps the default one, pulls a configured one. */
+export async function ensureBaseImage(docker: Docker, baseImage: string, io: Io): Promise<string> {
+  const existing = await imageInfo(docker, baseImage);
+  if (existing !== null) return existing.id;
+  if (baseImage === DEFAULT_BASE_IMAGE) {
+    await bootstrapBase(docker, baseImage, io);
+  } else {
+    const progress = startProgress(io, `pulling ${baseImage}`);
+    const stream = await docker.pull(baseImage);
+    await follow(docker, stream, (event) => event.status !== undefined && progress.update(event.status));
+    progress.done('done');
+  }
+  const made = await imageInfo(docker, baseImage);
+  if (made === null) throw new DevkitError(`${baseImage} is still missing after making it`);
+  return made.id;
+}
+
+function contextFiles(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
+
+/** A hash of an image's build context and its base, so an image is rebuilt only when either changed. */
+function contextHash(dir: string, baseId: string): string {
+  const hash = createHash('sha256').update(baseId);
+  for (const file of contextFiles(dir)) hash.update(`\0${file}\0`).update(readFileSync(path.join(dir, file)));
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Builds the stack's images that are missing or stale; returns at once when all are up to date. */
+export async function buildStackImages(options: { baseImage: string; io: Io; docker?: Docker }): Promise<BuiltImage[]> {
+  const docker = options.docker ?? dockerClient();
+  await ensureEngine(docker);
+  const baseId = await ensureBaseImage(docker, options.baseImage, options.io);
+  const results: BuiltImage[] = [];
+  for (const image of STACK_IMAGES) {
+    const context = templatePath(`images/${image.name}`);
+    const hash = contextHash(context, baseId);
+    const existing = await imageInfo(docker, image.tag);
+    if (existing?.labels[HASH_LABEL] === hash) {
+      results.push({ ...image, id: existing.id, built: false });
+      continue;
+    }
+    const progress = startProgress(options.io, `building ${image.tag}`);
+    const stream = await docker.buildImage(
+      { context, src: contextFiles(context) },
+      { t: image.tag, labels: { [HASH_LABEL]: hash, 'devkit.image': image.name }, buildargs: { BASE: options.baseImage }, rm: true, forcerm: true },
+    );
+    await follow(docker, stream, (event) => event.stream !== undefined && event.stream.trim() !== '' && progress.update(event.stream));
+    progress.done('done');
+    const built = await imageInfo(docker, image.tag);
+    if (built === null) throw new DevkitError(`docker build of ${image.tag} reported success but the image is missing`);
+    results.push({ ...image, id: built.id, built: true });
+  }
+  return results;
+}
