@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { oneLine } from './errors.js';
 import { registerImage } from './commands/image/image.js';
 import { registerInit } from './commands/init/init.js';
+import { registerOverlay } from './commands/overlay/overlay.js';
+import { registerStack } from './commands/stack/stack.js';
 import { registerWorktrees } from './commands/worktrees/worktrees.js';
 import type { CommandHost } from './commands/context.js';
 
@@ -9,6 +11,9 @@ export function buildProgram(host: CommandHost): Command {
   const program = new Command('devkit')
     .description('Run several coding agents on one repository: a worktree, a container, a HOME and an egress policy per agent.')
     .version('0.1.0', '--version')
+    .option('-p, --profile <name>', 'the profile for up, down, ps and exec-cd: dev-all or agentK')
+    // Program options come before the command, so exec-cd's CMD keeps options of its own.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -19,5 +24,7 @@ export function buildProgram(host: CommandHost): Command {
   registerInit(program, host);
   registerWorktrees(program, host);
   registerImage(program, host);
+  registerOverlay(program, host);
+  registerStack(program, host);
   return program;
 }

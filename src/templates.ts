@@ -8,6 +8,20 @@ export function templatePath(name: string): string {
 }
 
 /**
+ * Renders a template that emits YAML. Values go in only through {{yaml value}},
+ * which emits a double-quoted scalar (a JSON string is one), so no value can
+ * break out of its place; the caller parses and checks the result.
+ */
+export function renderYaml(name: string, values: object): string {
+  const handlebars = Handlebars.create();
+  handlebars.registerHelper('yaml', (value: unknown) => {
+    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`template ${name}: {{yaml}} needs a string or number`);
+    return JSON.stringify(String(value));
+  });
+  return handlebars.compile(readFileSync(templatePath(name), 'utf8'), { noEscape: true, strict: true })(values);
+}
+
+/**
  * Renders a plain-text template. Text output is not HTML, so nothing is
  * HTML-escaped; templates that emit YAML use the quoting helpers instead.
  */

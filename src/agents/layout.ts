@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { DevkitConfig } from '../config/config.js';
+import { resolveExisting } from '../validate.js';
 
 /** Where agent K lives (design.md, "Words"). */
 export interface AgentPaths {
@@ -56,6 +57,15 @@ export function agentIndexOfWorktree(config: Pick<DevkitConfig, 'root' | 'repo'>
   if (path.resolve(worktree) === primaryClone(config)) return 1;
   if (path.basename(worktree) !== config.repo || path.dirname(path.dirname(worktree)) !== config.root) return null;
   return agentIndexOfFolder(path.basename(path.dirname(worktree)));
+}
+
+/** Agent indexes of registered worktrees whose folder exists (agent 1, the primary clone, included), sorted. */
+export function agentIndexesOf(config: Pick<DevkitConfig, 'root' | 'repo'>, entries: ReadonlyArray<{ path: string; prunableReason: string | null }>): number[] {
+  const indexes = entries
+    .filter((entry) => entry.prunableReason === null)
+    .map((entry) => agentIndexOfWorktree(config, resolveExisting(entry.path)))
+    .filter((index): index is number => index !== null);
+  return [...new Set(indexes)].sort((a, b) => a - b);
 }
 
 /** The reason devkit writes on the worktrees it locks; prune and doctor look for it. */

@@ -6,7 +6,7 @@ import { dirtyCounts, listWorktrees, type WorktreeEntry } from '../git/worktrees
 import { resolveExisting } from '../validate.js';
 import { backupAgentCopy, describeRisk, isAtRisk, unmergedCommitCount, type AtRisk, type Backup } from './backup.js';
 import type { DevRoot } from './devroot.js';
-import { agentPaths, agentIndexOfWorktree, type AgentPaths } from './layout.js';
+import { agentIndexesOf, agentPaths, type AgentPaths } from './layout.js';
 
 export interface RemoveRequest {
   index: number;
@@ -25,13 +25,6 @@ export interface RemoveResult {
   branchDeleted: boolean;
   /** The agent's HOME is kept: it holds keys and CLI logins, and is reused if agent K is made again. */
   devhomeKept: string | null;
-}
-
-function agentIndexes(devRoot: DevRoot, entries: readonly WorktreeEntry[]): number[] {
-  const indexes = entries
-    .map((entry) => agentIndexOfWorktree(devRoot.config, resolveExisting(entry.path)))
-    .filter((index): index is number => index !== null);
-  return [...new Set(indexes)].sort((a, b) => a - b);
 }
 
 /** The admin folder (`.git/worktrees/<id>`) of a registered worktree, found by its gitdir back-link. */
@@ -78,8 +71,8 @@ export async function removeAgent(devRoot: DevRoot, request: RemoveRequest): Pro
         `${agent.worktree} is not a registered worktree of ${cwd}; devkit will not delete it (it may hold work): move it away by hand`,
       );
     }
-    const known = agentIndexes(devRoot, entries);
-    throw new UsageError(`no agent ${request.index} in ${devRoot.config.root} (agents: ${[1, ...known.filter((i) => i > 1)].join(', ')})`);
+    const known = agentIndexesOf(devRoot.config, entries);
+    throw new UsageError(`no agent ${request.index} in ${devRoot.config.root} (agents: ${known.join(', ')})`);
   }
 
   const atRisk = await assessRisk(devRoot, { ...agent, branch }, entry);

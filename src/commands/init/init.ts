@@ -6,6 +6,7 @@ import { CONFIG_FILE, parseConfigText, type DevkitConfig } from '../../config/co
 import { writeFileAtomic } from '../../agents/devhome.js';
 import type { CommandContext } from '../../agents/devroot.js';
 import { UsageError } from '../../errors.js';
+import { ensureStackFiles } from '../../stack/workspace-files.js';
 import { checkPathArg, checkRepoName, DEFAULT_MAX_AGENTS } from '../../validate.js';
 import { processContext, withJsonOption, type CommandHost } from '../context.js';
 
@@ -20,6 +21,8 @@ export interface InitResult {
   configPath: string;
   root: string;
   repo: string;
+  /** compose.yml and overlays/dev-all, written from the packaged templates where missing. */
+  stackFiles: string[];
   changed: boolean;
 }
 
@@ -40,14 +43,15 @@ export function runInit(options: InitOptions, context: CommandContext): InitResu
   if (existsSync(configPath)) {
     const current = parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir: context.cwd });
     if (current.root === root && current.repo === repo) {
-      return { configPath, root, repo, changed: false };
+      const stackFiles = ensureStackFiles(context.cwd);
+      return { configPath, root, repo, stackFiles, changed: stackFiles.length > 0 };
     }
     if (options.force !== true) {
       throw new UsageError(`${configPath} already names root ${current.root} and repo ${current.repo}; pass --force to replace them`);
     }
   }
   writeFileAtomic(configPath, renderConfig({ root, repo }));
-  return { configPath, root, repo, changed: true };
+  return { configPath, root, repo, stackFiles: ensureStackFiles(context.cwd), changed: true };
 }
 
 function isDirectory(file: string): boolean {
@@ -66,7 +70,8 @@ export function registerInit(program: Command, host: CommandHost): void {
     const context = processContext(options);
     const result = runInit(options, context);
     if (options.json) context.io.json(result);
-    else context.io.out(result.changed ? `wrote ${result.configPath}` : `${result.configPath} already says this; nothing changed`);
+    else if (!result.changed) context.io.out(`${result.configPath} already says this; nothing changed`);
+    else for (const file of [result.configPath, ...result.stackFiles]) context.io.out(`wrote ${file}`);
     host.setExitCode(0);
   });
 }

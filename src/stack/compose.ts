@@ -1,0 +1,25 @@
+import { execa } from 'execa';
+import { DevkitError, oneLine } from '../errors.js';
+
+/** Runs `docker compose` with the given files; its own progress goes to stderr unless `quiet`. */
+export async function runCompose(options: { cwd: string; files: readonly string[]; args: readonly string[]; quiet: boolean }): Promise<string> {
+  const fileArgs = options.files.flatMap((file) => ['-f', file]);
+  const progress = options.quiet ? ['--progress', 'quiet'] : [];
+  const child = await execa('docker', ['compose', ...progress, ...fileArgs, ...options.args], {
+    cwd: options.cwd,
+    reject: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: options.quiet ? 'pipe' : 'inherit',
+  });
+  if (child.exitCode !== 0) {
+    const detail = oneLine(String(child.stderr ?? '')).slice(-400) || `exit ${child.exitCode}`;
+    throw new DevkitError(`docker compose ${options.args.join(' ')} failed: ${detail}`);
+  }
+  return String(child.stdout);
+}
+
+/** `docker compose config -q`: fails with compose's own words when the files do not make a valid project. */
+export async function composeCheck(cwd: string, files: readonly string[]): Promise<void> {
+  await runCompose({ cwd, files, args: ['config', '--quiet'], quiet: true });
+}
