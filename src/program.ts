@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { oneLine } from './errors.js';
-import { registerImage } from './commands/image/image.js';
-import { registerInit } from './commands/init/init.js';
-import { registerOverlay } from './commands/overlay/overlay.js';
-import { registerStack } from './commands/stack/stack.js';
-import { registerWorktrees } from './commands/worktrees/worktrees.js';
+import { registerImage } from './commands/image/command.js';
+import { registerInit } from './commands/init/command.js';
+import { registerOverlay } from './commands/overlay/command.js';
+import { registerStack } from './commands/stack-command.js';
+import { registerWorktrees } from './commands/worktrees/command.js';
 import type { CommandHost } from './commands/context.js';
 
 export function buildProgram(host: CommandHost): Command {

@@ -1,4 +1,8 @@
 import type Docker from 'dockerode';
+import type { DevRoot } from '../agents/devroot.js';
+import { dockerClient, ensureEngine } from '../docker/images.js';
+import type { Io } from '../io.js';
+import { formatTable } from '../table.js';
 
 /** One container of a devkit stack, as ps shows it. */
 export interface StackContainer {
@@ -26,4 +30,16 @@ export async function stackContainers(docker: Docker, filter: { root: string; pr
       status: c.Status,
     }))
     .sort((a, b) => a.profile.localeCompare(b.profile, 'en', { numeric: true }) || a.service.localeCompare(b.service));
+}
+
+/** The containers of one profile of this dev root, or of all its profiles. */
+export async function profileContainers(devRoot: DevRoot, profile: string | undefined): Promise<StackContainer[]> {
+  const docker = dockerClient();
+  await ensureEngine(docker);
+  return stackContainers(docker, { root: devRoot.config.root, profile });
+}
+
+export function printContainers(io: Io, containers: readonly StackContainer[]): void {
+  const rows = containers.map((c) => [c.profile, c.service, c.state, c.status, c.name]);
+  for (const line of formatTable(['PROFILE', 'SERVICE', 'STATE', 'STATUS', 'CONTAINER'], rows)) io.out(line);
 }

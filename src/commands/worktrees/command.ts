@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { CommandHost } from '../context.js';
-import { registerWorktreesInit } from './init.js';
-import { registerWorktreesList } from './list.js';
-import { registerWorktreesPrune } from './prune.js';
-import { registerWorktreesRemove } from './remove.js';
-import { registerWorktreesSession } from './session.js';
+import { registerWorktreesInit } from './init/command.js';
+import { registerWorktreesList } from './list/command.js';
+import { registerWorktreesNotice } from './notice/command.js';
+import { registerWorktreesPrune } from './prune/command.js';
+import { registerWorktreesRemove } from './remove/command.js';
+import { registerWorktreesSession } from './session/command.js';
 
 export function registerWorktrees(program: Command, host: CommandHost): void {
   const worktrees = program.command('worktrees').description("the agents' git worktrees and HOMEs");
@@ -13,4 +14,5 @@ export function registerWorktrees(program: Command, host: CommandHost): void {
   registerWorktreesRemove(worktrees, host);
   registerWorktreesPrune(worktrees, host);
   registerWorktreesSession(worktrees, host);
+  registerWorktreesNotice(worktrees, host);
 }

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { CONFIG_FILE, parseConfigText, type DevkitConfig } from '../../config/config.js';
 import { writeFileAtomic } from '../../agents/devhome.js';
@@ -8,7 +7,7 @@ import type { CommandContext } from '../../agents/devroot.js';
 import { UsageError } from '../../errors.js';
 import { ensureStackFiles } from '../../stack/workspace-files.js';
 import { checkPathArg, checkRepoName, DEFAULT_MAX_AGENTS } from '../../validate.js';
-import { processContext, withJsonOption, type CommandHost } from '../context.js';
+import { processContext, type CommandHost } from '../context.js';
 
 export interface InitOptions {
   root: string;
@@ -58,20 +57,11 @@ function isDirectory(file: string): boolean {
   return statSync(file).isDirectory();
 }
 
-export function registerInit(program: Command, host: CommandHost): void {
-  withJsonOption(
-    program
-      .command('init')
-      .description('make the current directory a devkit workspace (writes devkit.yml)')
-      .requiredOption('--root <dir>', 'the dev root: holds the primary clone and the agents\' folders')
-      .requiredOption('--repo <name>', 'the primary clone\'s folder name under the root')
-      .option('--force', 'replace an existing devkit.yml that names another root or repo'),
-  ).action((options: InitOptions) => {
-    const context = processContext(options);
-    const result = runInit(options, context);
-    if (options.json) context.io.json(result);
-    else if (!result.changed) context.io.out(`${result.configPath} already says this; nothing changed`);
-    else for (const file of [result.configPath, ...result.stackFiles]) context.io.out(`wrote ${file}`);
-    host.setExitCode(0);
-  });
+export async function main(options: InitOptions, host: CommandHost): Promise<void> {
+  const context = processContext(options);
+  const result = runInit(options, context);
+  if (options.json) context.io.json(result);
+  else if (!result.changed) context.io.out(`${result.configPath} already says this; nothing changed`);
+  else for (const file of [result.configPath, ...result.stackFiles]) context.io.out(`wrote ${file}`);
+  host.setExitCode(0);
 }
