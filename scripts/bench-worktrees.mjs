@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const DEVKIT = fileURLToPath(new URL('../bin/devkit.js', import.meta.url));
+const DEVKIT = fileURLToPath(new URL('../bin/devkit', import.meta.url));
 const AGENTS = 16;
 const FILES = 1200;
 const TIME_TARGET = 1.5;
@@ -57,14 +57,14 @@ try {
     for (const root of [loopRoot, devkitRoot]) run('git', ['clone', '-q', template, path.join(root, 'app')], scratch);
     const workspace = path.join(scratch, `ws${round}`);
     mkdirSync(workspace);
-    run('node', [DEVKIT, 'init', '--root', devkitRoot, '--repo', 'app'], workspace);
+    run(DEVKIT, ['init', '--root', devkitRoot, '--repo', 'app'], workspace);
 
     const loop = `for k in $(seq 2 ${AGENTS}); do git -C app worktree add --quiet --lock --reason "devkit: agent$k" -b "agent$k/main" "agent$k/app" main || exit 1; done`;
     const primary = path.join(devkitRoot, 'app');
     const objectStore = () => run('git', ['count-objects', '-v'], primary).replace(/\n?size-garbage.*$/s, '');
     const before = { root: kib([devkitRoot]), objects: objectStore() };
     const runLoop = () => loopTimes.push(timed('bash', ['-c', loop], loopRoot));
-    const runDevkit = () => devkitTimes.push(timed('node', [DEVKIT, 'worktrees', 'init', String(AGENTS)], workspace));
+    const runDevkit = () => devkitTimes.push(timed(DEVKIT, ['worktrees', 'init', String(AGENTS)], workspace));
     // Alternate which goes first, so neither always gets the warmer cache.
     if (round % 2 === 0) { runLoop(); runDevkit(); } else { runDevkit(); runLoop(); }
 

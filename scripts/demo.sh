@@ -14,7 +14,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 "$here/scripts/setup.sh"
-devkit() { node "$here/bin/devkit.js" "$@"; }
+devkit() { "$here/bin/devkit" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
 base=$(mktemp -d "${TMPDIR:-/tmp}/devkit-demo-XXXXXX")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs devkit's dependencies and builds it: afterwards bin/devkit.js works.
+# Installs devkit's dependencies and builds it: afterwards bin/devkit works.
 # Safe to run again; it does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +18,4 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   touch "$stamp"
 fi
 npm run --silent build
-echo "setup: devkit is built; run $(pwd)/bin/devkit.js --help" >&2
+echo "setup: devkit is built; run $(pwd)/bin/devkit --help" >&2

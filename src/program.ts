@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { oneLine } from './errors.js';
+import { registerExecCd } from './commands/exec-cd/command.js';
 import { registerImage } from './commands/image/command.js';
 import { registerInit } from './commands/init/command.js';
 import { registerOverlay } from './commands/overlay/command.js';
@@ -26,5 +27,6 @@ export function buildProgram(host: CommandHost): Command {
   registerImage(program, host);
   registerOverlay(program, host);
   registerStack(program, host);
+  registerExecCd(program, host);
   return program;
 }

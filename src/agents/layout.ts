@@ -28,7 +28,7 @@ export function primaryClone(config: Pick<DevkitConfig, 'root' | 'repo'>): strin
   return path.join(config.root, config.repo);
 }
 
-export function agentPaths(config: DevkitConfig, index: number): AgentPaths {
+export function agentPaths(config: Pick<DevkitConfig, 'root' | 'repo'>, index: number): AgentPaths {
   const name = agentName(index);
   if (index === 1) {
     const primary = primaryClone(config);

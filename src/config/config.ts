@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
@@ -7,7 +7,9 @@ import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName } from '../validate.js'
 /** The image devkit bootstraps with debootstrap when devkit.yml names no other. */
 export const DEFAULT_BASE_IMAGE = 'devkit/base:bookworm';
 
-export const CONFIG_FILE = 'devkit.yml';
+import { CONFIG_FILE, findConfigFile } from './find.js';
+
+export { CONFIG_FILE };
 
 /** devkit.yml, validated. Paths are absolute. */
 export interface DevkitConfig {
@@ -76,18 +78,6 @@ export function parseConfigText(text: string, where: { file: string; dir: string
     throw new UsageError(`${where.file}: not valid YAML: ${firstError.message.split('\n')[0]}`);
   }
   return validateConfig(doc.toJS(), where);
-}
-
-/** The nearest devkit.yml in `start` or a parent directory, or null. */
-export function findConfigFile(start: string): string | null {
-  let dir = path.resolve(start);
-  for (;;) {
-    const candidate = path.join(dir, CONFIG_FILE);
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
 }
 
 /**

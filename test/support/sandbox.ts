@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const DEVKIT_BIN = fileURLToPath(new URL('../../bin/devkit.js', import.meta.url));
+export const DEVKIT_BIN = fileURLToPath(new URL('../../bin/devkit', import.meta.url));
 
 export interface RunResult {
   exitCode: number;
@@ -21,7 +21,7 @@ export interface RunOptions {
 
 /** Runs the built devkit CLI as a user would, and returns what they would see. */
 export async function devkit(args: readonly string[], options: RunOptions): Promise<RunResult> {
-  const child = await execa('node', [DEVKIT_BIN, ...args], {
+  const child = await execa(DEVKIT_BIN, args, {
     cwd: options.cwd,
     env: { DEVKIT_DEBUG: '', ...options.env },
     reject: false,

@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import type { CommandHost } from '../context.js';
+
+export function registerExecCd(program: Command, host: CommandHost): void {
+  program
+    .command('exec-cd')
+    .description("run CMD (default: bash) in the profile's container, in PATH, with agent K's HOME; exits with CMD's code")
+    .argument('<K>', 'agent index')
+    .argument('<PATH>', 'folder under /workspaces/dev (dev-all) or /workspace (agentK)')
+    .argument('[CMD...]', 'the command and its arguments')
+    // Everything after PATH belongs to CMD, options included.
+    .passThroughOptions()
+    .allowUnknownOption()
+    .action(async (index: string, path: string, cmd: string[]) => {
+      const { execCd } = await import('./run.js');
+      host.setExitCode(await execCd({ profile: program.opts<{ profile?: string }>().profile, index, path, cmd }));
+    });
+}

@@ -1,0 +1,19 @@
+import { EngineApi, engineSocket } from '../../docker/engine-api.js';
+import { execMode, runExec } from '../../exec/session.js';
+import { prepareExec, type ExecCdArgs } from '../../exec/target.js';
+
+export interface ExecCdOptions extends ExecCdArgs {
+  cmd: string[];
+}
+
+/**
+ * exec-cd: CMD (default bash) in the profile's container, in PATH, as agent K.
+ * This module is the hot path measured against `docker exec`: keep its
+ * imports light. Returns CMD's exit code.
+ */
+export async function execCd(options: ExecCdOptions): Promise<number> {
+  const api = new EngineApi(engineSocket(process.env));
+  const cmd = options.cmd.length > 0 ? options.cmd : ['bash'];
+  const execId = await prepareExec(api, { ...options, cmd, ...execMode(process) }, { cwd: process.cwd(), env: process.env });
+  return runExec(api, execId, process);
+}

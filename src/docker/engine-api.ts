@@ -1,0 +1,142 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { DevkitError } from '../errors.js';
+
+/**
+ * The few Docker Engine API calls exec-cd makes, over node:http on the
+ * engine's unix socket. exec-cd is the hot path measured against `docker
+ * exec`; importing dockerode alone costs more than a whole `docker exec` here,
+ * so this path speaks the same API without it. Everything else uses dockerode.
+ */
+const API = '/v1.41'; // Docker 20.10; later engines serve it too
+
+export interface ContainerSummary {
+  Id: string;
+  State: string;
+  Labels: Record<string, string>;
+}
+
+export interface ExecSpec {
+  Cmd: string[];
+  Env: string[];
+  WorkingDir: string;
+  Tty: boolean;
+  AttachStdin: boolean;
+  AttachStdout: true;
+  AttachStderr: true;
+}
+
+export interface ExecState {
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+}
+
+export function engineSocket(env: NodeJS.ProcessEnv): string {
+  const host = env.DOCKER_HOST;
+  if (host === undefined || host === '') return '/var/run/docker.sock';
+  if (host.startsWith('unix://')) return host.slice('unix://'.length);
+  throw new DevkitError(`exec-cd talks to the Docker engine over a unix socket; DOCKER_HOST=${host} is not one`);
+}
+
+export class EngineApi {
+  constructor(private readonly socketPath: string) {}
+
+  private unreachable(error: Error): DevkitError {
+    return new DevkitError(
+      `cannot reach the Docker engine at ${this.socketPath} (${error.message}): start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST`,
+      { cause: error },
+    );
+  }
+
+  /** One JSON request; a non-2xx answer becomes a DevkitError carrying the engine's message. */
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = http.request(
+        {
+          socketPath: this.socketPath,
+          method,
+          path: `${API}${path}`,
+          headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if ((res.statusCode ?? 500) >= 300) {
+              const message = (() => {
+                try {
+                  return (JSON.parse(text) as { message?: string }).message ?? text;
+                } catch {
+                  return text;
+                }
+              })();
+              reject(new DevkitError(`docker engine: ${message.trim()} (${method} ${path} -> ${res.statusCode})`));
+              return;
+            }
+            resolve((text === '' ? undefined : JSON.parse(text)) as T);
+          });
+        },
+      );
+      req.on('error', (error) => reject(this.unreachable(error)));
+      req.end(payload);
+    });
+  }
+
+  /** One container by name or id, in the shape listContainers returns; null when there is none. */
+  async findContainer(name: string): Promise<ContainerSummary | null> {
+    try {
+      const info = await this.request<{ Id: string; State: { Status: string }; Config: { Labels: Record<string, string> | null } }>(
+        'GET',
+        `/containers/${encodeURIComponent(name)}/json`,
+      );
+      return { Id: info.Id, State: info.State.Status, Labels: info.Config.Labels ?? {} };
+    } catch (error) {
+      if (error instanceof DevkitError && / -> 404\)$/.test(error.message)) return null;
+      throw error;
+    }
+  }
+
+  listContainers(labels: readonly string[]): Promise<ContainerSummary[]> {
+    const filters = encodeURIComponent(JSON.stringify({ label: labels }));
+    return this.request('GET', `/containers/json?all=1&filters=${filters}`);
+  }
+
+  async createExec(containerId: string, spec: ExecSpec): Promise<string> {
+    return (await this.request<{ Id: string }>('POST', `/containers/${containerId}/exec`, spec)).Id;
+  }
+
+  /** Starts an exec and hands back the raw, hijacked connection to its stdio. */
+  startExec(execId: string, tty: boolean): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const payload = JSON.stringify({ Detach: false, Tty: tty });
+      const req = http.request({
+        socketPath: this.socketPath,
+        method: 'POST',
+        path: `${API}/exec/${execId}/start`,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Connection: 'Upgrade', Upgrade: 'tcp' },
+      });
+      req.on('upgrade', (_res, socket, head) => {
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => reject(new DevkitError(`docker engine refused to start the exec: ${Buffer.concat(chunks).toString('utf8').trim()}`)));
+      });
+      req.on('error', (error) => reject(this.unreachable(error)));
+      req.end(payload);
+    });
+  }
+
+  inspectExec(execId: string): Promise<ExecState> {
+    return this.request('GET', `/exec/${execId}/json`);
+  }
+
+  async resizeExec(execId: string, rows: number, columns: number): Promise<void> {
+    await this.request('POST', `/exec/${execId}/resize?h=${rows}&w=${columns}`).catch(() => undefined); // the process may have ended
+  }
+}

@@ -1,0 +1,100 @@
+import type { Socket } from 'node:net';
+import type { EngineApi, ExecState } from '../docker/engine-api.js';
+
+/** The process streams an exec is wired to (process.stdin/out/err, or test doubles). */
+export interface ExecStreams {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Splits the engine's multiplexed stream (8-byte frame headers: stream type,
+ * then a big-endian length) into stdout and stderr, bytes untouched, pausing
+ * the connection while a destination is full.
+ */
+function demultiplex(socket: Socket, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 8) {
+      const size = pending.readUInt32BE(4);
+      if (pending.length < 8 + size) break;
+      const target = pending[0] === 2 ? stderr : stdout;
+      const payload = pending.subarray(8, 8 + size);
+      pending = pending.subarray(8 + size);
+      if (!target.write(payload)) {
+        socket.pause();
+        target.once('drain', () => socket.resume());
+      }
+    }
+  });
+}
+
+async function exitState(api: EngineApi, execId: string): Promise<ExecState> {
+  // The stream can end a moment before the engine records the exit code.
+  for (let attempt = 0; ; attempt++) {
+    const state = await api.inspectExec(execId);
+    if (!state.Running || attempt >= 500) return state;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How an exec is wired: a TTY when both ends are terminals; stdin attached unless it is a terminal off a TTY session. */
+export function execMode(streams: ExecStreams): { tty: boolean; attachStdin: boolean } {
+  const tty = Boolean(streams.stdin.isTTY && streams.stdout.isTTY);
+  return { tty, attachStdin: tty || !streams.stdin.isTTY };
+}
+
+/**
+ * Starts a created exec, wires it to the streams and returns its exit code.
+ * With a terminal on both ends it is interactive (raw mode, a TTY of the
+ * terminal's size that follows resizes, Ctrl-C reaching the inner process);
+ * otherwise stdin, stdout and stderr stay three separate, binary-safe pipes,
+ * and signals sent to devkit are passed on to the inner process.
+ */
+export async function runExec(api: EngineApi, execId: string, streams: ExecStreams): Promise<number> {
+  const { stdin, stdout, stderr } = streams;
+  const { tty, attachStdin } = execMode(streams);
+  const socket = await api.startExec(execId, tty);
+  socket.setNoDelay(true);
+
+  const forward = (signal: NodeJS.Signals): void => {
+    void api.inspectExec(execId).then(
+      (state) => {
+        if (state.Running && state.Pid > 0) process.kill(state.Pid, signal);
+      },
+      () => undefined,
+    );
+  };
+  const handlers = FORWARDED_SIGNALS.map((signal) => [signal, () => forward(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+
+  const resize = (): void => void api.resizeExec(execId, stdout.rows ?? 24, stdout.columns ?? 80);
+  if (tty) {
+    stdin.setRawMode(true);
+    resize();
+    stdout.on('resize', resize);
+    socket.on('data', (chunk: Buffer) => stdout.write(chunk));
+  } else {
+    demultiplex(socket, stdout, stderr);
+  }
+  if (attachStdin) stdin.pipe(socket); // stdin's end half-closes the connection: EOF inside
+
+  await new Promise<void>((resolve) => {
+    socket.on('close', () => resolve());
+    socket.on('error', () => resolve());
+  });
+
+  if (attachStdin) stdin.unpipe(socket);
+  if (tty) {
+    stdout.removeListener('resize', resize);
+    stdin.setRawMode(false);
+  }
+  stdin.pause();
+  for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+  const state = await exitState(api, execId);
+  return state.ExitCode ?? 1;
+}

@@ -1,0 +1,143 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { agentPaths } from '../agents/layout.js';
+import { findConfigFile } from '../config/find.js';
+import type { ContainerSummary, EngineApi, ExecSpec } from '../docker/engine-api.js';
+import { DevkitError, UsageError } from '../errors.js';
+import { checkName, checkPathArg, parseIndex } from '../validate.js';
+
+export interface ExecCdArgs {
+  profile: string | undefined;
+  index: string;
+  path: string;
+}
+
+export interface ExecCdRequest extends ExecCdArgs {
+  cmd: string[];
+  tty: boolean;
+  attachStdin: boolean;
+}
+
+const DEV_ALL_ROOT = '/workspaces/dev';
+const AGENT_ROOT = '/workspace';
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The workspace's folder (where devkit.yml is) and the root DEVKIT_ROOT names, if it does. */
+function scopeOf(cwd: string, env: NodeJS.ProcessEnv): { workspace: string | null; envRoot: string | null } {
+  const config = findConfigFile(cwd);
+  const workspace = config === null ? null : path.dirname(config);
+  const envRoot = env.DEVKIT_ROOT === undefined ? null : checkPathArg(env.DEVKIT_ROOT, { label: 'DEVKIT_ROOT', base: cwd });
+  if (workspace === null && envRoot === null) throw new UsageError(`no devkit.yml in ${cwd} or any parent: run devkit init --root DIR --repo NAME first`);
+  return { workspace, envRoot };
+}
+
+/** The stack as devkit wrote it to .env beside compose.yml (its own format: KEY='value'), or null. */
+function stackFromEnvFile(workspace: string | null): { project: string; root: string; repo: string } | null {
+  if (workspace === null) return null;
+  let text: string;
+  try {
+    text = readFileSync(path.join(workspace, '.env'), 'utf8');
+  } catch {
+    return null;
+  }
+  const value = (key: string): string | undefined => new RegExp(`^${key}='([^']*)'$`, 'm').exec(text)?.[1];
+  const [project, root, repo] = [value('DEVKIT_PROJECT'), value('DEVKIT_ROOT'), value('DEVKIT_REPO')];
+  return project === undefined || root === undefined || repo === undefined ? null : { project, root, repo };
+}
+
+/** PATH as the user gave it, relative to the mount; an absolute PATH must name the mount itself. */
+function relativeToMount(raw: string, containerRoot: string): string {
+  if (raw.includes('\0')) throw new UsageError('PATH contains a NUL byte');
+  if (!raw.startsWith('/')) return raw;
+  if (raw === containerRoot || raw.startsWith(`${containerRoot}/`)) return `.${raw.slice(containerRoot.length)}`;
+  throw new UsageError(`PATH ${JSON.stringify(raw)} leaves ${containerRoot}: give a path under it`);
+}
+
+/** The exec for agent K in a profile whose container mounts `root`, with the host-side checks of K and PATH. */
+function planExec(request: ExecCdRequest, where: { profile: string; root: string; repo: string }): ExecSpec {
+  const containerRoot = where.profile === 'dev-all' ? DEV_ALL_ROOT : AGENT_ROOT;
+  const agent = agentPaths(where, Number(request.index));
+  const hostMount = where.profile === 'dev-all' ? where.root : agent.worktree;
+  if (!isDirectory(agent.devhome)) {
+    throw new UsageError(`no agent ${request.index} in ${where.root}: its HOME ${agent.devhome} is missing (devkit worktrees init ${request.index})`);
+  }
+  const hostPath = checkPathArg(relativeToMount(request.path, containerRoot), { label: 'PATH', base: hostMount, within: hostMount });
+  if (!isDirectory(hostPath)) throw new UsageError(`PATH ${JSON.stringify(request.path)} is not a folder in ${hostMount}`);
+  const home = where.profile === 'dev-all' ? path.posix.join(DEV_ALL_ROOT, path.relative(where.root, agent.devhome)) : `${AGENT_ROOT}/.devhome`;
+  const env = [`HOME=${home}`, `DEV_HOME=${home}`, `DEVKIT_AGENT=${agent.name}`];
+  return {
+    Cmd: request.cmd,
+    Env: request.tty ? [...env, `TERM=${process.env.TERM ?? 'xterm-256color'}`] : env,
+    WorkingDir: path.posix.join(containerRoot, path.relative(hostMount, hostPath)),
+    Tty: request.tty,
+    AttachStdin: request.attachStdin,
+    AttachStdout: true,
+    AttachStderr: true,
+  };
+}
+
+function hasLabels(container: ContainerSummary, labels: Record<string, string>): boolean {
+  return Object.entries(labels).every(([key, value]) => container.Labels[key] === value);
+}
+
+function checkRunning(container: ContainerSummary | undefined, profile: string): ContainerSummary {
+  if (container === undefined) throw new DevkitError(`no dev container for profile ${profile} here: start it with devkit -p ${profile} up`);
+  if (container.State !== 'running') throw new DevkitError(`the ${profile} dev container is ${container.State}: start it with devkit -p ${profile} up`);
+  return container;
+}
+
+/** Checks what needs no engine: the profile, K against it, and PATH's shape. Returns the profile. */
+function checkArgs(request: ExecCdRequest): string {
+  if (request.profile === undefined) throw new UsageError('exec-cd needs a profile: devkit -p dev-all exec-cd K PATH CMD... or -p agentK');
+  const profile = checkName(request.profile, 'profile');
+  const profileAgent = /^agent([1-9][0-9]*)$/.exec(profile)?.[1];
+  if (profile !== 'dev-all' && profileAgent === undefined) throw new UsageError(`unknown profile ${profile}: use dev-all or agentK`);
+  const index = parseIndex(request.index, { what: 'K (the agent index)', max: 999 });
+  if (profileAgent !== undefined && Number(profileAgent) !== index) {
+    throw new UsageError(`profile ${profile} is agent ${profileAgent}'s container: use -p agent${index} or -p dev-all for agent ${index}`);
+  }
+  relativeToMount(request.path, profile === 'dev-all' ? DEV_ALL_ROOT : AGENT_ROOT);
+  return profile;
+}
+
+/**
+ * Checks exec-cd's arguments and creates the exec (not started yet); returns
+ * its id. The fast way plans from the .env devkit wrote and, in parallel,
+ * looks the container up by the name compose gave it and creates the exec
+ * there; that exec is used only if the container's labels prove it is this
+ * profile's dev container, in this workspace, mounting that root. Otherwise
+ * the container is found by a label search and the plan made from its labels.
+ */
+export async function prepareExec(api: EngineApi, request: ExecCdRequest, context: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+  const profile = checkArgs(request);
+  const scope = scopeOf(context.cwd, context.env);
+  const wanted: Record<string, string> = { 'devkit.profile': profile, 'com.docker.compose.service': 'dev' };
+  if (scope.envRoot !== null) wanted['devkit.root'] = scope.envRoot;
+  else if (scope.workspace !== null) wanted['devkit.workspace'] = scope.workspace;
+
+  const stack = stackFromEnvFile(scope.workspace);
+  if (stack !== null && (scope.envRoot === null || scope.envRoot === stack.root)) {
+    const spec = planExec(request, { profile, root: stack.root, repo: stack.repo });
+    const name = `${stack.project}-${profile}-dev-1`;
+    const [container, execId] = await Promise.all([api.findContainer(name), api.createExec(name, spec).catch(() => null)]);
+    if (container !== null && hasLabels(container, { ...wanted, 'devkit.root': stack.root, 'devkit.repo': stack.repo })) {
+      checkRunning(container, profile);
+      if (execId !== null) return execId;
+    }
+  }
+  const found = await api.listContainers(Object.entries(wanted).map(([key, value]) => `${key}=${value}`));
+  const container = checkRunning(found.find((c) => c.State === 'running') ?? found[0], profile);
+  const root = container.Labels['devkit.root'];
+  const repo = container.Labels['devkit.repo'];
+  if (root === undefined || repo === undefined) {
+    throw new DevkitError(`container ${container.Id.slice(0, 12)} has no devkit.root/devkit.repo labels: recreate it with devkit -p ${profile} up`);
+  }
+  return api.createExec(container.Id, planExec(request, { profile, root, repo }));
+}
