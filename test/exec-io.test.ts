@@ -1,0 +1,104 @@
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithDocker, removeStacks } from './support/docker.js';
+import { DEVKIT_BIN, devkit, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+
+const tmux = (args: string[]) => execa('tmux', args, { reject: false });
+
+async function waitForPane(session: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let screen = '';
+  while (Date.now() < deadline) {
+    screen = String((await tmux(['capture-pane', '-p', '-t', session])).stdout);
+    if (pattern.test(screen)) return screen;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`pane never showed ${pattern}; it shows:\n${screen}`);
+}
+
+describeWithDocker('exec-cd input, output and exit codes', () => {
+  let fx: DevRootFixture;
+  const exec = (args: string[], input?: string) => devkit(['-p', 'agent2', 'exec-cd', '2', '.', ...args], { cwd: fx.workspace, input });
+
+  beforeAll(async () => {
+    fx = await makeDevRoot();
+    expect((await devkit(['worktrees', 'init', '2'], { cwd: fx.workspace })).exitCode).toBe(0);
+    expect((await devkit(['-p', 'agent2', 'up'], { cwd: fx.workspace })).exitCode).toBe(0);
+  });
+  afterAll(async () => {
+    await tmux(['kill-server']);
+    if (fx !== undefined) {
+      await removeStacks(fx.root);
+      fx.cleanup();
+    }
+  });
+
+  it.each([0, 1, 7])('passes exit code %i through', async (code) => {
+    expect((await exec(['sh', '-c', `exit ${code}`])).exitCode).toBe(code);
+  });
+
+  it('keeps stdout and stderr apart', async () => {
+    const result = await exec(['sh', '-c', 'echo to-out; echo to-err >&2; echo more-out']);
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'to-out\nmore-out', stderr: 'to-err' });
+  });
+
+  it('round-trips 10 MB of binary stdin unchanged', async () => {
+    const data = randomBytes(10 * 1024 * 1024);
+    const child = await execa(DEVKIT_BIN, ['-p', 'agent2', 'exec-cd', '2', '.', 'cat'], { cwd: fx.workspace, input: data, encoding: 'buffer' });
+    expect(child.exitCode).toBe(0);
+    expect(Buffer.compare(child.stdout as Uint8Array as Buffer, data)).toBe(0);
+  });
+
+  it('passes a signal sent to devkit on to the command (no terminal)', async () => {
+    const child = execa(DEVKIT_BIN, ['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'], {
+      cwd: fx.workspace,
+      reject: false,
+    });
+    await new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+    child.kill('SIGTERM');
+    expect((await child).exitCode).toBe(42);
+  });
+
+  it('gives a terminal a prompt naming the agent, its HOME, and 130 after Ctrl-C', async () => {
+    const session = `devkit-test-${process.pid}`;
+    const command = `cd ${fx.workspace} && ${DEVKIT_BIN} -p agent2 exec-cd 2 .; echo "devkit-exit=$?"; sleep 60`;
+    expect((await tmux(['new-session', '-d', '-s', session, '-x', '160', '-y', '40', command])).exitCode).toBe(0);
+    await waitForPane(session, /^agent2:\/workspace[$#]\s*$/m);
+    await tmux(['send-keys', '-t', session, 'echo "home is $HOME"', 'Enter']);
+    await waitForPane(session, /^home is \/workspace\/\.devhome$/m);
+    await tmux(['send-keys', '-t', session, 'stty size', 'Enter']);
+    await waitForPane(session, /^40 160$/m);
+    await tmux(['send-keys', '-t', session, 'sleep 100', 'Enter']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await tmux(['send-keys', '-t', session, 'C-c']);
+    // Ctrl-C reached sleep inside the container: the shell is back, and sleep died of SIGINT.
+    await tmux(['send-keys', '-t', session, 'echo "inner=$?"', 'Enter']);
+    await waitForPane(session, /^inner=130$/m);
+    await tmux(['send-keys', '-t', session, 'exec sleep 100', 'Enter']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await tmux(['send-keys', '-t', session, 'C-c']);
+    await waitForPane(session, /devkit-exit=130$/m); // after the echoed ^C
+  });
+
+  it('refuses a PATH that leaves the mount (exit 2), and a stopped or missing container (exit 1), with one line', async () => {
+    const leaves = await devkit(['-p', 'agent2', 'exec-cd', '2', '../..', 'true'], { cwd: fx.workspace });
+    expect(leaves).toMatchObject({ exitCode: 2, stdout: '', stderr: expect.stringMatching(/^devkit: PATH "..\/.." leaves .*agent2\/app/) });
+    const absolute = await devkit(['-p', 'agent2', 'exec-cd', '2', '/etc', 'true'], { cwd: fx.workspace });
+    expect(absolute).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/^devkit: PATH "\/etc" leaves \/workspace/) });
+    const missing = await devkit(['-p', 'dev-all', 'exec-cd', '2', '.', 'true'], { cwd: fx.workspace });
+    expect(missing).toMatchObject({ exitCode: 1, stderr: 'devkit: no dev container for profile dev-all here: start it with devkit -p dev-all up' });
+    const noEngine = await devkit(['-p', 'agent2', 'exec-cd', '2', '.', 'true'], { cwd: fx.workspace, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(noEngine).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^devkit: cannot reach the Docker engine at \/nonexistent\/docker.sock/) });
+    for (const result of [leaves, absolute, missing, noEngine]) expect(result.stderr.split('\n')).toHaveLength(1);
+
+    const ps = JSON.parse((await devkit(['-p', 'agent2', 'ps', '--json'], { cwd: fx.workspace })).stdout) as { containers: Array<{ service: string; name: string }> };
+    const dev = ps.containers.find((c) => c.service === 'dev');
+    expect(dev).toBeDefined();
+    await execa('docker', ['stop', '-t', '0', dev?.name ?? '']);
+    const stopped = await exec(['true']);
+    expect(stopped).toMatchObject({ exitCode: 1, stderr: 'devkit: the agent2 dev container is exited: start it with devkit -p agent2 up' });
+    expect((await devkit(['-p', 'agent2', 'up'], { cwd: fx.workspace })).exitCode).toBe(0);
+    expect((await exec(['true'])).exitCode).toBe(0);
+  });
+});

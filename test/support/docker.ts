@@ -1,0 +1,38 @@
+import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
+import { describe } from 'vitest';
+
+/** True when a Docker engine with Compose v2 answers. */
+export async function dockerAvailable(): Promise<boolean> {
+  const info = await execa('docker', ['compose', 'version'], { reject: false });
+  const engine = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false });
+  return info.exitCode === 0 && engine.exitCode === 0;
+}
+
+/**
+ * describe for suites that need the engine. Under CI a missing engine is a
+ * failure (global-setup.ts throws first); elsewhere the suite is skipped, and
+ * said so loudly.
+ */
+export const describeWithDocker: typeof describe = (() => {
+  try {
+    execFileSync('docker', ['compose', 'version'], { stdio: 'ignore' });
+    execFileSync('docker', ['info'], { stdio: 'ignore' });
+    return describe;
+  } catch {
+    if (process.env.CI) throw new Error('no Docker engine with Compose v2 answers: CI must run the container tests (scripts/docker-engine.sh start)');
+    process.stderr.write('\n*** SKIPPED: tests that need a Docker engine (none answers here); CI runs them ***\n\n');
+    return describe.skip;
+  }
+})() as typeof describe;
+
+/** Removes every compose project this dev root made: containers and networks (shared cache volumes stay). */
+export async function removeStacks(root: string): Promise<void> {
+  const listed = await execa('docker', ['ps', '-a', '--filter', `label=devkit.root=${root}`, '--format', '{{.Label "com.docker.compose.project"}}'], { reject: false });
+  const projects = [...new Set(String(listed.stdout).split('\n').filter(Boolean))];
+  await Promise.all(projects.map((project) => execa('docker', ['compose', '-p', project, 'down', '--timeout', '1'], { reject: false })));
+}
+
+export async function docker(args: readonly string[]): Promise<string> {
+  return String((await execa('docker', args)).stdout).trim();
+}
