@@ -7,16 +7,22 @@ export function templatePath(name: string): string {
   return fileURLToPath(new URL(`../templates/${name}`, import.meta.url));
 }
 
+/** A value as compose must see it to take it literally: `$` doubled (no interpolation). */
+export function composeLiteral(value: string): string {
+  return value.replaceAll('$', '$$$$'); // in a replacement string, $$ stands for one $
+}
+
 /**
- * Renders a template that emits YAML. Values go in only through {{yaml value}},
- * which emits a double-quoted scalar (a JSON string is one), so no value can
- * break out of its place; the caller parses and checks the result.
+ * Renders a compose file template. Values go in only through {{yaml value}},
+ * which emits a double-quoted YAML scalar (a JSON string is one) with `$`
+ * doubled, so compose takes it literally: no value can break out of its place
+ * or be interpolated. The caller parses and checks the result.
  */
-export function renderYaml(name: string, values: object): string {
+export function renderComposeYaml(name: string, values: object): string {
   const handlebars = Handlebars.create();
   handlebars.registerHelper('yaml', (value: unknown) => {
     if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`template ${name}: {{yaml}} needs a string or number`);
-    return JSON.stringify(String(value));
+    return JSON.stringify(composeLiteral(String(value)));
   });
   return handlebars.compile(readFileSync(templatePath(name), 'utf8'), { noEscape: true, strict: true })(values);
 }

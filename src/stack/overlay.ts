@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DevRoot } from '../agents/devroot.js';
 import { agentPaths } from '../agents/layout.js';
 import { DevkitError } from '../errors.js';
-import { renderYaml } from '../templates.js';
+import { composeLiteral, renderComposeYaml } from '../templates.js';
 import { composeCheck } from './compose.js';
 import { parseOverlay } from './compose-file.js';
 import { COMPOSE_FILE, hostUser, overlayFile, projectPrefix, sharedGitDir } from './workspace-files.js';
@@ -20,7 +20,7 @@ export function renderAgentOverlay(devRoot: DevRoot, index: number): string {
   const gitDir = sharedGitDir(devRoot);
   const { uid, gid } = hostUser();
   const primary = index === 1;
-  const text = renderYaml(AGENT_OVERLAY_TEMPLATE, {
+  const text = renderComposeYaml(AGENT_OVERLAY_TEMPLATE, {
     profile: agent.name,
     index,
     project: agentProject(devRoot, index),
@@ -40,7 +40,7 @@ export function renderAgentOverlay(devRoot: DevRoot, index: number): string {
   });
   const overlay = parseOverlay(text, `overlay for ${agent.name}`);
   const mounts = overlay.services.dev?.volumes ?? [];
-  if (overlay.name !== agentProject(devRoot, index) || !mounts.some((m) => m.source === agent.worktree && m.target === '/workspace')) {
+  if (overlay.name !== agentProject(devRoot, index) || !mounts.some((m) => m.source === composeLiteral(agent.worktree) && m.target === '/workspace')) {
     throw new DevkitError(`rendered overlay for ${agent.name} does not mount its worktree under its own project name: check ${AGENT_OVERLAY_TEMPLATE}`);
   }
   return text;

@@ -1,0 +1,137 @@
+import { execa } from 'execa';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithDocker, docker, removeStacks } from './support/docker.js';
+import { agentCopy, devkit, git, snapshot, tempDir, type DevRootFixture, makeDevRoot } from './support/sandbox.js';
+
+interface Mount {
+  Source: string;
+  Destination: string;
+  RW: boolean;
+}
+
+async function devContainer(fx: DevRootFixture, profile: string): Promise<{ id: string; mounts: Mount[] }> {
+  const id = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', `label=devkit.profile=${profile}`, '--filter', 'label=com.docker.compose.service=dev']);
+  const mounts = JSON.parse(await docker(['inspect', '--format', '{{json .Mounts}}', id])) as Mount[];
+  return { id, mounts };
+}
+
+describeWithDocker('the compose stack', () => {
+  let fx: DevRootFixture;
+  const run = (args: string[], env?: Record<string, string>) => devkit(args, { cwd: fx.workspace, env });
+
+  beforeAll(async () => {
+    fx = await makeDevRoot();
+    expect((await run(['worktrees', 'init', '4'])).exitCode).toBe(0);
+  });
+  afterAll(async () => {
+    if (fx !== undefined) {
+      await removeStacks(fx.root);
+      fx.cleanup();
+    }
+  });
+
+  it("agents 2, 3 and 4 brought up at once run three containers, each mounting its own copy, none recreating another's", async () => {
+    expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
+    const agent2 = await devContainer(fx, 'agent2');
+    const ups = await Promise.all(['agent2', 'agent3', 'agent4'].map((profile) => run(['-p', profile, 'up'])));
+    for (const up of ups) expect(up.exitCode).toBe(0);
+    for (const k of [2, 3, 4]) {
+      const container = await devContainer(fx, `agent${k}`);
+      expect(container.id).toMatch(/^[0-9a-f]{12}$/);
+      expect(container.mounts).toContainEqual(expect.objectContaining({ Source: agentCopy(fx, k), Destination: '/workspace', RW: true }));
+      expect(container.mounts.filter((m) => m.Destination === '/workspace')).toHaveLength(1);
+    }
+    expect((await devContainer(fx, 'agent2')).id).toBe(agent2.id);
+  });
+
+  it('docker compose up by hand with the overlay agrees with devkit up: nothing is recreated', async () => {
+    expect((await run(['-p', 'agent3', 'up'])).exitCode).toBe(0);
+    const before = await devContainer(fx, 'agent3');
+    const overlay = path.join('overlays', 'agent3', 'compose.override.yml');
+    const byHand = await execa('docker', ['compose', '-f', 'compose.yml', '-f', overlay, 'up', '-d'], { cwd: fx.workspace, reject: false });
+    expect(byHand.exitCode).toBe(0);
+    expect((await devContainer(fx, 'agent3')).id).toBe(before.id);
+    const config = await execa('docker', ['compose', '-f', 'compose.yml', '-f', overlay, 'config', '--format', 'json'], { cwd: fx.workspace });
+    const parsed = JSON.parse(String(config.stdout)) as { name: string; services: { dev: { labels: Record<string, string> } } };
+    expect(parsed.name).toMatch(/-agent3$/);
+    expect(parsed.services.dev.labels).toMatchObject({ 'devkit.agent': 'agent3', 'devkit.repo': fx.repo, 'devkit.profile': 'agent3' });
+  });
+
+  it('down keeps the shared caches, even with --volumes, and up brings the agent back', async () => {
+    expect((await run(['-p', 'agent4', 'up'])).exitCode).toBe(0);
+    const marker = `cache-${process.pid}`;
+    expect((await run(['-p', 'agent4', 'exec-cd', '4', '.', 'sh', '-c', `touch /cache/ivy2/${marker}`])).exitCode).toBe(0);
+    expect((await run(['-p', 'agent4', 'down', '--volumes'])).exitCode).toBe(0);
+    expect(await docker(['ps', '-aq', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent4'])).toBe('');
+    expect((await run(['-p', 'agent4', 'up'])).exitCode).toBe(0);
+    expect((await run(['-p', 'agent4', 'exec-cd', '4', '.', 'test', '-e', `/cache/ivy2/${marker}`])).exitCode).toBe(0);
+  });
+
+  it('overlay create writes a checked overlay once, then leaves it unchanged', async () => {
+    const first = JSON.parse((await run(['overlay', 'create', 'agent2', '--json'])).stdout) as { action: string; file: string };
+    expect(['created', 'unchanged']).toContain(first.action);
+    expect(first.file).toBe(path.join(fx.workspace, 'overlays', 'agent2', 'compose.override.yml'));
+    const again = JSON.parse((await run(['overlay', 'create', 'agent2', '--json'])).stdout) as { action: string };
+    expect(again.action).toBe('unchanged');
+  });
+
+  it('image build returns at once when the images are up to date', async () => {
+    const result = await run(['image', 'build', '--json']);
+    const { images } = JSON.parse(result.stdout) as { images: Array<{ tag: string; built: boolean }> };
+    expect(images.map((image) => [image.tag, image.built])).toEqual([
+      ['devkit/dev:local', false],
+      ['devkit/proxy:local', false],
+      ['devkit/dns:local', false],
+    ]);
+  });
+
+  it('bad profiles and a missing engine: one line, exit 2 or 1, nothing changed', async () => {
+    const cases: Array<[string[], number, RegExp, Record<string, string>?]> = [
+      [['up'], 2, /this command needs a profile/],
+      [['-p', 'Agent2', 'up'], 2, /profile "Agent2" is not a valid name/],
+      [['-p', 'nope', 'up'], 2, /unknown profile nope: use dev-all or agentK/],
+      [['-p', 'agent9', 'up'], 2, /unknown profile agent9: there is no agent 9 \(agents: 1, 2, 3, 4\)/],
+      [['overlay', 'create', 'dev-all'], 2, /dev-all is not an agent profile/],
+      [['-p', 'agent2', 'up'], 1, /cannot reach the Docker engine/, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }],
+    ];
+    for (const [args, code, message, env] of cases) {
+      const before = snapshot(fx.workspace);
+      const result = await run(args, env);
+      expect({ args, exitCode: result.exitCode }).toEqual({ args, exitCode: code });
+      expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)]);
+      expect(snapshot(fx.workspace)).toEqual(before);
+    }
+  });
+});
+
+describeWithDocker('overlays for awkward paths', () => {
+  it('a root with spaces, quotes, colons, # and $ renders an overlay compose takes literally', async () => {
+    const base = tempDir('awkward');
+    const root = path.join(base, 'dev root: "x" #1 $HOME {{y}}');
+    const primary = path.join(root, 'app');
+    mkdirSync(primary, { recursive: true });
+    await git(primary, ['init', '-q', '-b', 'main']);
+    await git(primary, ['commit', '-q', '--allow-empty', '-m', 'first']);
+    const workspace = path.join(base, 'ws');
+    mkdirSync(workspace);
+    expect((await devkit(['init', '--root', root, '--repo', 'app'], { cwd: workspace })).exitCode).toBe(0);
+    expect((await devkit(['worktrees', 'init', '2'], { cwd: workspace })).exitCode).toBe(0);
+    const created = await devkit(['overlay', 'create', 'agent2'], { cwd: workspace });
+    expect(created.exitCode).toBe(0);
+    expect(existsSync(path.join(workspace, 'overlays', 'agent2', 'compose.override.yml'))).toBe(true);
+    expect(readFileSync(path.join(workspace, 'overlays', 'agent2', 'compose.override.yml'), 'utf8')).toContain('$$HOME');
+    // What the engine mounts is the path itself: nothing interpolated, nothing cut at a quote or colon.
+    try {
+      expect((await devkit(['-p', 'agent2', 'up'], { cwd: workspace })).exitCode).toBe(0);
+      const id = await docker(['ps', '-q', '--filter', `label=devkit.root=${root}`, '--filter', 'label=com.docker.compose.service=dev']);
+      const mounts = JSON.parse(await docker(['inspect', '--format', '{{json .Mounts}}', id])) as Array<{ Source: string; Destination: string }>;
+      expect(mounts).toContainEqual(expect.objectContaining({ Source: path.join(root, 'agent2', 'app'), Destination: '/workspace' }));
+      const pwd = await devkit(['-p', 'agent2', 'exec-cd', '2', '.', 'git', 'rev-parse', '--abbrev-ref', 'HEAD'], { cwd: workspace });
+      expect(pwd).toMatchObject({ exitCode: 0, stdout: 'agent2/main' });
+    } finally {
+      await removeStacks(root);
+    }
+  });
+});
