@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need and runs every test, then prints one
-# closing line "N passed, N failed, N skipped".
+# Sets up everything the tests need (dependencies, a Docker Engine with
+# Compose v2, tmux) and runs every test, then prints one closing line
+# "N passed, N failed, N skipped". A dockerd this script starts, it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
+command -v tmux >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; }
+if ! docker info >/dev/null 2>&1; then
+  trap './scripts/docker-engine.sh stop' EXIT
+fi
+./scripts/docker-engine.sh start
+
 report=$(mktemp)
-trap 'rm -f "$report"' EXIT
 status=0
 npm run --silent typecheck
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
@@ -16,4 +22,5 @@ node -e '
   if (skipped > 0) console.log(`WARNING: ${skipped} test(s) skipped`);
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
 ' "$report" || echo "0 passed, 1 failed"
+rm -f "$report"
 exit "$status"

@@ -3,16 +3,20 @@ import type { Socket } from 'node:net';
 import { DevkitError } from '../errors.js';
 
 /**
- * The few Docker Engine API calls exec-cd makes, over node:http on the
- * engine's unix socket. exec-cd is the hot path measured against `docker
- * exec`; importing dockerode alone costs more than a whole `docker exec` here,
- * so this path speaks the same API without it. Everything else uses dockerode.
+ * The small JSON calls of the Docker Engine API, over node:http on the
+ * engine's unix socket. exec-cd and up are measured against `docker exec` and
+ * `docker compose up`; importing dockerode alone costs more than a whole
+ * `docker exec` here (about 170 ms), so these paths speak the API without it.
+ * dockerode is loaded only for what streams: building, importing and pulling
+ * images (docker/images.ts).
  */
 const API = '/v1.41'; // Docker 20.10; later engines serve it too
 
 export interface ContainerSummary {
   Id: string;
+  Names?: string[];
   State: string;
+  Status?: string;
   Labels: Record<string, string>;
 }
 
@@ -53,6 +57,13 @@ export class EngineApi {
   request<T>(method: string, path: string, body?: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
+      const parse = (text: string): T => {
+        try {
+          return JSON.parse(text) as T;
+        } catch {
+          return text as T; // /_ping answers plain text
+        }
+      };
       const req = http.request(
         {
           socketPath: this.socketPath,
@@ -76,7 +87,7 @@ export class EngineApi {
               reject(new DevkitError(`docker engine: ${message.trim()} (${method} ${path} -> ${res.statusCode})`));
               return;
             }
-            resolve((text === '' ? undefined : JSON.parse(text)) as T);
+            resolve((text === '' ? undefined : parse(text)) as T);
           });
         },
       );
@@ -97,6 +108,26 @@ export class EngineApi {
       if (error instanceof DevkitError && / -> 404\)$/.test(error.message)) return null;
       throw error;
     }
+  }
+
+  async ping(): Promise<void> {
+    await this.request('GET', '/_ping');
+  }
+
+  /** An image's id and labels; null when there is no such image. */
+  async inspectImage(name: string): Promise<{ id: string; labels: Record<string, string> } | null> {
+    try {
+      const info = await this.request<{ Id: string; Config: { Labels: Record<string, string> | null } | null }>('GET', `/images/${encodeURIComponent(name)}/json`);
+      return { id: info.Id, labels: info.Config?.Labels ?? {} };
+    } catch (error) {
+      if (error instanceof DevkitError && / -> 404\)$/.test(error.message)) return null;
+      throw error;
+    }
+  }
+
+  /** Creates a named volume; the engine answers with the existing one when it is there already. */
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.request('POST', '/volumes/create', { Name: name, Labels: labels });
   }
 
   listContainers(labels: readonly string[]): Promise<ContainerSummary[]> {

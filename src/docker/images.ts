@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { DEFAULT_BASE_IMAGE } from '../config/config.js';
 import { DevkitError } from '../errors.js';
 import type { Io } from '../io.js';
 import { startProgress } from '../progress.js';
 import { templatePath } from '../templates.js';
-
+import { EngineApi, engineSocket } from './engine-api.js';
 
 /** What the bootstrapped base holds: everything the dev, proxy, dns and test images need. */
 const BASE_PACKAGES = [
@@ -34,29 +34,17 @@ export interface BuiltImage {
   built: boolean;
 }
 
-export function dockerClient(): Docker {
-  return new Docker();
+/** The engine the environment names (DOCKER_HOST or the default socket), checked to answer: one clear line when it does not. */
+export async function engine(): Promise<EngineApi> {
+  const api = new EngineApi(engineSocket(process.env));
+  await api.ping();
+  return api;
 }
 
-/** Fails with one clear line when no Docker engine answers. */
-export async function ensureEngine(docker: Docker): Promise<void> {
-  try {
-    await docker.ping();
-  } catch (error) {
-    throw new DevkitError(
-      `cannot reach the Docker engine (${(error as Error).message}): start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST`,
-      { cause: error },
-    );
-  }
-}
-
-async function imageInfo(docker: Docker, tag: string): Promise<{ id: string; labels: Record<string, string> } | null> {
-  try {
-    const info = await docker.getImage(tag).inspect();
-    return { id: info.Id, labels: info.Config?.Labels ?? {} };
-  } catch {
-    return null;
-  }
+/** dockerode, loaded only when an image must be built, imported or pulled (it is slow to load). */
+async function dockerode(): Promise<Docker> {
+  const { default: Dockerode } = await import('dockerode');
+  return new Dockerode();
 }
 
 /** The Debian mirror the machine's apt uses (never a hard-coded host). */
@@ -90,10 +78,11 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: 
 }
 
 /** debootstrap a minimal Debian with BASE_PACKAGES and import it as the base image. */
-async function bootstrapBase(docker: Docker, tag: string, io: Io): Promise<void> {
+async function bootstrapBase(tag: string, io: Io): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new DevkitError(`building ${tag} needs debootstrap as root: run devkit image build as root once, or set baseImage in devkit.yml`);
   }
+  const docker = await dockerode();
   const progress = startProgress(io, `bootstrapping ${tag} (debootstrap, about a minute)`);
   const dir = mkdtempSync(path.join(process.env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir(), 'devkit-base-'));
   try {
@@ -125,18 +114,19 @@ async function bootstrapBase(docker: Docker, tag: string, io: Io): Promise<void>
 }
 
 /** Makes sure the base image is present: bootstraps the default one, pulls a configured one. */
-export async function ensureBaseImage(docker: Docker, baseImage: string, io: Io): Promise<string> {
-  const existing = await imageInfo(docker, baseImage);
+export async function ensureBaseImage(api: EngineApi, baseImage: string, io: Io): Promise<string> {
+  const existing = await api.inspectImage(baseImage);
   if (existing !== null) return existing.id;
   if (baseImage === DEFAULT_BASE_IMAGE) {
-    await bootstrapBase(docker, baseImage, io);
+    await bootstrapBase(baseImage, io);
   } else {
+    const docker = await dockerode();
     const progress = startProgress(io, `pulling ${baseImage}`);
     const stream = await docker.pull(baseImage);
     await follow(docker, stream, (event) => event.status !== undefined && progress.update(event.status));
     progress.done('done');
   }
-  const made = await imageInfo(docker, baseImage);
+  const made = await api.inspectImage(baseImage);
   if (made === null) throw new DevkitError(`${baseImage} is still missing after making it`);
   return made.id;
 }
@@ -153,19 +143,19 @@ function contextHash(dir: string, baseId: string): string {
 }
 
 /** Builds the stack's images that are missing or stale; returns at once when all are up to date. */
-export async function buildStackImages(options: { baseImage: string; io: Io; docker?: Docker }): Promise<BuiltImage[]> {
-  const docker = options.docker ?? dockerClient();
-  await ensureEngine(docker);
-  const baseId = await ensureBaseImage(docker, options.baseImage, options.io);
+export async function buildStackImages(options: { baseImage: string; io: Io; api?: EngineApi }): Promise<BuiltImage[]> {
+  const api = options.api ?? (await engine());
+  const baseId = await ensureBaseImage(api, options.baseImage, options.io);
   const results: BuiltImage[] = [];
   for (const image of STACK_IMAGES) {
     const context = templatePath(`images/${image.name}`);
     const hash = contextHash(context, baseId);
-    const existing = await imageInfo(docker, image.tag);
+    const existing = await api.inspectImage(image.tag);
     if (existing?.labels[HASH_LABEL] === hash) {
       results.push({ ...image, id: existing.id, built: false });
       continue;
     }
+    const docker = await dockerode();
     const progress = startProgress(options.io, `building ${image.tag}`);
     const stream = await docker.buildImage(
       { context, src: contextFiles(context) },
@@ -173,7 +163,7 @@ export async function buildStackImages(options: { baseImage: string; io: Io; doc
     );
     await follow(docker, stream, (event) => event.stream !== undefined && event.stream.trim() !== '' && progress.update(event.stream));
     progress.done('done');
-    const built = await imageInfo(docker, image.tag);
+    const built = await api.inspectImage(image.tag);
     if (built === null) throw new DevkitError(`docker build of ${image.tag} reported success but the image is missing`);
     results.push({ ...image, id: built.id, built: true });
   }

@@ -1,6 +1,6 @@
-import type Docker from 'dockerode';
 import type { DevRoot } from '../agents/devroot.js';
-import { dockerClient, ensureEngine } from '../docker/images.js';
+import type { EngineApi } from '../docker/engine-api.js';
+import { engine } from '../docker/images.js';
 import type { Io } from '../io.js';
 import { formatTable } from '../table.js';
 
@@ -16,27 +16,25 @@ export interface StackContainer {
 }
 
 /** Containers labelled for this dev root (and profile, when given), running or not. */
-export async function stackContainers(docker: Docker, filter: { root: string; profile?: string }): Promise<StackContainer[]> {
+export async function stackContainers(api: EngineApi, filter: { root: string; profile?: string }): Promise<StackContainer[]> {
   const labels = [`devkit.root=${filter.root}`, ...(filter.profile === undefined ? [] : [`devkit.profile=${filter.profile}`])];
-  const found = await docker.listContainers({ all: true, filters: { label: labels } });
+  const found = await api.listContainers(labels);
   return found
     .map((c) => ({
       profile: c.Labels['devkit.profile'] ?? '',
       agent: c.Labels['devkit.agent'] ?? '',
       service: c.Labels['com.docker.compose.service'] ?? '',
-      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      name: (c.Names?.[0] ?? '').replace(/^\//, ''),
       id: c.Id,
       state: c.State,
-      status: c.Status,
+      status: c.Status ?? '',
     }))
     .sort((a, b) => a.profile.localeCompare(b.profile, 'en', { numeric: true }) || a.service.localeCompare(b.service));
 }
 
 /** The containers of one profile of this dev root, or of all its profiles. */
 export async function profileContainers(devRoot: DevRoot, profile: string | undefined): Promise<StackContainer[]> {
-  const docker = dockerClient();
-  await ensureEngine(docker);
-  return stackContainers(docker, { root: devRoot.config.root, profile });
+  return stackContainers(await engine(), { root: devRoot.config.root, profile });
 }
 
 export function printContainers(io: Io, containers: readonly StackContainer[]): void {

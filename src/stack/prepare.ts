@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import type Docker from 'dockerode';
 import type { DevRoot } from '../agents/devroot.js';
 import type { Io } from '../io.js';
-import { buildStackImages, dockerClient, ensureEngine, type BuiltImage } from '../docker/images.js';
+import type { EngineApi } from '../docker/engine-api.js';
+import { buildStackImages, engine, type BuiltImage } from '../docker/images.js';
 import { writeAgentOverlay, type OverlayAction } from './overlay.js';
 import type { Profile } from './profile.js';
 import { COMPOSE_FILE, ensureStackFiles, writeComposeEnv } from './workspace-files.js';
@@ -17,9 +17,9 @@ export function externalVolumes(workspaceDir: string): string[] {
     .map(([key, spec]) => spec?.name ?? key);
 }
 
-async function ensureVolumes(docker: Docker, names: readonly string[]): Promise<void> {
+async function ensureVolumes(api: EngineApi, names: readonly string[]): Promise<void> {
   // Creating a volume that exists is a no-op for the engine, so concurrent ups agree.
-  for (const name of names) await docker.createVolume({ Name: name, Labels: { 'devkit.cache': 'true' } });
+  await Promise.all(names.map((name) => api.createVolume(name, { 'devkit.cache': 'true' })));
 }
 
 export interface PreparedStack {
@@ -33,12 +33,11 @@ export interface PreparedStack {
  * caller holds the repo lock, so concurrent ups build and write once.
  */
 export async function prepareStack(devRoot: DevRoot, profile: Profile, io: Io): Promise<PreparedStack> {
-  const docker = dockerClient();
-  await ensureEngine(docker);
+  const api = await engine();
   ensureStackFiles(devRoot.workspace.dir);
   writeComposeEnv(devRoot);
-  const images = await buildStackImages({ baseImage: devRoot.config.baseImage, io, docker });
-  await ensureVolumes(docker, externalVolumes(devRoot.workspace.dir));
+  const images = await buildStackImages({ baseImage: devRoot.config.baseImage, io, api });
+  await ensureVolumes(api, externalVolumes(devRoot.workspace.dir));
   const overlay = profile.agentIndex === null ? null : await writeAgentOverlay(devRoot, profile.agentIndex);
   return { images, overlay };
 }
