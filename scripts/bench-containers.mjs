@@ -6,26 +6,14 @@
 //   the memory of one idle agent's containers (docker stats)
 // Needs a Docker engine and the images (devkit image build). Exits 1 when a target is missed.
 //   node scripts/bench-containers.mjs [--runs N]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DEVKIT, median, numberArg, run, timed, verdict } from './bench-lib.mjs';
 
-const DEVKIT = fileURLToPath(new URL('../bin/devkit', import.meta.url));
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg === -1 ? 30 : Number(process.argv[runsArg + 1]);
+const RUNS = numberArg('--runs', 30);
 const AGENTS = [2, 3, 4, 5];
-const env = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@localhost', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@localhost' };
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-function timed(cmd, args, cwd) {
-  const start = process.hrtime.bigint();
-  const child = spawnSync(cmd, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (child.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${child.stderr}`);
-  return ms;
-}
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'devkit-bench-c-'));
 const root = path.join(scratch, 'dev');
@@ -75,7 +63,6 @@ try {
   const vsDocker = dk / de;
   const vsCompose = dk / dc;
   const upRatio = median(upDevkit) / median(upCompose);
-  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
   console.log(`exec, median of ${RUNS} runs each, interleaved:`);
   console.log(`  docker exec <id> true             : ${de.toFixed(0)} ms`);
   console.log(`  docker compose exec -T dev true   : ${dc.toFixed(0)} ms`);

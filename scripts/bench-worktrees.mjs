@@ -4,32 +4,19 @@
 // agent adds against the size of a checkout. Prints ratios (absolute times on
 // shared machines are noise) and exits 1 when a target is missed.
 //   node scripts/bench-worktrees.mjs [--rounds N]
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DEVKIT, median, numberArg, run, timed, verdict } from './bench-lib.mjs';
 
-const DEVKIT = fileURLToPath(new URL('../bin/devkit', import.meta.url));
 const AGENTS = 16;
 const FILES = 1200;
 const TIME_TARGET = 1.5;
 const DISK_TARGET = 1.05;
-const roundsArg = process.argv.indexOf('--rounds');
-const ROUNDS = roundsArg === -1 ? 5 : Number(process.argv[roundsArg + 1]);
+const ROUNDS = numberArg('--rounds', 5);
 
-const env = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@localhost', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@localhost' };
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 const kib = (args) => Number(run('du', ['-sk', ...args]).split('\t')[0]);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function timed(cmd, args, cwd) {
-  const start = process.hrtime.bigint();
-  const child = spawnSync(cmd, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (child.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${child.stderr}`);
-  return ms;
-}
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'devkit-bench-'));
 try {
@@ -85,7 +72,6 @@ try {
   const devkitMs = median(devkitTimes);
   const timeRatio = devkitMs / loopMs;
   const diskRatio = disk.perAgent / disk.checkout;
-  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
   console.log(`worktrees: ${AGENTS - 1} agents on a ${FILES}-file repo, median of ${ROUNDS} rounds`);
   console.log(`  shell loop of git worktree add : ${loopMs.toFixed(0)} ms`);
   console.log(`  devkit worktrees init ${AGENTS}       : ${devkitMs.toFixed(0)} ms`);

@@ -1,0 +1,40 @@
+// Helpers the benchmark scripts share: running commands with a fixed git
+// identity, timing them, and taking medians.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const DEVKIT = fileURLToPath(new URL('../bin/devkit', import.meta.url));
+
+export const benchEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@localhost',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@localhost',
+};
+
+/** Runs a command to completion and returns its stdout; throws when it fails. */
+export function run(cmd, args, cwd) {
+  return execFileSync(cmd, args, { cwd, env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+}
+
+/** Wall-clock milliseconds of one run of a command; throws when it fails. */
+export function timed(cmd, args, cwd) {
+  const start = process.hrtime.bigint();
+  const child = spawnSync(cmd, args, { cwd, env: benchEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (child.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${child.stderr}`);
+  return ms;
+}
+
+export function median(values) {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
+/** The value after a flag on the command line, as a number, or the default. */
+export function numberArg(flag, fallback) {
+  const at = process.argv.indexOf(flag);
+  return at === -1 ? fallback : Number(process.argv[at + 1]);
+}
+
+export const verdict = (ok) => (ok ? 'ok' : 'MISSED');
