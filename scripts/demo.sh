@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job, end to end: sets devkit up, makes a sample repo (or clones the
-# one given with --repo PATH), gives three agents their own worktrees and HOMEs,
-# lets two of them work, shows the state, removes an agent without losing its
-# work, and cleans up. Pass --keep to keep the dev root for a look around.
+# The main job, end to end: sets devkit up (and a Docker engine where none
+# runs), makes a sample repo (or clones the one given with --repo PATH), gives
+# agents their own worktrees and HOMEs, brings agents 2 and 3 up in their own
+# containers, shows each working on its own branch inside its container,
+# removes an agent without losing its work, and tears everything down.
+# --keep keeps the dev root (and the containers) for a look around.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 repo_src="" keep=0
@@ -17,8 +19,20 @@ done
 devkit() { "$here/bin/devkit" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
+started_docker=0
+docker info >/dev/null 2>&1 || started_docker=1
+"$here/scripts/docker-engine.sh" start
+
 base=$(mktemp -d "${TMPDIR:-/tmp}/devkit-demo-XXXXXX")
-[ "$keep" = 1 ] || trap 'rm -rf "$base"' EXIT
+cleanup() {
+  if [ "$keep" = 1 ]; then echo "kept $base (workspace: $base/workspace)" >&2; return; fi
+  if [ -f "$base/workspace/devkit.yml" ]; then
+    (cd "$base/workspace" && for p in agent2 agent3; do devkit -p "$p" down >/dev/null 2>&1 || true; done)
+  fi
+  rm -rf "$base"
+  [ "$started_docker" = 0 ] || "$here/scripts/docker-engine.sh" stop
+}
+trap cleanup EXIT
 export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-devkit demo} GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-demo@localhost}
 export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
 
@@ -34,26 +48,29 @@ fi
 mkdir "$base/workspace" && cd "$base/workspace"
 devkit init --root "$base/dev" --repo sample
 
-step "three agents: agent 1 is the primary clone, agents 2 and 3 get worktrees"
+step "three agents: agent 1 is the primary clone, agents 2 and 3 get locked worktrees and HOMEs"
 devkit worktrees init 3
 
-step "agent 2 commits on its branch; agent 3 leaves an untracked file"
-echo "fix from agent 2" > "$base/dev/agent2/sample/FIX.md"
-git -C "$base/dev/agent2/sample" add FIX.md && git -C "$base/dev/agent2/sample" commit -qm "agent 2's fix"
-echo "notes" > "$base/dev/agent3/sample/NOTES.md"
+step "the stack's images (the first time bootstraps a Debian base: about a minute)"
+devkit image build
+
+step "agents 2 and 3 up, each in its own container (started side by side)"
+devkit -p agent2 up & devkit -p agent3 up & wait
+devkit ps
+
+step "each agent works on its own branch, inside its own container"
+for k in 2 3; do
+  devkit -p "agent$k" exec-cd "$k" . sh -c "echo \"agent $k was here\" > AGENT$k.md && git add AGENT$k.md && git -c user.name='agent $k' -c user.email=agent$k@localhost commit -qm 'work of agent $k' && echo \"\$DEVKIT_AGENT in \$(pwd) on \$(git rev-parse --abbrev-ref HEAD), HOME=\$HOME: \$(git log -1 --format=%s)\""
+done
+step "on the host, each commit is on its agent's branch"
+git -C "$base/dev/sample" log --format='%D: %s' -1 agent2/main
+git -C "$base/dev/sample" log --format='%D: %s' -1 agent3/main
+
+step "agent 3 leaves an untracked file; removing it is refused, then done with a backup"
+devkit -p agent3 exec-cd 3 . sh -c 'echo notes > NOTES.md'
+devkit -p agent3 down
+if devkit worktrees remove 3; then echo "demo: expected a refusal" >&2; exit 1; fi
+devkit worktrees remove 3 --force
 devkit worktrees list
 
-step "what agent 2 sees about itself (for a status line)"
-(cd "$base/dev/agent2/sample" && devkit worktrees session)
-
-step "removing agent 3 is refused: it holds work found nowhere else"
-if devkit worktrees remove 3; then echo "demo: expected a refusal" >&2; exit 1; fi
-
-step "with --force its work is saved to a ref first"
-devkit worktrees remove 3 --force
-git -C "$base/dev/sample" for-each-ref refs/devkit/backup
-
-step "nothing orphaned"
-devkit worktrees prune
 step "done"
-[ "$keep" = 1 ] && echo "kept $base" >&2 || true

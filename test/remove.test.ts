@@ -66,6 +66,24 @@ describe('devkit worktrees remove', () => {
     expect(existsSync(agentHome(fx, 3))).toBe(true);
   });
 
+  it.each([
+    ['info/exclude as devkit wrote it', false],
+    ['info/exclude emptied by hand', true],
+  ])("--force never puts an agent's HOME (its keys) into the backup, with %s", async (_how, emptyExclude) => {
+    const copy = agentCopy(fx, 3);
+    // In agent 3's container its HOME is mounted at .devhome inside the copy.
+    mkdirSync(path.join(copy, '.devhome', '.ssh'), { recursive: true });
+    writeFileSync(path.join(copy, '.devhome', '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
+    writeFileSync(path.join(copy, 'work.txt'), 'work\n');
+    if (emptyExclude) writeFileSync(path.join(fx.primary, '.git', 'info', 'exclude'), '');
+    const result = await devkit(['worktrees', 'remove', '3', '--force', '--json'], { cwd: fx.workspace });
+    expect(result).toMatchObject({ exitCode: 0, stderr: expect.not.stringContaining('devkit:') });
+    const { backup } = JSON.parse(result.stdout) as { backup: { ref: string } };
+    const files = (await git(fx.primary, ['ls-tree', '-r', '--name-only', backup.ref])).split('\n');
+    expect(files).toContain('work.txt');
+    expect(files.filter((file) => file.includes('devhome') || file.includes('id_ed25519'))).toEqual([]);
+  });
+
   it('removes a clean copy without --force and without a backup, keeping its branch', async () => {
     const result = await devkit(['worktrees', 'remove', '2', '--json'], { cwd: fx.workspace });
     expect(result.exitCode).toBe(0);

@@ -61,8 +61,10 @@ async function snapshotTree(worktree: string): Promise<string> {
   if (existsSync(realIndex)) copyFileSync(realIndex, tempIndex);
   try {
     const env = { GIT_INDEX_FILE: tempIndex };
-    // Ignored files (build output) are not saved; HOMEs never are, even if info/exclude was edited: they hold keys.
-    await git(['add', '--all', '--', '.', ':(exclude).devhome', ':(exclude,glob).devhome-agent*'], { cwd: worktree, env });
+    // Ignored files (build output) are not saved, and info/exclude keeps HOMEs out. They hold keys, so
+    // they are also dropped from the snapshot by name, in case someone edited info/exclude.
+    await git(['add', '--all'], { cwd: worktree, env });
+    await git(['rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', '.devhome', ':(glob).devhome-agent*'], { cwd: worktree, env });
     return (await git(['write-tree'], { cwd: worktree, env })).trim();
   } finally {
     rmSync(tempIndex, { force: true });
