@@ -69,6 +69,16 @@ describeWithDocker('the compose stack', () => {
     expect((await run(['-p', 'agent4', 'exec-cd', '4', '.', 'test', '-e', `/cache/ivy2/${marker}`])).exitCode).toBe(0);
   });
 
+  it("worktrees remove refuses an agent whose container runs, even with --force, and goes ahead once it is down", async () => {
+    expect((await run(['-p', 'agent4', 'up'])).exitCode).toBe(0);
+    const refused = await run(['worktrees', 'remove', '4', '--force']);
+    expect(refused).toMatchObject({ exitCode: 1, stderr: 'devkit: agent4\'s container is running and could still write to its copy: stop it first with devkit -p agent4 down' });
+    expect(existsSync(agentCopy(fx, 4))).toBe(true);
+    expect((await run(['-p', 'agent4', 'down'])).exitCode).toBe(0);
+    expect((await run(['worktrees', 'remove', '4', '--force'])).exitCode).toBe(0);
+    expect((await run(['worktrees', 'init', '4'])).exitCode).toBe(0);
+  });
+
   it('overlay create writes a checked overlay once, then leaves it unchanged', async () => {
     const first = JSON.parse((await run(['overlay', 'create', 'agent2', '--json'])).stdout) as { action: string; file: string };
     expect(['created', 'unchanged']).toContain(first.action);

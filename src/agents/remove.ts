@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError, UsageError } from '../errors.js';
+import { EngineApi, engineSocket, type ContainerSummary } from '../docker/engine-api.js';
 import { gitMutate, gitResult } from '../git/git.js';
 import { dirtyCounts, listWorktrees, type WorktreeEntry } from '../git/worktrees.js';
 import { resolveExisting } from '../validate.js';
@@ -53,6 +54,25 @@ async function assessRisk(devRoot: DevRoot, agent: AgentPaths & { branch: string
 }
 
 /**
+ * An agent whose own container runs could write to its copy after the backup
+ * and before the removal: refuse, whatever the flags. With no engine reachable
+ * there is no container to worry about.
+ */
+async function refuseWhileContainerRuns(devRoot: DevRoot, agentName: string): Promise<void> {
+  let running: ContainerSummary[];
+  try {
+    running = (await new EngineApi(engineSocket(process.env)).listContainers([`devkit.root=${devRoot.config.root}`, `devkit.agent=${agentName}`])).filter(
+      (container) => container.State === 'running',
+    );
+  } catch {
+    return;
+  }
+  if (running.length > 0) {
+    throw new DevkitError(`${agentName}'s container is running and could still write to its copy: stop it first with devkit -p ${agentName} down`);
+  }
+}
+
+/**
  * `worktrees remove K`. Refuses, changing nothing, when the copy holds work
  * that exists nowhere else, unless `force`; with `force` that work is first
  * saved to a backup ref. Only a folder git lists as this repo's worktree is
@@ -75,6 +95,7 @@ export async function removeAgent(devRoot: DevRoot, request: RemoveRequest): Pro
     throw new UsageError(`no agent ${request.index} in ${devRoot.config.root} (agents: ${known.join(', ')})`);
   }
 
+  await refuseWhileContainerRuns(devRoot, agent.name);
   const atRisk = await assessRisk(devRoot, { ...agent, branch }, entry);
   if (isAtRisk(atRisk) && !request.force) {
     throw new DevkitError(
