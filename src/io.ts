@@ -10,8 +10,6 @@ export interface Io {
   json(value: unknown): void;
   /** A log line on stderr; silent in --json mode. */
   log(line: string): void;
-  /** A warning on stderr; printed even in --json mode, since it is about the result. */
-  warn(line: string): void;
   /** True when stderr is a terminal and progress may be shown there. */
   readonly interactive: boolean;
 }
@@ -30,9 +28,6 @@ export function processIo(options: IoOptions): Io {
     },
     log: (line) => {
       if (!options.json) process.stderr.write(`${line}\n`);
-    },
-    warn: (line) => {
-      process.stderr.write(`devkit: warning: ${line}\n`);
     },
     interactive: Boolean(process.stderr.isTTY) && !options.json,
   };
