@@ -95,3 +95,13 @@ export function resolveExisting(absolute: string): string {
     }
   }
 }
+
+/** A DNS host name: lower-case labels of letters, digits and inner '-', dot-separated, at most 253 characters. */
+const HOST_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+export function checkHostName(raw: string, what: string): string {
+  if (!HOST_NAME_PATTERN.test(raw)) {
+    throw new UsageError(`${what} ${JSON.stringify(raw)} is not a host name: lower-case letters, digits, '-' and dots, like repo.example.org`);
+  }
+  return raw;
+}

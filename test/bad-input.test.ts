@@ -71,7 +71,7 @@ describe('bad input', () => {
 
     it('an unknown key is named', async () => {
       const result = await withConfig(`root: ${fx.root}\nrepo: app\nmaxagents: 3\n`);
-      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage\)/) });
+      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh\)/) });
     });
 
     it('a value of the wrong type is named', async () => {

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName } from '../validate.js'
 export const DEFAULT_BASE_IMAGE = 'devkit/base:bookworm';
 
 import { CONFIG_FILE, findConfigFile } from './find.js';
+import { validateEgress, validateSsh, type EgressConfig, type SshConfig } from './sections.js';
 
 export { CONFIG_FILE };
 
@@ -21,6 +22,8 @@ export interface DevkitConfig {
   maxAgents: number;
   /** The image the stack's images build on; bootstrapped with debootstrap when it is the default and missing. */
   baseImage: string;
+  egress: EgressConfig;
+  ssh: SshConfig;
 }
 
 /** The directory devkit runs in, and its config. */
@@ -33,7 +36,7 @@ export interface Workspace {
 
 type Raw = Record<string, unknown>;
 
-const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage'] as const;
+const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh'] as const;
 
 /** Validates parsed devkit.yml content; every message names the key at fault. */
 export function validateConfig(raw: unknown, where: { file: string; dir: string }): DevkitConfig {
@@ -61,6 +64,8 @@ export function validateConfig(raw: unknown, where: { file: string; dir: string 
     repo: checkRepoName(repo),
     maxAgents,
     baseImage,
+    egress: validateEgress(fields.egress, where.file),
+    ssh: validateSsh(fields.ssh, where.file),
   };
 }
 

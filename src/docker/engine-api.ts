@@ -36,6 +36,23 @@ export interface ExecState {
   Pid: number;
 }
 
+/**
+ * The engine's multiplexed stream for non-TTY output: frames of an 8-byte
+ * header (stream type, then a big-endian length) and their payload. Returns
+ * the whole frames in `buffer` and what is left of a partial one.
+ */
+export function splitFrames(buffer: Buffer): { frames: Array<{ stream: number; payload: Buffer }>; rest: Buffer } {
+  const frames: Array<{ stream: number; payload: Buffer }> = [];
+  let offset = 0;
+  while (buffer.length - offset >= 8) {
+    const size = buffer.readUInt32BE(offset + 4);
+    if (buffer.length - offset < 8 + size) break;
+    frames.push({ stream: buffer[offset] ?? 1, payload: buffer.subarray(offset + 8, offset + 8 + size) });
+    offset += 8 + size;
+  }
+  return { frames, rest: buffer.subarray(offset) };
+}
+
 export function engineSocket(env: NodeJS.ProcessEnv): string {
   const host = env.DOCKER_HOST;
   if (host === undefined || host === '') return '/var/run/docker.sock';
@@ -51,6 +68,19 @@ export class EngineApi {
       `cannot reach the Docker engine at ${this.socketPath} (${error.message}): start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST`,
       { cause: error },
     );
+  }
+
+  /** One request whose answer is raw bytes (logs). */
+  private requestBuffer(method: string, path: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: this.socketPath, method, path: `${API}${path}` }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => ((res.statusCode ?? 500) >= 300 ? reject(new DevkitError(`docker engine: ${method} ${path} -> ${res.statusCode}`)) : resolve(Buffer.concat(chunks))));
+      });
+      req.on('error', (error) => reject(this.unreachable(error)));
+      req.end();
+    });
   }
 
   /** One JSON request; a non-2xx answer becomes a DevkitError carrying the engine's message. */
@@ -128,6 +158,22 @@ export class EngineApi {
   /** Creates a named volume; the engine answers with the existing one when it is there already. */
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
     await this.request('POST', '/volumes/create', { Name: name, Labels: labels });
+  }
+
+  async killContainer(id: string, signal: string): Promise<void> {
+    await this.request('POST', `/containers/${id}/kill?signal=${encodeURIComponent(signal)}`);
+  }
+
+  /** The subnets of every network on the engine, by network name. */
+  async networkSubnets(): Promise<Array<{ name: string; subnets: string[] }>> {
+    const networks = await this.request<Array<{ Name: string; IPAM?: { Config?: Array<{ Subnet?: string }> | null } }>>('GET', '/networks');
+    return networks.map((n) => ({ name: n.Name, subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '').filter(Boolean) }));
+  }
+
+  /** The last lines a container logged, stdout and stderr together, as text. */
+  async containerLogs(id: string, tail: number): Promise<string> {
+    const raw = await this.requestBuffer('GET', `/containers/${id}/logs?stdout=1&stderr=1&tail=${tail}`);
+    return splitFrames(raw).frames.map((frame) => frame.payload.toString('utf8')).join('');
   }
 
   listContainers(labels: readonly string[]): Promise<ContainerSummary[]> {

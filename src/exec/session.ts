@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { EngineApi, ExecState } from '../docker/engine-api.js';
+import { splitFrames, type EngineApi, type ExecState } from '../docker/engine-api.js';
 
 /** The process streams an exec is wired to (process.stdin/out/err, or test doubles). */
 export interface ExecStreams {
@@ -10,22 +10,15 @@ export interface ExecStreams {
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/**
- * Splits the engine's multiplexed stream (8-byte frame headers: stream type,
- * then a big-endian length) into stdout and stderr, bytes untouched, pausing
- * the connection while a destination is full.
- */
+/** Writes the engine's multiplexed stream to stdout and stderr, bytes untouched, pausing the connection while a destination is full. */
 function demultiplex(socket: Socket, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
   let pending: Buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 8) {
-      const size = pending.readUInt32BE(4);
-      if (pending.length < 8 + size) break;
-      const target = pending[0] === 2 ? stderr : stdout;
-      const payload = pending.subarray(8, 8 + size);
-      pending = pending.subarray(8 + size);
-      if (!target.write(payload)) {
+    const { frames, rest } = splitFrames(pending.length === 0 ? chunk : Buffer.concat([pending, chunk]));
+    pending = rest;
+    for (const frame of frames) {
+      const target = frame.stream === 2 ? stderr : stdout;
+      if (!target.write(frame.payload)) {
         socket.pause();
         target.once('drain', () => socket.resume());
       }

@@ -4,7 +4,9 @@ import type { DevRoot } from '../agents/devroot.js';
 import { agentPaths } from '../agents/layout.js';
 import { DevkitError } from '../errors.js';
 import { composeLiteral, renderComposeYaml } from '../templates.js';
+import { policyDir } from '../policy/policy.js';
 import { composeCheck } from './compose.js';
+import type { ProjectNetwork } from './network.js';
 import { parseOverlay } from './compose-file.js';
 import { COMPOSE_FILE, hostUser, overlayFile, projectPrefix, sharedGitDir } from './workspace-files.js';
 
@@ -15,7 +17,7 @@ export function agentProject(devRoot: DevRoot, index: number): string {
 }
 
 /** agent K's overlay text, rendered from the template and checked with the yaml parser. */
-export function renderAgentOverlay(devRoot: DevRoot, index: number): string {
+export function renderAgentOverlay(devRoot: DevRoot, index: number, network: ProjectNetwork): string {
   const agent = agentPaths(devRoot.config, index);
   const gitDir = sharedGitDir(devRoot);
   const { uid, gid } = hostUser();
@@ -37,6 +39,10 @@ export function renderAgentOverlay(devRoot: DevRoot, index: number): string {
     configFile: path.join(gitDir, 'config'),
     hooksTarget: primary ? '/workspace/.git/hooks' : path.join(gitDir, 'hooks'),
     configTarget: primary ? '/workspace/.git/config' : path.join(gitDir, 'config'),
+    subnet: network.subnet,
+    ipRange: network.ipRange,
+    dnsIp: network.dnsIp,
+    policyDir: policyDir(devRoot.workspace.dir, agent.name),
   });
   const overlay = parseOverlay(text, `overlay for ${agent.name}`);
   const mounts = overlay.services.dev?.volumes ?? [];
@@ -52,9 +58,9 @@ export type OverlayAction = 'created' | 'updated' | 'unchanged';
  * Writes overlays/agentK/compose.override.yml after `docker compose config`
  * accepts it layered on compose.yml; a rejected overlay is never written.
  */
-export async function writeAgentOverlay(devRoot: DevRoot, index: number): Promise<{ file: string; action: OverlayAction }> {
+export async function writeAgentOverlay(devRoot: DevRoot, index: number, network: ProjectNetwork): Promise<{ file: string; action: OverlayAction }> {
   const file = overlayFile(devRoot.workspace.dir, agentPaths(devRoot.config, index).name);
-  const text = renderAgentOverlay(devRoot, index);
+  const text = renderAgentOverlay(devRoot, index, network);
   const existed = existsSync(file);
   if (existed && readFileSync(file, 'utf8') === text) return { file, action: 'unchanged' };
   mkdirSync(path.dirname(file), { recursive: true });

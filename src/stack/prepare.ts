@@ -7,7 +7,9 @@ import type { EngineApi } from '../docker/engine-api.js';
 import { buildStackImages, engine, type BuiltImage } from '../docker/images.js';
 import { writeAgentOverlay, type OverlayAction } from './overlay.js';
 import type { Profile } from './profile.js';
-import { COMPOSE_FILE, ensureStackFiles, writeComposeEnv } from './workspace-files.js';
+import { policyFor, writePolicyFiles } from '../policy/policy.js';
+import { projectNetwork } from './network.js';
+import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, projectPrefix, writeComposeEnv } from './workspace-files.js';
 
 /** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
 export function externalVolumes(workspaceDir: string): string[] {
@@ -34,10 +36,24 @@ export interface PreparedStack {
  */
 export async function prepareStack(devRoot: DevRoot, profile: Profile, io: Io): Promise<PreparedStack> {
   const api = await engine();
-  ensureStackFiles(devRoot.workspace.dir);
-  writeComposeEnv(devRoot);
+  const { overlay } = await writeStackFiles(devRoot, profile, api);
   const images = await buildStackImages({ baseImage: devRoot.config.baseImage, io, api });
   await ensureVolumes(api, externalVolumes(devRoot.workspace.dir));
-  const overlay = profile.agentIndex === null ? null : await writeAgentOverlay(devRoot, profile.agentIndex);
   return { images, overlay };
+}
+
+/**
+ * The files a profile's stack reads, written where missing or stale:
+ * compose.yml and overlays/dev-all, .env, the profile's policy files, and an
+ * agent profile's overlay. The caller holds the repo lock (subnets are
+ * reserved here).
+ */
+export async function writeStackFiles(devRoot: DevRoot, profile: Profile, api: EngineApi): Promise<{ overlay: PreparedStack['overlay'] }> {
+  ensureStackFiles(devRoot.workspace.dir);
+  const devAllProject = `${projectPrefix(devRoot.config)}-${DEV_ALL}`;
+  writeComposeEnv(devRoot, await projectNetwork(api, devRoot.repo.commonDir, devAllProject));
+  writePolicyFiles(devRoot.workspace.dir, profile.name, policyFor(devRoot.config, profile.name));
+  if (profile.agentIndex === null) return { overlay: null };
+  const network = await projectNetwork(api, devRoot.repo.commonDir, profile.project);
+  return { overlay: await writeAgentOverlay(devRoot, profile.agentIndex, network) };
 }

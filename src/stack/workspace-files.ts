@@ -6,7 +6,9 @@ import type { DevRoot } from '../agents/devroot.js';
 import { primaryClone } from '../agents/layout.js';
 import type { DevkitConfig } from '../config/config.js';
 import { DevkitError } from '../errors.js';
+import { policyDir } from '../policy/policy.js';
 import { templatePath } from '../templates.js';
+import type { ProjectNetwork } from './network.js';
 
 export const COMPOSE_FILE = 'compose.yml';
 export const DEV_ALL = 'dev-all';
@@ -67,7 +69,7 @@ function envValue(key: string, value: string): string {
  * Writes .env beside compose.yml: the values the checked-in dev-all overlay
  * reads, so `docker compose -f compose.yml -f overlays/dev-all/...` works by hand.
  */
-export function writeComposeEnv(devRoot: DevRoot): boolean {
+export function writeComposeEnv(devRoot: DevRoot, devAllNetwork: ProjectNetwork): boolean {
   const { uid, gid } = hostUser();
   const values: Record<string, string> = {
     DEVKIT_PROJECT: projectPrefix(devRoot.config),
@@ -77,6 +79,10 @@ export function writeComposeEnv(devRoot: DevRoot): boolean {
     DEVKIT_WORKSPACE: devRoot.workspace.dir,
     DEVKIT_UID: String(uid),
     DEVKIT_GID: String(gid),
+    DEVKIT_SUBNET: devAllNetwork.subnet,
+    DEVKIT_IP_RANGE: devAllNetwork.ipRange,
+    DEVKIT_DNS_IP: devAllNetwork.dnsIp,
+    DEVKIT_POLICY_DIR: policyDir(devRoot.workspace.dir, DEV_ALL),
   };
   const text =
     '# Written by devkit from devkit.yml, for docker compose run by hand in this folder.\n' +

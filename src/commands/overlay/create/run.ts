@@ -1,19 +1,19 @@
 import { openDevRoot, withDevRootLock, type CommandContext } from '../../../agents/devroot.js';
 import { UsageError } from '../../../errors.js';
-import { writeAgentOverlay, type OverlayAction } from '../../../stack/overlay.js';
+import { engine } from '../../../docker/images.js';
+import type { OverlayAction } from '../../../stack/overlay.js';
+import { writeStackFiles } from '../../../stack/prepare.js';
 import { resolveProfile } from '../../../stack/profile.js';
-import { ensureStackFiles, writeComposeEnv } from '../../../stack/workspace-files.js';
 import { processContext, type CommandHost } from '../../context.js';
 
 export async function runOverlayCreate(name: string, context: CommandContext): Promise<{ file: string; action: OverlayAction }> {
   const devRoot = await openDevRoot(context);
   const profile = await resolveProfile(devRoot, name);
-  const index = profile.agentIndex;
-  if (index === null) throw new UsageError(`${name} is not an agent profile: overlay create makes agentK overlays (dev-all is checked in)`);
+  if (profile.agentIndex === null) throw new UsageError(`${name} is not an agent profile: overlay create makes agentK overlays (dev-all is checked in)`);
   return withDevRootLock(devRoot, context, `overlay create ${name}`, async () => {
-    ensureStackFiles(devRoot.workspace.dir);
-    writeComposeEnv(devRoot);
-    return writeAgentOverlay(devRoot, index);
+    const { overlay } = await writeStackFiles(devRoot, profile, await engine());
+    if (overlay === null) throw new UsageError(`${name} is not an agent profile`);
+    return overlay;
   });
 }
 

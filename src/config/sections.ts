@@ -1,0 +1,101 @@
+import { UsageError } from '../errors.js';
+import { checkHostName, NAME_PATTERN } from '../validate.js';
+
+/**
+ * Egress policy: the domains agents may reach (each with its subdomains),
+ * through the proxy and the DNS sidecar, and the ports CONNECT may open.
+ */
+export interface EgressConfig {
+  allow: string[];
+  ports: number[];
+  /** Extra domains for one agent's own stack (profile agentK). */
+  agents: Record<string, { allow: string[] }>;
+}
+
+/** Where `git push` over SSH goes: a Host alias and what it really connects to. */
+export interface SshConfig {
+  /** The host name in remote URLs (`git@github.com:owner/repo.git`). */
+  host: string;
+  /** What ssh connects to, through the proxy. */
+  hostName: string;
+  port: number;
+  user: string;
+}
+
+/** A JVM/Scala project pushing to GitHub: GitHub, and the Maven Central, sbt and Coursier hosts. */
+export const DEFAULT_ALLOW = [
+  'github.com',
+  'githubusercontent.com',
+  'repo1.maven.org',
+  'repo.maven.apache.org',
+  'repo.scala-sbt.org',
+  'scala.jfrog.io',
+  'oss.sonatype.org',
+  's01.oss.sonatype.org',
+  'central.sonatype.com',
+];
+
+export const DEFAULT_SSH: SshConfig = { host: 'github.com', hostName: 'ssh.github.com', port: 443, user: 'git' };
+
+type Raw = Record<string, unknown>;
+
+function mapping(value: unknown, what: string, file: string): Raw {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${file}: '${what}' must be a mapping`);
+  return value as Raw;
+}
+
+function onlyKeys(fields: Raw, known: readonly string[], what: string, file: string): void {
+  for (const key of Object.keys(fields)) {
+    if (!known.includes(key)) throw new UsageError(`${file}: unknown key '${what}.${key}' (known keys: ${known.join(', ')})`);
+  }
+}
+
+function hostList(value: unknown, what: string, file: string): string[] {
+  if (!Array.isArray(value)) throw new UsageError(`${file}: '${what}' must be a list of host names`);
+  return value.map((host) => {
+    if (typeof host !== 'string') throw new UsageError(`${file}: '${what}' must be a list of host names, got ${JSON.stringify(host)}`);
+    return checkHostName(host, `${file}: '${what}' entry`);
+  });
+}
+
+function port(value: unknown, what: string, file: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new UsageError(`${file}: '${what}' must be a port from 1 to 65535, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function validateEgress(raw: unknown, file: string): EgressConfig {
+  if (raw === undefined) return { allow: [...DEFAULT_ALLOW], ports: [443], agents: {} };
+  const fields = mapping(raw, 'egress', file);
+  onlyKeys(fields, ['allow', 'ports', 'agents'], 'egress', file);
+  const ports = fields.ports === undefined ? [443] : fields.ports;
+  if (!Array.isArray(ports)) throw new UsageError(`${file}: 'egress.ports' must be a list of ports`);
+  const agents: Record<string, { allow: string[] }> = {};
+  for (const [name, body] of Object.entries(fields.agents === undefined ? {} : mapping(fields.agents, 'egress.agents', file))) {
+    if (!NAME_PATTERN.test(name) || !/^agent[1-9][0-9]*$/.test(name)) throw new UsageError(`${file}: 'egress.agents.${name}' is not an agent (agentK)`);
+    const agent = mapping(body, `egress.agents.${name}`, file);
+    onlyKeys(agent, ['allow'], `egress.agents.${name}`, file);
+    agents[name] = { allow: hostList(agent.allow ?? [], `egress.agents.${name}.allow`, file) };
+  }
+  return {
+    allow: fields.allow === undefined ? [...DEFAULT_ALLOW] : hostList(fields.allow, 'egress.allow', file),
+    ports: ports.map((value) => port(value, 'egress.ports', file)),
+    agents,
+  };
+}
+
+export function validateSsh(raw: unknown, file: string): SshConfig {
+  if (raw === undefined) return { ...DEFAULT_SSH };
+  const fields = mapping(raw, 'ssh', file);
+  onlyKeys(fields, ['host', 'hostName', 'port', 'user'], 'ssh', file);
+  const host = fields.host === undefined ? DEFAULT_SSH.host : checkHostName(String(fields.host), `${file}: 'ssh.host'`);
+  const user = fields.user ?? DEFAULT_SSH.user;
+  if (typeof user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new UsageError(`${file}: 'ssh.user' must be a user name, got ${JSON.stringify(user)}`);
+  return {
+    host,
+    hostName: fields.hostName === undefined ? (fields.host === undefined ? DEFAULT_SSH.hostName : host) : checkHostName(String(fields.hostName), `${file}: 'ssh.hostName'`),
+    port: fields.port === undefined ? (fields.host === undefined ? DEFAULT_SSH.port : 22) : port(fields.port, 'ssh.port', file),
+    user,
+  };
+}

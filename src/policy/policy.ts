@@ -1,0 +1,108 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../agents/devhome.js';
+import type { DevkitConfig } from '../config/config.js';
+import type { EngineApi } from '../docker/engine-api.js';
+import { renderText } from '../templates.js';
+
+/** What one profile's sidecars let through. */
+export interface ProfilePolicy {
+  /** Domains, each with its subdomains. */
+  allow: string[];
+  /** Ports CONNECT may open. */
+  ports: number[];
+}
+
+/** The global allowlist, plus agent K's own additions for its agentK stack. */
+export function policyFor(config: Pick<DevkitConfig, 'egress'>, profile: string): ProfilePolicy {
+  const extra = config.egress.agents[profile]?.allow ?? [];
+  return { allow: [...new Set([...config.egress.allow, ...extra])].sort(), ports: [...config.egress.ports] };
+}
+
+/** Where a profile's policy files live; its sidecars mount this folder read-only at /etc/devkit/policy. */
+export function policyDir(workspaceDir: string, profile: string): string {
+  return path.join(workspaceDir, '.devkit', 'policy', profile);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The files the sidecars read: tinyproxy's filter (one extended regular
+ * expression per domain, matching it and its subdomains) and config (the
+ * CONNECT ports), and dnsmasq's servers-file (allowlisted domains forwarded to
+ * Docker's resolver in the sidecar; every other name gets NXDOMAIN).
+ */
+export function renderPolicyFiles(profile: string, policy: ProfilePolicy): Record<string, string> {
+  return {
+    filter: policy.allow.map((domain) => `(^|\\.)${escapeRegex(domain)}$\n`).join(''),
+    'dns-servers': policy.allow.map((domain) => `server=/${domain}/127.0.0.11\n`).join(''),
+    'tinyproxy.conf': renderText('policy/tinyproxy.conf.hbs', { profile, ports: policy.ports }),
+  };
+}
+
+/** Writes a profile's policy files where they changed; returns true when any did. */
+export function writePolicyFiles(workspaceDir: string, profile: string, policy: ProfilePolicy): boolean {
+  const dir = policyDir(workspaceDir, profile);
+  mkdirSync(dir, { recursive: true });
+  const ignore = path.join(workspaceDir, '.devkit', '.gitignore');
+  if (!existsSync(ignore)) writeFileSync(ignore, '# written by devkit: generated, never committed\n*\n');
+  let changed = false;
+  for (const [name, text] of Object.entries(renderPolicyFiles(profile, policy))) {
+    const file = path.join(dir, name);
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) continue;
+    // Renamed into place: the sidecars mount the folder, so they see the new file.
+    writeFileAtomic(file, text);
+    changed = true;
+  }
+  return changed;
+}
+
+/** Tells a profile's running sidecars to read their policy again: tinyproxy on SIGUSR1, dnsmasq on SIGHUP. */
+export async function reloadSidecars(api: EngineApi, root: string, profile: string): Promise<number> {
+  const signals: Record<string, string> = { tinyproxy: 'USR1', dns: 'HUP' };
+  const running = (await api.listContainers([`devkit.root=${root}`, `devkit.profile=${profile}`])).filter((c) => c.State === 'running');
+  let reloaded = 0;
+  for (const container of running) {
+    const signal = signals[container.Labels['com.docker.compose.service'] ?? ''];
+    if (signal === undefined) continue;
+    await api.killContainer(container.Id, signal);
+    reloaded++;
+  }
+  return reloaded;
+}
+
+/** One request the proxy refused. */
+export interface Denial {
+  profile: string;
+  time: string;
+  host: string;
+  reason: 'domain' | 'port';
+}
+
+// tinyproxy's words: NOTICE    Nov 21 19:56:33.145 [1]: Proxying refused on filtered domain "beta.test"
+const DENIAL_PATTERNS: Array<[RegExp, Denial['reason']]> = [
+  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Proxying refused on filtered domain "([^"]+)"/, 'domain'],
+  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Refused CONNECT method on port (\d+)/, 'port'],
+];
+
+export function parseDenials(profile: string, log: string): Denial[] {
+  const denials: Denial[] = [];
+  for (const line of log.split('\n')) {
+    for (const [pattern, reason] of DENIAL_PATTERNS) {
+      const match = pattern.exec(line);
+      if (match?.[1] !== undefined && match[2] !== undefined) denials.push({ profile, time: match[1], host: match[2], reason });
+    }
+  }
+  return denials;
+}
+
+/** The proxy denials of this root's profiles (one profile's, when given), oldest first, from the proxies' logs. */
+export async function recentDenials(api: EngineApi, root: string, profile: string | undefined, tail = 2000): Promise<Denial[]> {
+  const labels = [`devkit.root=${root}`, 'com.docker.compose.service=tinyproxy', ...(profile === undefined ? [] : [`devkit.profile=${profile}`])];
+  const proxies = await api.listContainers(labels);
+  const denials: Denial[] = [];
+  for (const proxy of proxies) denials.push(...parseDenials(proxy.Labels['devkit.profile'] ?? '', await api.containerLogs(proxy.Id, tail)));
+  return denials;
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../agents/devhome.js';
+import type { EngineApi } from '../docker/engine-api.js';
+import { DevkitError } from '../errors.js';
+
+/**
+ * A project's internal network. The dev container's resolver must be the dns
+ * sidecar, and compose takes a resolver only as an address, so the sidecar
+ * gets a fixed address on a subnet of the project's own.
+ */
+export interface ProjectNetwork {
+  subnet: string;
+  /** Where the engine hands out addresses: the lower half, so the sidecar's fixed address is never taken. */
+  ipRange: string;
+  /** The dns sidecar's fixed address, in the upper half. */
+  dnsIp: string;
+}
+
+// 4,096 /28 subnets (14 addresses: gateway, dev, proxy, dns and room) in 172.29.0.0/16.
+const POOL_BASE = (172 << 24) | (29 << 16);
+const SLOTS = 4096;
+const SLOT_SIZE = 16;
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+}
+
+function intToIp(value: number): string {
+  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
+}
+
+function cidrRange(cidr: string): [number, number] | null {
+  const [ip, bits] = cidr.split('/');
+  if (ip === undefined || bits === undefined || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return null; // IPv6: cannot overlap ours
+  const size = 2 ** (32 - Number(bits));
+  const start = Math.floor(ipToInt(ip) / size) * size;
+  return [start, start + size - 1];
+}
+
+function overlaps(a: [number, number], b: [number, number]): boolean {
+  return a[0] <= b[1] && b[0] <= a[1];
+}
+
+function networkAt(start: number): ProjectNetwork {
+  return { subnet: `${intToIp(start)}/28`, ipRange: `${intToIp(start)}/29`, dnsIp: intToIp(start + SLOT_SIZE - 2) };
+}
+
+function slotNetwork(slot: number): ProjectNetwork {
+  return networkAt((POOL_BASE + slot * SLOT_SIZE) >>> 0);
+}
+
+/** Subnets this repo's projects hold, kept beside devkit's lock in the shared git dir. */
+function reservationsFile(commonDir: string): string {
+  return path.join(commonDir, 'devkit-subnets.json');
+}
+
+function readReservations(commonDir: string): Record<string, string> {
+  const file = reservationsFile(commonDir);
+  try {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The project's internal network: the subnet its network already has, or the
+ * one reserved for it, or a new one (first free slot from a hash of the
+ * project name) that no other network or reservation overlaps. The caller
+ * holds the repo lock, so this repo's concurrent ups never pick the same one.
+ */
+export async function projectNetwork(api: EngineApi, commonDir: string, project: string): Promise<ProjectNetwork> {
+  const networks = await api.networkSubnets();
+  const own = networks.find((n) => n.name === `${project}_internal`)?.subnets[0];
+  const reservations = readReservations(commonDir);
+  const taken = [
+    ...networks.filter((n) => n.name !== `${project}_internal`).flatMap((n) => n.subnets),
+    ...Object.entries(reservations).filter(([name]) => name !== project).map(([, subnet]) => subnet),
+  ]
+    .map(cidrRange)
+    .filter((range): range is [number, number] => range !== null);
+  const free = (subnet: string): boolean => {
+    const range = cidrRange(subnet);
+    return range !== null && !taken.some((other) => overlaps(range, other));
+  };
+  let chosen: ProjectNetwork | null = null;
+  for (const candidate of [own, reservations[project]]) {
+    const range = candidate === undefined ? null : cidrRange(candidate);
+    if (candidate !== undefined && range !== null && candidate.endsWith('/28') && free(candidate)) {
+      chosen = networkAt(range[0]);
+      break;
+    }
+  }
+  if (chosen === null) {
+    const first = createHash('sha256').update(project).digest().readUInt16BE(0) % SLOTS;
+    for (let i = 0; i < SLOTS && chosen === null; i++) {
+      const candidate = slotNetwork((first + i) % SLOTS);
+      if (free(candidate.subnet)) chosen = candidate;
+    }
+  }
+  if (chosen === null) throw new DevkitError('no free /28 subnet left in 172.29.0.0/16 for a devkit network: remove networks you no longer use');
+  if (reservations[project] !== chosen.subnet) writeFileAtomic(reservationsFile(commonDir), `${JSON.stringify({ ...reservations, [project]: chosen.subnet }, null, 2)}\n`);
+  return chosen;
+}
