@@ -4,6 +4,9 @@ import { registerExecCd } from './commands/exec-cd/command.js';
 import { registerImage } from './commands/image/command.js';
 import { registerInit } from './commands/init/command.js';
 import { registerOverlay } from './commands/overlay/command.js';
+import { registerPolicy } from './commands/policy/command.js';
+import { registerRepoPushSsh } from './commands/repo-push-ssh/command.js';
+import { registerSshSetup } from './commands/ssh-setup/command.js';
 import { registerStack } from './commands/stack-command.js';
 import { registerWorktrees } from './commands/worktrees/command.js';
 import type { CommandHost } from './commands/context.js';
@@ -28,5 +31,8 @@ export function buildProgram(host: CommandHost): Command {
   registerOverlay(program, host);
   registerStack(program, host);
   registerExecCd(program, host);
+  registerPolicy(program, host);
+  registerSshSetup(program, host);
+  registerRepoPushSsh(program, host);
   return program;
 }

@@ -3,9 +3,9 @@ import { splitFrames, type EngineApi, type ExecState } from '../docker/engine-ap
 
 /** The process streams an exec is wired to (process.stdin/out/err, or test doubles). */
 export interface ExecStreams {
-  stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(raw: boolean): unknown };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; rows?: number; columns?: number };
+  stderr: NodeJS.WritableStream;
 }
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -67,7 +67,7 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
 
   const resize = (): void => void api.resizeExec(execId, stdout.rows ?? 24, stdout.columns ?? 80);
   if (tty) {
-    stdin.setRawMode(true);
+    stdin.setRawMode?.(true);
     resize();
     stdout.on('resize', resize);
     socket.on('data', (chunk: Buffer) => stdout.write(chunk));
@@ -84,7 +84,7 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
   if (attachStdin) stdin.unpipe(socket);
   if (tty) {
     stdout.removeListener('resize', resize);
-    stdin.setRawMode(false);
+    stdin.setRawMode?.(false);
   }
   stdin.pause();
   for (const [signal, handler] of handlers) process.removeListener(signal, handler);

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { withJsonOption, type CommandHost } from '../context.js';
+
+export interface PolicyOptions {
+  agent?: string;
+  json?: boolean;
+}
+
+/** devkit policy show | allow HOST | deny HOST | log, each with --agent K. */
+export function registerPolicy(program: Command, host: CommandHost): void {
+  const policy = program.command('policy').description('the egress allowlist: which domains agents reach through the proxy and DNS');
+  const agentOption = (command: Command): Command => withJsonOption(command.option('--agent <K>', "agent K's own list (its agentK stack), not the global one"));
+  agentOption(policy.command('show').description('the allowed domains (each with its subdomains) and CONNECT ports')).action(
+    async (flags: PolicyOptions) => (await import('./run.js')).show(flags, host),
+  );
+  agentOption(policy.command('allow').description('allow HOST and its subdomains; running proxies and resolvers reload, agents keep running').argument('<HOST>')).action(
+    async (hostName: string, flags: PolicyOptions) => (await import('./run.js')).change('allow', hostName, flags, host),
+  );
+  agentOption(policy.command('deny').description('take HOST off the allowlist; running proxies and resolvers reload').argument('<HOST>')).action(
+    async (hostName: string, flags: PolicyOptions) => (await import('./run.js')).change('deny', hostName, flags, host),
+  );
+  agentOption(policy.command('log').description("recent requests the proxies refused, per agent (from the proxies' logs)")).action(
+    async (flags: PolicyOptions) => (await import('./run.js')).log(flags, host),
+  );
+}
