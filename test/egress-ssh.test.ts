@@ -1,0 +1,202 @@
+import { execa } from 'execa';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithDocker, docker, removeStacks } from './support/docker.js';
+import { agentCopy, agentHome, devkit, git, makeDevRoot, snapshot, type DevRootFixture } from './support/sandbox.js';
+
+/** A container of the test's own "internet": plain docker, removed in afterAll. */
+async function site(network: string, alias: string, script: string): Promise<string> {
+  return docker(['run', '-d', '--network', network, '--network-alias', alias, '--label', 'devkit.test=egress', 'devkit/base:bookworm', 'sh', '-c', script]);
+}
+
+const HTTP_SERVER = (name: string) => `while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhello from ${name}\\n' | nc -l -N 80; done`;
+const GIT_SERVER = [
+  'ssh-keygen -A >/dev/null',
+  'mkdir -p /run/sshd',
+  'useradd -m -s /bin/sh git',
+  'mkdir -p /home/git/.ssh && touch /home/git/.ssh/authorized_keys',
+  'git init -q --bare /srv/git/app.git',
+  'chown -R git:git /home/git /srv/git && chmod 700 /home/git/.ssh',
+  'exec /usr/sbin/sshd -D -e',
+].join(' && ');
+
+/** Joins a profile's proxy and dns sidecars (never its dev container) to the test's internet. */
+async function connectSidecars(root: string, profile: string, network: string): Promise<void> {
+  for (const service of ['tinyproxy', 'dns']) {
+    const id = await docker(['ps', '-q', '--filter', `label=devkit.root=${root}`, '--filter', `label=devkit.profile=${profile}`, '--filter', `label=com.docker.compose.service=${service}`]);
+    await docker(['network', 'connect', network, id]);
+  }
+}
+
+describeWithDocker('egress policy and SSH through the proxy', () => {
+  let fx: DevRootFixture;
+  const network = `devkit-test-internet-${process.pid}`;
+  let gitServer = '';
+  const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
+  const inAgent = (k: number, script: string) => run(['-p', `agent${k}`, 'exec-cd', String(k), '.', 'sh', '-c', script]);
+
+  beforeAll(async () => {
+    fx = await makeDevRoot();
+    appendFileSync(path.join(fx.workspace, 'devkit.yml'), [
+      'egress:',
+      '  allow: [allowed.devkit.test, git.devkit.test]',
+      '  ports: [443, 22]',
+      'ssh:',
+      '  host: git.devkit.test',
+      '  port: 22',
+      '',
+    ].join('\n'));
+    await git(fx.primary, ['remote', 'add', 'origin', 'git@git.devkit.test:/srv/git/app.git']);
+    expect((await run(['worktrees', 'init', '3'])).exitCode).toBe(0);
+    await docker(['network', 'create', '--label', 'devkit.test=egress', network]);
+    await site(network, 'allowed.devkit.test', HTTP_SERVER('allowed'));
+    await site(network, 'blocked.devkit.test', HTTP_SERVER('blocked'));
+    gitServer = await site(network, 'git.devkit.test', GIT_SERVER);
+    for (const k of [2, 3]) {
+      expect((await run(['-p', `agent${k}`, 'up'])).exitCode).toBe(0);
+      await connectSidecars(fx.root, `agent${k}`, network);
+    }
+  });
+  afterAll(async () => {
+    await execa('sh', ['-c', 'docker ps -aq --filter label=devkit.test=egress | xargs -r docker rm -f'], { reject: false });
+    if (fx !== undefined) {
+      await removeStacks(fx.root);
+      fx.cleanup();
+    }
+    await execa('docker', ['network', 'rm', network], { reject: false });
+  });
+
+  it('lets an allowlisted site answer through the proxy, refuses another with 403, and nothing bypasses the proxy', async () => {
+    const allowed = await inAgent(2, 'curl -s -m 5 http://allowed.devkit.test/');
+    expect(allowed).toMatchObject({ exitCode: 0, stdout: 'hello from allowed' });
+    const blocked = await inAgent(2, 'curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/');
+    expect(blocked.stdout).toBe('403');
+    for (const name of ['allowed', 'blocked']) {
+      const direct = await inAgent(2, `curl -s -m 3 --noproxy '*' http://${name}.devkit.test/`);
+      expect(direct.exitCode).not.toBe(0);
+      expect(direct.stdout).toBe('');
+    }
+  });
+
+  it('answers NXDOMAIN for a name off the list, and resolves one on it', async () => {
+    expect((await inAgent(2, 'getent hosts blocked.devkit.test')).exitCode).toBe(2);
+    expect((await inAgent(2, 'getent hosts allowed.devkit.test')).stdout).toMatch(/\ballowed\.devkit\.test$/);
+    const dns = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent2', '--filter', 'label=com.docker.compose.service=dns']);
+    const logs = await execa('docker', ['logs', dns], { all: true });
+    expect(String(logs.all)).toMatch(/config blocked\.devkit\.test is NXDOMAIN/);
+  });
+
+  it('policy allow makes a refused site reachable without restarting the agent, and policy log shows the refusal', async () => {
+    const dev = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent3', '--filter', 'label=com.docker.compose.service=dev']);
+    const started = await docker(['inspect', '--format', '{{.State.StartedAt}}', dev]);
+    expect((await inAgent(3, 'curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/')).stdout).toBe('403');
+    const log = JSON.parse((await run(['policy', 'log', '--agent', '3', '--json'])).stdout) as { denials: Array<{ profile: string; host: string }> };
+    expect(log.denials).toContainEqual(expect.objectContaining({ profile: 'agent3', host: 'blocked.devkit.test' }));
+
+    const allow = await run(['policy', 'allow', 'blocked.devkit.test', '--agent', '3']);
+    expect(allow).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/allowed blocked\.devkit\.test for agent3; 2 running sidecar\(s\) reloaded/) });
+    expect((await inAgent(3, 'curl -s -m 5 http://blocked.devkit.test/')).stdout).toBe('hello from blocked');
+    expect((await inAgent(3, 'getent hosts blocked.devkit.test')).exitCode).toBe(0);
+    // Only agent 3's list changed; agent 2 is still refused.
+    expect((await inAgent(2, 'curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/')).stdout).toBe('403');
+    expect(await docker(['inspect', '--format', '{{.State.StartedAt}}', dev])).toBe(started);
+    expect(readFileSync(path.join(fx.workspace, 'devkit.yml'), 'utf8')).toMatch(/agents:\n\s+agent3:\n\s+allow:\n\s+- blocked\.devkit\.test/);
+  });
+
+  it("pushes agent 2's branch to the git server over SSH through the proxy; agent 3's key is refused", async () => {
+    const setup = await run(['ssh-setup', '--index', '2']);
+    expect(setup.exitCode).toBe(0);
+    expect(setup.stdout).toMatch(/^ssh-ed25519 \S+ devkit agent2@app$/);
+    await execa('docker', ['exec', '-i', gitServer, 'sh', '-c', 'cat >> /home/git/.ssh/authorized_keys'], { input: `${setup.stdout}\n` });
+    const commit = await inAgent(2, 'git -c user.name=A -c user.email=a@b commit -q --allow-empty -m "agent 2 pushes" && git rev-parse HEAD');
+    expect(commit.exitCode).toBe(0);
+
+    const pushed = await run(['repo-push-ssh', '--index', '2']);
+    expect(pushed).toMatchObject({ exitCode: 0, stdout: 'pushed agent2/main to git@git.devkit.test:/srv/git/app.git from agent2\'s container (agent2)' });
+    expect(await docker(['exec', '-u', 'git', gitServer, 'git', '-C', '/srv/git/app.git', 'rev-parse', 'agent2/main'])).toBe(commit.stdout.trim());
+
+    expect((await run(['ssh-setup', '--index', '3'])).exitCode).toBe(0);
+    const refused = await run(['repo-push-ssh', '--index', '3']);
+    expect(refused).toMatchObject({ exitCode: 1, stderr: "devkit: git.devkit.test refused agent3's key: add its public key (devkit ssh-setup --index 3 prints it) as a deploy key with write access" });
+    expect((await docker(['exec', '-u', 'git', gitServer, 'git', '-C', '/srv/git/app.git', 'branch', '--list', 'agent3/main']))).toBe('');
+  });
+
+  it('ssh-setup is idempotent, keys are 0600, and no key shows in any agent\'s git status', async () => {
+    const first = JSON.parse((await run(['ssh-setup', '--index', '2', '--json'])).stdout) as { publicKey: string; keyCreated: boolean; configChanged: boolean };
+    expect(first).toMatchObject({ keyCreated: false, configChanged: false });
+    expect(readFileSync(path.join(agentHome(fx, 2), '.ssh', 'id_ed25519.pub'), 'utf8').trim()).toBe(first.publicKey);
+    expect((await run(['ssh-setup', '--index', '1'])).exitCode).toBe(0);
+    for (const k of [1, 2, 3]) {
+      expect(statSync(path.join(agentHome(fx, k), '.ssh', 'id_ed25519')).mode & 0o777).toBe(0o600);
+      const status = await git(agentCopy(fx, k), ['status', '--porcelain', '--untracked-files=all']);
+      expect(status).not.toMatch(/devhome|id_ed25519/);
+    }
+    // Inside the container the HOME is mounted at .devhome in the copy: still not in git status.
+    const inside = await inAgent(2, 'git status --porcelain --untracked-files=all');
+    expect(inside).toMatchObject({ exitCode: 0, stdout: '' });
+    const ssh = await inAgent(2, 'ssh -F "$HOME/.ssh/config" -G git.devkit.test');
+    expect(ssh.stdout).toMatch(/^proxycommand nc -X connect -x tinyproxy:8888 %h %p$/m);
+  });
+
+  it('bad input: exit 2, one line, nothing changed', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['ssh-setup', '--index', '0'], /--index K must be an integer from 1 to 64, got 0/],
+      [['ssh-setup', '--index', '9'], /no agent 9 \(agents: 1, 2, 3\)/],
+      [['repo-push-ssh', '--index', '7'], /no agent 7/],
+      [['policy', 'allow', 'bad host'], /HOST "bad host" is not a host name/],
+      [['policy', 'allow', 'a..b'], /HOST "a\.\.b" is not a host name/],
+      [['policy', 'allow', 'UPPER.example'], /is not a host name/],
+      [['policy', 'deny', 'x.example', '--agent', 'two'], /--agent K must be an integer/],
+    ];
+    for (const [args, message] of cases) {
+      const before = { ws: snapshot(fx.workspace), homes: snapshot(fx.root) };
+      const result = await run(args);
+      expect({ args, exitCode: result.exitCode }).toEqual({ args, exitCode: 2 });
+      expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)]);
+      expect({ ws: snapshot(fx.workspace), homes: snapshot(fx.root) }).toEqual(before);
+    }
+  });
+});
+
+describeWithDocker('default SSH settings and the shared caches', () => {
+  let fx: DevRootFixture;
+  const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
+  beforeAll(async () => {
+    fx = await makeDevRoot();
+    expect((await run(['worktrees', 'init', '3'])).exitCode).toBe(0);
+    for (const k of [2, 3]) expect((await run(['-p', `agent${k}`, 'up'])).exitCode).toBe(0);
+  });
+  afterAll(async () => {
+    if (fx !== undefined) {
+      await removeStacks(fx.root);
+      fx.cleanup();
+    }
+  });
+
+  it('ssh -G github.com inside the container: ssh.github.com, port 443, through the proxy, with the agent\'s key', async () => {
+    expect((await run(['ssh-setup', '--index', '2'])).exitCode).toBe(0);
+    const result = await run(['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', 'ssh -F "$HOME/.ssh/config" -G github.com; git config core.sshCommand']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^hostname ssh\.github\.com$/m);
+    expect(result.stdout).toMatch(/^port 443$/m);
+    expect(result.stdout).toMatch(/^proxycommand nc -X connect -x tinyproxy:8888 %h %p$/m);
+    expect(result.stdout).toMatch(/^identitiesonly yes$/m);
+    expect(result.stdout).toMatch(/^stricthostkeychecking accept-new$/m);
+    expect(result.stdout).toMatch(/^ssh -F "\$HOME\/.ssh\/config"$/m);
+  });
+
+  it('two agents share the Ivy, sbt and Coursier caches, and neither sees the other\'s HOME', async () => {
+    const marker = `shared-${process.pid}`;
+    const write = await run(['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', `for d in /cache/ivy2 /cache/sbt /cache/coursier; do echo ${marker} > $d/${marker}; done; echo secret > $HOME/only-agent2`]);
+    expect(write.exitCode).toBe(0);
+    const read = await run(['-p', 'agent3', 'exec-cd', '3', '.', 'sh', '-c', `cat /cache/ivy2/${marker} /cache/sbt/${marker} /cache/coursier/${marker}; ls -A $HOME; find / -xdev -name only-agent2 2>/dev/null; echo "$JAVA_TOOL_OPTIONS"; echo "$COURSIER_CACHE"`]);
+    expect(read.exitCode).toBe(0);
+    const lines = read.stdout.split('\n');
+    expect(lines.slice(0, 3)).toEqual([marker, marker, marker]);
+    expect(read.stdout).not.toContain('only-agent2');
+    expect(read.stdout).toContain('-Dsbt.ivy.home=/cache/ivy2');
+    expect(read.stdout).toContain('-Dhttps.proxyHost=tinyproxy');
+    expect(lines).toContain('/cache/coursier');
+  });
+});
