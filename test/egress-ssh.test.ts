@@ -72,6 +72,12 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     expect(allowed).toMatchObject({ exitCode: 0, stdout: 'hello from allowed' });
     const blocked = await inAgent(2, 'curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/');
     expect(blocked.stdout).toBe('403');
+    // CONNECT only to the configured ports (443 and 22 here): a tunnel to port 80 of an allowed site is refused.
+    const tunnel = await inAgent(2, 'curl -s -m 5 -p -o /dev/null -w "%{http_connect}" http://allowed.devkit.test:80/');
+    expect(tunnel.stdout).toBe('403');
+    const log = JSON.parse((await run(['policy', 'log', '--agent', '2', '--json'])).stdout) as { denials: Array<{ target: string; reason: string }> };
+    expect(log.denials).toContainEqual(expect.objectContaining({ target: 'port 80', reason: 'port' }));
+    expect(log.denials).toContainEqual(expect.objectContaining({ target: 'blocked.devkit.test', reason: 'domain' }));
     for (const name of ['allowed', 'blocked']) {
       const direct = await inAgent(2, `curl -s -m 3 --noproxy '*' http://${name}.devkit.test/`);
       expect(direct.exitCode).not.toBe(0);
@@ -91,8 +97,8 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     const dev = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent3', '--filter', 'label=com.docker.compose.service=dev']);
     const started = await docker(['inspect', '--format', '{{.State.StartedAt}}', dev]);
     expect((await inAgent(3, 'curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/')).stdout).toBe('403');
-    const log = JSON.parse((await run(['policy', 'log', '--agent', '3', '--json'])).stdout) as { denials: Array<{ profile: string; host: string }> };
-    expect(log.denials).toContainEqual(expect.objectContaining({ profile: 'agent3', host: 'blocked.devkit.test' }));
+    const log = JSON.parse((await run(['policy', 'log', '--agent', '3', '--json'])).stdout) as { denials: Array<{ profile: string; target: string }> };
+    expect(log.denials).toContainEqual(expect.objectContaining({ profile: 'agent3', target: 'blocked.devkit.test' }));
 
     const allow = await run(['policy', 'allow', 'blocked.devkit.test', '--agent', '3']);
     expect(allow).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/allowed blocked\.devkit\.test for agent3; 2 running sidecar\(s\) reloaded/) });
@@ -120,6 +126,12 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     const refused = await run(['repo-push-ssh', '--index', '3']);
     expect(refused).toMatchObject({ exitCode: 1, stderr: "devkit: git.devkit.test refused agent3's key: add its public key (devkit ssh-setup --index 3 prints it) as a deploy key with write access" });
     expect((await docker(['exec', '-u', 'git', gitServer, 'git', '-C', '/srv/git/app.git', 'branch', '--list', 'agent3/main']))).toBe('');
+
+    // A git host the policy denies is named, with the fix.
+    expect((await run(['policy', 'deny', 'git.devkit.test'])).exitCode).toBe(0);
+    const denied = await run(['repo-push-ssh', '--index', '2']);
+    expect(denied).toMatchObject({ exitCode: 1, stderr: 'devkit: the egress policy refuses git.devkit.test:22: devkit policy allow git.devkit.test, and add port 22 to egress.ports if it is not 443' });
+    expect((await run(['policy', 'allow', 'git.devkit.test'])).exitCode).toBe(0);
   });
 
   it('ssh-setup is idempotent, keys are 0600, and no key shows in any agent\'s git status', async () => {
@@ -184,6 +196,11 @@ describeWithDocker('default SSH settings and the shared caches', () => {
     expect(result.stdout).toMatch(/^identitiesonly yes$/m);
     expect(result.stdout).toMatch(/^stricthostkeychecking accept-new$/m);
     expect(result.stdout).toMatch(/^ssh -F "\$HOME\/.ssh\/config"$/m);
+  });
+
+  it('repo-push-ssh without an origin says so in one line', async () => {
+    const result = await run(['repo-push-ssh', '--index', '2']);
+    expect(result).toMatchObject({ exitCode: 1, stderr: `devkit: ${fx.primary} has no origin remote: git remote add origin git@github.com:OWNER/REPO.git` });
   });
 
   it('two agents share the Ivy, sbt and Coursier caches, and neither sees the other\'s HOME', async () => {

@@ -77,22 +77,23 @@ export async function reloadSidecars(api: EngineApi, root: string, profile: stri
 export interface Denial {
   profile: string;
   time: string;
-  host: string;
+  /** The refused host name, or `port N` for a CONNECT to a port off the list. */
+  target: string;
   reason: 'domain' | 'port';
 }
 
 // tinyproxy's words: NOTICE    Nov 21 19:56:33.145 [1]: Proxying refused on filtered domain "beta.test"
-const DENIAL_PATTERNS: Array<[RegExp, Denial['reason']]> = [
-  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Proxying refused on filtered domain "([^"]+)"/, 'domain'],
-  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Refused CONNECT method on port (\d+)/, 'port'],
+const DENIAL_PATTERNS: Array<[RegExp, Denial['reason'], (found: string) => string]> = [
+  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Proxying refused on filtered domain "([^"]+)"/, 'domain', (host) => host],
+  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Refused CONNECT method on port (\d+)/, 'port', (port) => `port ${port}`],
 ];
 
 export function parseDenials(profile: string, log: string): Denial[] {
   const denials: Denial[] = [];
   for (const line of log.split('\n')) {
-    for (const [pattern, reason] of DENIAL_PATTERNS) {
+    for (const [pattern, reason, target] of DENIAL_PATTERNS) {
       const match = pattern.exec(line);
-      if (match?.[1] !== undefined && match[2] !== undefined) denials.push({ profile, time: match[1], host: match[2], reason });
+      if (match?.[1] !== undefined && match[2] !== undefined) denials.push({ profile, time: match[1], target: target(match[2]), reason });
     }
   }
   return denials;

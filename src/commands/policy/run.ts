@@ -76,6 +76,6 @@ export async function log(flags: PolicyOptions, host: CommandHost): Promise<void
   const denials = await runPolicyLog(flags, context);
   if (flags.json) context.io.json({ denials });
   if (denials.length === 0) context.io.log('no refused requests in the proxies\' recent logs');
-  else for (const line of formatTable(['AGENT', 'TIME', 'REFUSED', 'WHY'], denials.map((d) => [d.profile, d.time, d.host, d.reason === 'domain' ? 'domain not allowed' : 'port not allowed']))) context.io.out(line);
+  else for (const line of formatTable(['AGENT', 'TIME', 'REFUSED', 'WHY'], denials.map((d) => [d.profile, d.time, d.target, d.reason === 'domain' ? 'domain not allowed' : 'CONNECT port not allowed']))) context.io.out(line);
   host.setExitCode(0);
 }
