@@ -20,6 +20,8 @@ export interface SshConfig {
   hostName: string;
   port: number;
   user: string;
+  /** The HTTP proxy ssh tunnels through (CONNECT), as host:port: the stack's own by default. */
+  proxy: string;
 }
 
 /** A JVM/Scala project pushing to GitHub: GitHub, and the Maven Central, sbt and Coursier hosts. */
@@ -35,7 +37,7 @@ export const DEFAULT_ALLOW = [
   'central.sonatype.com',
 ];
 
-export const DEFAULT_SSH: SshConfig = { host: 'github.com', hostName: 'ssh.github.com', port: 443, user: 'git' };
+export const DEFAULT_SSH: SshConfig = { host: 'github.com', hostName: 'ssh.github.com', port: 443, user: 'git', proxy: 'tinyproxy:8888' };
 
 type Raw = Record<string, unknown>;
 
@@ -88,11 +90,17 @@ export function validateEgress(raw: unknown, file: string): EgressConfig {
 export function validateSsh(raw: unknown, file: string): SshConfig {
   if (raw === undefined) return { ...DEFAULT_SSH };
   const fields = mapping(raw, 'ssh', file);
-  onlyKeys(fields, ['host', 'hostName', 'port', 'user'], 'ssh', file);
+  onlyKeys(fields, ['host', 'hostName', 'port', 'user', 'proxy'], 'ssh', file);
   const host = fields.host === undefined ? DEFAULT_SSH.host : checkHostName(String(fields.host), `${file}: 'ssh.host'`);
   const user = fields.user ?? DEFAULT_SSH.user;
   if (typeof user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new UsageError(`${file}: 'ssh.user' must be a user name, got ${JSON.stringify(user)}`);
+  const proxy = fields.proxy ?? DEFAULT_SSH.proxy;
+  const proxyParts = typeof proxy === 'string' ? /^([^:\s]+):(\d+)$/.exec(proxy) : null;
+  if (proxyParts?.[1] === undefined || proxyParts[2] === undefined) throw new UsageError(`${file}: 'ssh.proxy' must be host:port, got ${JSON.stringify(proxy)}`);
+  checkHostName(proxyParts[1], `${file}: 'ssh.proxy' host`);
+  port(Number(proxyParts[2]), 'ssh.proxy port', file);
   return {
+    proxy: proxy as string,
     host,
     hostName: fields.hostName === undefined ? (fields.host === undefined ? DEFAULT_SSH.hostName : host) : checkHostName(String(fields.hostName), `${file}: 'ssh.hostName'`),
     port: fields.port === undefined ? (fields.host === undefined ? DEFAULT_SSH.port : 22) : port(fields.port, 'ssh.port', file),
