@@ -18,8 +18,10 @@ export interface ProjectNetwork {
   dnsIp: string;
 }
 
-// 4,096 /28 subnets (14 addresses: gateway, dev, proxy, dns and room) in 172.29.0.0/16.
-const POOL_BASE = (172 << 24) | (29 << 16);
+// 4,096 /28 subnets (14 addresses: gateway, dev, proxy, dns and room) in 10.213.0.0/16. Docker's
+// default pools (172.17-31.0.0/16, 192.168.0.0/16) hand whole /16s to networks like the outbound
+// one, so a pool there can be taken entirely; Docker never hands out 10.0.0.0/8 by default.
+const POOL_BASE = (10 << 24) | (213 << 16);
 const SLOTS = 4096;
 const SLOT_SIZE = 16;
 
@@ -100,7 +102,7 @@ export async function projectNetwork(api: EngineApi, commonDir: string, project:
       if (free(candidate.subnet)) chosen = candidate;
     }
   }
-  if (chosen === null) throw new DevkitError('no free /28 subnet left in 172.29.0.0/16 for a devkit network: remove networks you no longer use');
+  if (chosen === null) throw new DevkitError('no free /28 subnet left in 10.213.0.0/16 for a devkit network: remove networks you no longer use');
   if (reservations[project] !== chosen.subnet) writeFileAtomic(reservationsFile(commonDir), `${JSON.stringify({ ...reservations, [project]: chosen.subnet }, null, 2)}\n`);
   return chosen;
 }

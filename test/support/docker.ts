@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { projectPrefix } from '../../src/stack/workspace-files.js';
 import { execFileSync } from 'node:child_process';
 import { describe } from 'vitest';
 
@@ -26,10 +27,19 @@ export const describeWithDocker: typeof describe = (() => {
   }
 })() as typeof describe;
 
-/** Removes every compose project this dev root made: containers and networks (shared cache volumes stay). */
-export async function removeStacks(root: string): Promise<void> {
+/**
+ * Removes every compose project this dev root made: containers and networks
+ * (shared cache volumes stay). Projects are found by their containers, and by
+ * networks named after the root's project prefix, which a failed up can leave
+ * without containers.
+ */
+export async function removeStacks(root: string, repo = 'app'): Promise<void> {
+  const prefix = projectPrefix({ root, repo });
   const listed = await execa('docker', ['ps', '-a', '--filter', `label=devkit.root=${root}`, '--format', '{{.Label "com.docker.compose.project"}}'], { reject: false });
-  const projects = [...new Set(String(listed.stdout).split('\n').filter(Boolean))];
+  const networks = await execa('docker', ['network', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}}'], { reject: false });
+  const projects = [
+    ...new Set([...String(listed.stdout).split('\n'), ...String(networks.stdout).split('\n').filter((project) => project.startsWith(`${prefix}-`))].filter(Boolean)),
+  ];
   await Promise.all(projects.map((project) => execa('docker', ['compose', '-p', project, 'down', '--timeout', '1'], { reject: false })));
 }
 
