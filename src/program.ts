@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { oneLine } from './errors.js';
+import { registerAgent } from './commands/agent/command.js';
 import { registerExecCd } from './commands/exec-cd/command.js';
 import { registerImage } from './commands/image/command.js';
 import { registerInit } from './commands/init/command.js';
@@ -8,6 +9,7 @@ import { registerPolicy } from './commands/policy/command.js';
 import { registerRepoPushSsh } from './commands/repo-push-ssh/command.js';
 import { registerSshSetup } from './commands/ssh-setup/command.js';
 import { registerStack } from './commands/stack-command.js';
+import { registerTmuxShells } from './commands/tmux-shells/command.js';
 import { registerWorktrees } from './commands/worktrees/command.js';
 import type { CommandHost } from './commands/context.js';
 
@@ -34,5 +36,7 @@ export function buildProgram(host: CommandHost): Command {
   registerPolicy(program, host);
   registerSshSetup(program, host);
   registerRepoPushSsh(program, host);
+  registerAgent(program, host);
+  registerTmuxShells(program, host);
   return program;
 }

@@ -27,7 +27,7 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
     expect((await devkit(['-p', 'agent2', 'up'], { cwd: fx.workspace })).exitCode).toBe(0);
   });
   afterAll(async () => {
-    await tmux(['kill-server']);
+    await tmux(['kill-session', '-t', `=devkit-test-${process.pid}`]);
     if (fx !== undefined) {
       await removeStacks(fx.root);
       fx.cleanup();

@@ -1,0 +1,92 @@
+import { execa } from 'execa';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithDocker, removeStacks } from './support/docker.js';
+import { agentHome, devkit, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
+
+const tmux = (args: string[]) => execa('tmux', args, { reject: false });
+
+async function paneShows(target: string, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let screen = '';
+  while (Date.now() < deadline) {
+    screen = String((await tmux(['capture-pane', '-p', '-t', target])).stdout);
+    if (pattern.test(screen)) return screen;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`${target} never showed ${pattern}; it shows:\n${screen}`);
+}
+
+describeWithDocker('agent operations: tmux shells and agent CLIs with their own HOME', () => {
+  let fx: DevRootFixture;
+  const run = (args: string[], env?: Record<string, string>) => devkit(args, { cwd: fx.workspace, env });
+
+  beforeAll(async () => {
+    fx = await makeDevRoot({ repo: `ops${process.pid}` });
+    expect((await run(['worktrees', 'init', '3'])).exitCode).toBe(0);
+    for (const k of [1, 2, 3]) writeFileSync(path.join(agentHome(fx, k), 'who'), `home of agent ${k}\n`);
+  });
+  afterAll(async () => {
+    if (fx !== undefined) {
+      await tmux(['kill-session', '-t', `=${fx.repo}`]);
+      await removeStacks(fx.root, fx.repo);
+      fx.cleanup();
+    }
+  });
+
+  it("tmux-shells 3: one window per agent, each a shell in its own container, at its copy, with its own HOME", async () => {
+    const result = await run(['tmux-shells', '3']);
+    expect(result).toMatchObject({ exitCode: 0, stdout: `attach with: tmux attach -t ${fx.repo}` });
+    expect(String((await tmux(['list-windows', '-t', `=${fx.repo}`, '-F', '#{window_name}'])).stdout).split('\n')).toEqual(['agent1', 'agent2', 'agent3']);
+    for (const k of [2, 3]) {
+      const window = `=${fx.repo}:agent${k}`;
+      await paneShows(window, new RegExp(`^agent${k}:/workspace[$#]`, 'm'));
+      await tmux(['send-keys', '-t', window, 'echo "HOME is $HOME"; cat "$HOME/who"', 'Enter']);
+      const screen = await paneShows(window, new RegExp(`^home of agent ${k}$`, 'm'));
+      expect(screen).toMatch(/^HOME is \/workspace\/\.devhome$/m);
+      expect(screen).not.toMatch(new RegExp(`home of agent ${5 - k}`));
+    }
+  });
+
+  it('tmux-shells again adds only missing windows', async () => {
+    const again = JSON.parse((await run(['tmux-shells', '3', '--json'])).stdout) as { windows: Array<{ name: string; created: boolean }> };
+    expect(again.windows.map((w) => [w.name, w.created])).toEqual([['agent1', false], ['agent2', false], ['agent3', false]]);
+    await tmux(['kill-window', '-t', `=${fx.repo}:agent3`]);
+    const refilled = JSON.parse((await run(['tmux-shells', '3', '--json'])).stdout) as { windows: Array<{ name: string; created: boolean }> };
+    expect(refilled.windows.map((w) => [w.name, w.created])).toEqual([['agent1', false], ['agent2', false], ['agent3', true]]);
+    expect(String((await tmux(['list-windows', '-t', `=${fx.repo}`, '-F', '#{window_name}'])).stdout).split('\n').sort()).toEqual(['agent1', 'agent2', 'agent3']);
+  });
+
+  it("agent run keeps state per agent: what agent 2 writes to ~ agent 3 cannot read", async () => {
+    const wrote = await run(['agent', 'run', '2', '--', 'sh', '-c', 'echo x > ~/.state']);
+    expect(wrote.exitCode).toBe(0);
+    expect((await run(['agent', 'run', '3', '--', 'sh', '-c', 'cat ~/.state'])).exitCode).not.toBe(0);
+    expect((await run(['agent', 'run', '3', '--', 'cat', '/workspace/.devhome/.state'])).exitCode).not.toBe(0);
+    expect((await run(['agent', 'run', '2', '--', 'sh', '-c', 'cat ~/.state'])).stdout).toBe('x');
+    // The shortcuts run the named CLI the same way (here it is not installed: the shell's 127 comes back).
+    expect((await run(['claude', '2', '--version'])).exitCode).toBeGreaterThanOrEqual(126);
+  });
+
+  it('bad input: an index out of range, agents that do not exist, no tmux installed: exit 2, one line, nothing changed', async () => {
+    const bin = path.join(tempDir('no-tmux'), 'bin');
+    mkdirSync(bin);
+    for (const tool of ['node', 'git', 'docker']) {
+      const found = String((await execa('sh', ['-c', `command -v ${tool}`])).stdout).trim();
+      symlinkSync(found, path.join(bin, tool));
+    }
+    const cases: Array<[string[], RegExp, Record<string, string>?]> = [
+      [['tmux-shells', '0'], /N \(the number of agents\) must be an integer from 1 to 64, got 0/],
+      [['tmux-shells', '5'], /agents 4, 5 do not exist: make them with devkit worktrees init 5/],
+      [['agent', 'run', 'x', '--', 'true'], /K \(the agent index\) must be an integer/],
+      [['tmux-shells', '2'], /tmux is not installed/, { PATH: bin }],
+    ];
+    for (const [args, message, env] of cases) {
+      const before = snapshot(fx.root);
+      const result = await run(args, env);
+      expect({ args, exitCode: result.exitCode }).toEqual({ args, exitCode: 2 });
+      expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)]);
+      expect(snapshot(fx.root)).toEqual(before);
+    }
+  });
+});
