@@ -9,6 +9,7 @@ import { registerPolicy } from './commands/policy/command.js';
 import { registerRepoPushSsh } from './commands/repo-push-ssh/command.js';
 import { registerSshSetup } from './commands/ssh-setup/command.js';
 import { registerStack } from './commands/stack-command.js';
+import { registerStatus } from './commands/status/command.js';
 import { registerTmuxShells } from './commands/tmux-shells/command.js';
 import { registerWorktrees } from './commands/worktrees/command.js';
 import type { CommandHost } from './commands/context.js';
@@ -38,5 +39,6 @@ export function buildProgram(host: CommandHost): Command {
   registerRepoPushSsh(program, host);
   registerAgent(program, host);
   registerTmuxShells(program, host);
+  registerStatus(program, host);
   return program;
 }

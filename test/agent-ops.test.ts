@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, removeStacks } from './support/docker.js';
-import { agentHome, devkit, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
+import { agentCopy, agentHome, devkit, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
 
 const tmux = (args: string[]) => execa('tmux', args, { reject: false });
 
@@ -66,6 +66,31 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
     expect((await run(['agent', 'run', '2', '--', 'sh', '-c', 'cat ~/.state'])).stdout).toBe('x');
     // The shortcuts run the named CLI the same way (here it is not installed: the shell's 127 comes back).
     expect((await run(['claude', '2', '--version'])).exitCode).toBeGreaterThanOrEqual(126);
+  });
+
+  it('status --json: one row per agent whose disk figures agree with du within 5%, with container state and refusals', async () => {
+    // A name no policy allows: the proxy refuses it before any lookup, so nothing leaves the machine.
+    await run(['agent', 'run', '2', '--', 'sh', '-c', 'curl -s -o /dev/null http://nowhere.invalid/']);
+    writeFileSync(path.join(agentCopy(fx, 3), 'big.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
+    const result = await run(['status', '--json']);
+    expect(result.exitCode).toBe(0);
+    const { agents } = JSON.parse(result.stdout) as {
+      agents: Array<{ index: number; branch: string; dirty: { untracked: number }; container: { state: string; uptimeSeconds: number }; disk: { worktreeBytes: number; devhomeBytes: number }; egressDenials: number }>;
+    };
+    expect(agents.map((a) => [a.index, a.branch, a.container.state])).toEqual([
+      [1, 'main', 'running'],
+      [2, 'agent2/main', 'running'],
+      [3, 'agent3/main', 'running'],
+    ]);
+    expect(agents[1]?.egressDenials).toBeGreaterThanOrEqual(1);
+    expect(agents[2]?.dirty.untracked).toBe(1);
+    expect(agents[2]?.container.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    const du = async (args: string[]) => Number(String((await execa('du', ['-s', '--block-size=1', ...args])).stdout).split('\t')[0]);
+    const within5 = (ours: number, theirs: number) => expect(Math.abs(ours - theirs)).toBeLessThanOrEqual(theirs * 0.05);
+    within5(agents[0]?.disk.worktreeBytes ?? -1, await du(['--exclude=.git', '--exclude=.devhome-agent1', fx.primary]));
+    for (const k of [1, 2, 3]) within5(agents[k - 1]?.disk.devhomeBytes ?? -1, await du([agentHome(fx, k)]));
+    for (const k of [2, 3]) within5(agents[k - 1]?.disk.worktreeBytes ?? -1, await du([agentCopy(fx, k)]));
+    expect(agents[2]?.disk.worktreeBytes).toBeGreaterThan(3 * 1024 * 1024);
   });
 
   it('bad input: an index out of range, agents that do not exist, no tmux installed: exit 2, one line, nothing changed', async () => {

@@ -176,6 +176,25 @@ export class EngineApi {
     return splitFrames(raw).frames.map((frame) => frame.payload.toString('utf8')).join('');
   }
 
+  async containerStartedAt(id: string): Promise<string | null> {
+    const info = await this.request<{ State: { StartedAt?: string } }>('GET', `/containers/${id}/json`);
+    return info.State.StartedAt ?? null;
+  }
+
+  /** Bytes used by each compose project's own volumes, by project name (only asks the engine for sizes when there are any). */
+  async projectVolumeSizes(): Promise<Map<string, number>> {
+    const filters = encodeURIComponent(JSON.stringify({ label: ['com.docker.compose.project'] }));
+    const listed = await this.request<{ Volumes: Array<{ Name: string }> | null }>('GET', `/volumes?filters=${filters}`);
+    const sizes = new Map<string, number>();
+    if ((listed.Volumes ?? []).length === 0) return sizes;
+    const df = await this.request<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null; UsageData?: { Size: number } }> | null }>('GET', '/system/df');
+    for (const volume of df.Volumes ?? []) {
+      const project = volume.Labels?.['com.docker.compose.project'];
+      if (project !== undefined) sizes.set(project, (sizes.get(project) ?? 0) + Math.max(0, volume.UsageData?.Size ?? 0));
+    }
+    return sizes;
+  }
+
   listContainers(labels: readonly string[]): Promise<ContainerSummary[]> {
     const filters = encodeURIComponent(JSON.stringify({ label: labels }));
     return this.request('GET', `/containers/json?all=1&filters=${filters}`);

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import type { EngineApi } from '../docker/engine-api.js';
+import { recentDenials } from '../policy/policy.js';
+import { diskUsage } from './disk.js';
+import type { DevRoot } from './devroot.js';
+import { inspectAgents, type AgentStatus } from './inspect.js';
+import { agentPaths } from './layout.js';
+
+/** One row of `devkit status`: the git side of an agent, its container, its disk and its egress refusals. */
+export interface AgentReport extends AgentStatus {
+  container: { profile: string; state: string; startedAt: string | null; uptimeSeconds: number | null } | null;
+  disk: { worktreeBytes: number; devhomeBytes: number; volumesBytes: number; totalBytes: number };
+  /** Requests agent K's own proxy refused, in its recent log; null when the engine cannot be asked. */
+  egressDenials: number | null;
+}
+
+async function containerOf(api: EngineApi, root: string, profile: string): Promise<AgentReport['container']> {
+  const [dev] = await api.listContainers([`devkit.root=${root}`, `devkit.profile=${profile}`, 'com.docker.compose.service=dev']);
+  if (dev === undefined) return { profile, state: 'none', startedAt: null, uptimeSeconds: null };
+  const startedAt = dev.State === 'running' ? await api.containerStartedAt(dev.Id) : null;
+  const uptimeSeconds = startedAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
+  return { profile, state: dev.State, startedAt, uptimeSeconds };
+}
+
+/** Every agent's report. Without an engine, the container and egress fields are null and the rest is still there. */
+export async function agentReports(devRoot: DevRoot, api: EngineApi | null): Promise<AgentReport[]> {
+  const agents = await inspectAgents(devRoot);
+  const volumeSizes = api === null ? new Map<string, number>() : await api.projectVolumeSizes();
+  return Promise.all(
+    agents.map(async (agent) => {
+      const paths = agentPaths(devRoot.config, agent.index);
+      // Agent 1's copy holds the shared .git (every agent's objects) and its HOME: neither is its copy's own.
+      const skip = agent.index === 1 ? ['.git', path.basename(paths.devhome)] : [];
+      const worktreeBytes = agent.exists ? diskUsage(paths.worktree, skip) : 0;
+      const devhomeBytes = diskUsage(paths.devhome);
+      // Volumes of agent K's own compose project (the shared caches are external and belong to no agent).
+      const volumesBytes = [...volumeSizes.entries()].filter(([project]) => project.endsWith(`-${agent.name}`)).reduce((sum, [, bytes]) => sum + bytes, 0);
+      const container = api === null ? null : await containerOf(api, devRoot.config.root, agent.name).catch(() => null);
+      const egressDenials = api === null ? null : (await recentDenials(api, devRoot.config.root, agent.name).catch(() => null))?.length ?? null;
+      return {
+        ...agent,
+        container,
+        disk: { worktreeBytes, devhomeBytes, volumesBytes, totalBytes: worktreeBytes + devhomeBytes + volumesBytes },
+        egressDenials,
+      };
+    }),
+  );
+}
