@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { oneLine } from './errors.js';
 import { registerAgent } from './commands/agent/command.js';
+import { registerCompletion } from './commands/completion/command.js';
 import { registerExecCd } from './commands/exec-cd/command.js';
 import { registerImage } from './commands/image/command.js';
 import { registerInit } from './commands/init/command.js';
@@ -40,5 +41,6 @@ export function buildProgram(host: CommandHost): Command {
   registerAgent(program, host);
   registerTmuxShells(program, host);
   registerStatus(program, host);
+  registerCompletion(program, host);
   return program;
 }
