@@ -73,7 +73,8 @@ export class EngineApi {
   /** One request whose answer is raw bytes (logs). */
   private requestBuffer(method: string, path: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, method, path: `${API}${path}` }, (res) => {
+      const req = http.request({ socketPath: this.socketPath,
+          agent: false, method, path: `${API}${path}` }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => ((res.statusCode ?? 500) >= 300 ? reject(new DevkitError(`docker engine: ${method} ${path} -> ${res.statusCode}`)) : resolve(Buffer.concat(chunks))));
@@ -83,8 +84,8 @@ export class EngineApi {
     });
   }
 
-  /** One JSON request; a non-2xx answer becomes a DevkitError carrying the engine's message. */
-  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One JSON request; a non-2xx answer becomes a DevkitError carrying the engine's message; `timeoutMs` bounds the wait. */
+  request<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const parse = (text: string): T => {
@@ -97,6 +98,7 @@ export class EngineApi {
       const req = http.request(
         {
           socketPath: this.socketPath,
+          agent: false,
           method,
           path: `${API}${path}`,
           headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
@@ -210,6 +212,7 @@ export class EngineApi {
       const payload = JSON.stringify({ Detach: false, Tty: tty });
       const req = http.request({
         socketPath: this.socketPath,
+          agent: false,
         method: 'POST',
         path: `${API}/exec/${execId}/start`,
         headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Connection: 'Upgrade', Upgrade: 'tcp' },
@@ -228,8 +231,8 @@ export class EngineApi {
     });
   }
 
-  inspectExec(execId: string): Promise<ExecState> {
-    return this.request('GET', `/exec/${execId}/json`);
+  inspectExec(execId: string, timeoutMs?: number): Promise<ExecState> {
+    return this.request('GET', `/exec/${execId}/json`, undefined, timeoutMs);
   }
 
   async resizeExec(execId: string, rows: number, columns: number): Promise<void> {

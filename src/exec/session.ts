@@ -27,12 +27,14 @@ function demultiplex(socket: Socket, stdout: NodeJS.WritableStream, stderr: Node
 }
 
 async function exitState(api: EngineApi, execId: string): Promise<ExecState> {
-  // The stream can end a moment before the engine records the exit code.
-  for (let attempt = 0; ; attempt++) {
-    const state = await api.inspectExec(execId);
-    if (!state.Running || attempt >= 500) return state;
+  // The stream can end a moment before the engine records the exit code; an unanswered inspect is tried again.
+  let last: ExecState | null = null;
+  for (let attempt = 0; attempt < 500; attempt++) {
+    last = (await api.inspectExec(execId, 2000).catch(() => null)) ?? last;
+    if (last !== null && !last.Running) return last;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  return last ?? { Running: false, ExitCode: null, Pid: 0 };
 }
 
 /** How an exec is wired: a TTY when both ends are terminals; stdin attached unless it is a terminal off a TTY session. */
@@ -54,13 +56,26 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
   const socket = await api.startExec(execId, tty);
   socket.setNoDelay(true);
 
+  // The inner process's host pid, looked up when the first signal comes. The engine can leave an
+  // inspect right after the start unanswered, so each try is bounded and retried.
+  let innerPid: Promise<number | null> | null = null;
+  const lookUpPid = async (): Promise<number | null> => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const state = await api.inspectExec(execId, 500).catch(() => null);
+      if (state !== null && (!state.Running || state.Pid > 0)) return state.Running ? state.Pid : null;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return null;
+  };
   const forward = (signal: NodeJS.Signals): void => {
-    void api.inspectExec(execId).then(
-      (state) => {
-        if (state.Running && state.Pid > 0) process.kill(state.Pid, signal);
-      },
-      () => undefined,
-    );
+    innerPid ??= lookUpPid();
+    void innerPid.then((pid) => {
+      try {
+        if (pid !== null) process.kill(pid, signal);
+      } catch {
+        // it has just ended
+      }
+    });
   };
   const handlers = FORWARDED_SIGNALS.map((signal) => [signal, () => forward(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
