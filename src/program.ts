@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { oneLine } from './errors.js';
 import { registerAgent } from './commands/agent/command.js';
 import { registerCompletion } from './commands/completion/command.js';
+import { registerDoctor } from './commands/doctor/command.js';
 import { registerExecCd } from './commands/exec-cd/command.js';
 import { registerImage } from './commands/image/command.js';
 import { registerInit } from './commands/init/command.js';
@@ -42,5 +43,6 @@ export function buildProgram(host: CommandHost): Command {
   registerTmuxShells(program, host);
   registerStatus(program, host);
   registerCompletion(program, host);
+  registerDoctor(program, host);
   return program;
 }

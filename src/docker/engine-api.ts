@@ -162,6 +162,20 @@ export class EngineApi {
     await this.request('POST', '/volumes/create', { Name: name, Labels: labels });
   }
 
+  async removeContainer(id: string): Promise<void> {
+    await this.request('DELETE', `/containers/${id}?force=1`);
+  }
+
+  /** Networks carrying every label given (`key=value`). */
+  async listNetworks(labels: readonly string[]): Promise<Array<{ Id: string; Name: string }>> {
+    const filters = encodeURIComponent(JSON.stringify({ label: labels }));
+    return this.request('GET', `/networks?filters=${filters}`);
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    await this.request('DELETE', `/networks/${id}`);
+  }
+
   async killContainer(id: string, signal: string): Promise<void> {
     await this.request('POST', `/containers/${id}/kill?signal=${encodeURIComponent(signal)}`);
   }

@@ -142,6 +142,21 @@ function contextHash(dir: string, baseId: string): string {
   return hash.digest('hex').slice(0, 32);
 }
 
+export type ImageState = 'current' | 'stale' | 'missing';
+
+/** Whether each stack image matches its build context and the base it was built on; changes nothing. */
+export async function imageFreshness(api: EngineApi, baseImage: string): Promise<Array<{ tag: string; state: ImageState }>> {
+  const base = await api.inspectImage(baseImage);
+  return Promise.all(
+    STACK_IMAGES.map(async (image) => {
+      const existing = await api.inspectImage(image.tag);
+      if (existing === null) return { tag: image.tag, state: 'missing' as const };
+      const current = base !== null && existing.labels[HASH_LABEL] === contextHash(templatePath(`images/${image.name}`), base.id);
+      return { tag: image.tag, state: current ? ('current' as const) : ('stale' as const) };
+    }),
+  );
+}
+
 /** Builds the stack's images that are missing or stale; returns at once when all are up to date. */
 export async function buildStackImages(options: { baseImage: string; io: Io; api?: EngineApi }): Promise<BuiltImage[]> {
   const api = options.api ?? (await engine());

@@ -5,6 +5,7 @@ import { DevkitError, oneLine } from '../errors.js';
 export async function runCompose(options: { cwd: string; files: readonly string[]; args: readonly string[]; quiet: boolean }): Promise<string> {
   const fileArgs = options.files.flatMap((file) => ['-f', file]);
   const progress = options.quiet ? ['--progress', 'quiet'] : [];
+  // With no files, the project is named in args (-p NAME), as for a project whose files are gone.
   const child = await execa('docker', ['compose', ...progress, ...fileArgs, ...options.args], {
     cwd: options.cwd,
     reject: false,

@@ -49,6 +49,12 @@ function networkAt(start: number): ProjectNetwork {
   return { subnet: `${intToIp(start)}/28`, ipRange: `${intToIp(start)}/29`, dnsIp: intToIp(start + SLOT_SIZE - 2) };
 }
 
+/** The network devkit would write for a /28 it chose earlier (read back from an overlay). */
+export function networkForSubnet(subnet: string): ProjectNetwork | null {
+  const range = cidrRange(subnet);
+  return range === null || !subnet.endsWith('/28') ? null : networkAt(range[0]);
+}
+
 function slotNetwork(slot: number): ProjectNetwork {
   return networkAt((POOL_BASE + slot * SLOT_SIZE) >>> 0);
 }

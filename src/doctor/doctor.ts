@@ -1,0 +1,123 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import type { DevRoot } from '../agents/devroot.js';
+import { agentIndexesOf } from '../agents/layout.js';
+import { findOrphans } from '../agents/prune.js';
+import type { EngineApi } from '../docker/engine-api.js';
+import { imageFreshness } from '../docker/images.js';
+import { gitResult } from '../git/git.js';
+import { listWorktrees } from '../git/worktrees.js';
+import { networkForSubnet } from '../stack/network.js';
+import { renderAgentOverlay } from '../stack/overlay.js';
+import { overlayFile, projectPrefix } from '../stack/workspace-files.js';
+
+/** One thing doctor looked at. */
+export interface DoctorFinding {
+  check: string;
+  ok: boolean;
+  /** What is wrong (or what was found, when ok). */
+  detail: string;
+  /** The command that fixes it; null when nothing needs doing. */
+  fix: string | null;
+  /** gc may remove it: it is devkit's own garbage and holds no work. */
+  garbage: boolean;
+  /** What gc acts on: a container's compose project, a file, a lock file. */
+  target: { kind: 'project' | 'file' | 'worktrees'; name: string } | null;
+}
+
+function finding(check: string, ok: boolean, detail: string, extra: Partial<DoctorFinding> = {}): DoctorFinding {
+  return { check, ok, detail, fix: null, garbage: false, target: null, ...extra };
+}
+
+async function toolChecks(): Promise<DoctorFinding[]> {
+  const git = await gitResult(['version'], { cwd: process.cwd() });
+  const gitVersion = /(\d+)\.(\d+)/.exec(git.stdout);
+  const gitOk = gitVersion !== null && (Number(gitVersion[1]) > 2 || (Number(gitVersion[1]) === 2 && Number(gitVersion[2]) >= 36));
+  const compose = await execa('docker', ['compose', 'version', '--short'], { reject: false }).catch(() => null);
+  const composeVersion = String(compose?.stdout ?? '').trim();
+  return [
+    finding('git', gitOk, git.stdout.trim() || 'git not found', gitOk ? {} : { fix: 'install git 2.36 or later (worktree add --lock --reason)' }),
+    finding(
+      'compose',
+      compose?.exitCode === 0 && /^v?2\./.test(composeVersion),
+      compose?.exitCode === 0 ? `Docker Compose ${composeVersion}` : 'Docker Compose v2 is missing',
+      compose?.exitCode === 0 && /^v?2\./.test(composeVersion) ? {} : { fix: 'scripts/docker-engine.sh start (installs Compose v2)' },
+    ),
+  ];
+}
+
+async function gitSideChecks(devRoot: DevRoot): Promise<DoctorFinding[]> {
+  const found = await findOrphans(devRoot);
+  return found.map((f) =>
+    finding(`worktrees: ${f.kind}`, f.kind === 'devhome-parked', `${f.problem}: ${f.path}`, {
+      fix: f.safe ? 'devkit worktrees prune --apply' : f.kind === 'busy-lock' ? null : f.fix,
+      garbage: f.safe && f.kind !== 'copy-unregistered',
+      target: f.safe ? { kind: 'worktrees', name: f.path } : null,
+    }),
+  );
+}
+
+/** Overlays that no longer match their template, and overlays of agents that are gone. */
+function overlayChecks(devRoot: DevRoot, agents: readonly number[]): DoctorFinding[] {
+  const dir = path.join(devRoot.workspace.dir, 'overlays');
+  const findings: DoctorFinding[] = [];
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const index = /^agent([1-9][0-9]*)$/.exec(name)?.[1];
+    const file = overlayFile(devRoot.workspace.dir, name);
+    if (index === undefined || !existsSync(file)) continue;
+    if (!agents.includes(Number(index))) {
+      findings.push(finding('overlay', false, `${file} belongs to no agent (agent ${index} is gone)`, { fix: 'devkit gc', garbage: true, target: { kind: 'file', name: file } }));
+      continue;
+    }
+    const text = readFileSync(file, 'utf8');
+    const subnet = (parse(text) as { networks?: { internal?: { ipam?: { config?: Array<{ subnet?: string }> } } } })?.networks?.internal?.ipam?.config?.[0]?.subnet;
+    const network = subnet === undefined ? null : networkForSubnet(subnet);
+    const current = network !== null && renderAgentOverlay(devRoot, Number(index), network) === text;
+    findings.push(finding('overlay', current, current ? `${file} matches its template` : `${file} no longer matches its template`, current ? {} : { fix: `devkit overlay create ${name}` }));
+  }
+  return findings;
+}
+
+/** devkit's containers of this dev root that belong to no agent (and no dev-all). */
+async function containerChecks(api: EngineApi, devRoot: DevRoot, agents: readonly number[]): Promise<DoctorFinding[]> {
+  const containers = await api.listContainers([`devkit.root=${devRoot.config.root}`]);
+  const projects = new Map<string, string>();
+  for (const container of containers) {
+    const agent = container.Labels['devkit.agent'] ?? '';
+    const index = /^agent([1-9][0-9]*)$/.exec(agent)?.[1];
+    const orphan = agent !== 'all' && (index === undefined || !agents.includes(Number(index)));
+    if (orphan) projects.set(container.Labels['com.docker.compose.project'] ?? '', agent);
+  }
+  const prefix = projectPrefix(devRoot.config);
+  return [...projects.entries()]
+    .filter(([project]) => project.startsWith(`${prefix}-`))
+    .map(([project, agent]) =>
+      finding('containers', false, `compose project ${project} runs for ${agent || 'no agent'}, which no longer exists`, {
+        fix: 'devkit gc',
+        garbage: true,
+        target: { kind: 'project', name: project },
+      }),
+    );
+}
+
+/** Everything doctor checks; changes nothing. */
+export async function diagnose(devRoot: DevRoot, api: EngineApi | null, engineError: string | null): Promise<DoctorFinding[]> {
+  const agents = agentIndexesOf(devRoot.config, await listWorktrees(devRoot.repo.top));
+  const findings = [...(await toolChecks())];
+  findings.push(
+    api === null
+      ? finding('engine', false, `the Docker engine does not answer (${engineError ?? 'unknown'})`, { fix: 'scripts/docker-engine.sh start' })
+      : finding('engine', true, 'the Docker engine answers'),
+  );
+  if (api !== null) {
+    for (const image of await imageFreshness(api, devRoot.config.baseImage)) {
+      findings.push(finding('image', image.state === 'current', `${image.tag} is ${image.state}`, image.state === 'current' ? {} : { fix: 'devkit image build' }));
+    }
+    findings.push(...(await containerChecks(api, devRoot, agents)));
+  }
+  findings.push(...overlayChecks(devRoot, agents));
+  findings.push(...(await gitSideChecks(devRoot)));
+  return findings;
+}

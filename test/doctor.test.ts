@@ -1,0 +1,97 @@
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { projectPrefix } from '../src/stack/workspace-files.js';
+import { describeWithDocker, docker, removeStacks } from './support/docker.js';
+import { agentCopy, devkit, git, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+
+interface Finding {
+  check: string;
+  ok: boolean;
+  detail: string;
+  fix: string | null;
+}
+
+function adminDir(fx: DevRootFixture, k: number): string {
+  const base = path.join(fx.primary, '.git', 'worktrees');
+  const id = readdirSync(base).find((name) => readFileSync(path.join(base, name, 'gitdir'), 'utf8').trim() === `${agentCopy(fx, k)}/.git`);
+  if (id === undefined) throw new Error(`no admin folder for agent ${k}`);
+  return path.join(base, id);
+}
+
+describeWithDocker('doctor and gc on a broken setup', () => {
+  let fx: DevRootFixture;
+  let orphan = '';
+  const run = (args: string[], env?: Record<string, string>) => devkit(args, { cwd: fx.workspace, env });
+  const doctor = async (env?: Record<string, string>) => {
+    const result = await run(['doctor', '--json'], env);
+    return { exitCode: result.exitCode, findings: (JSON.parse(result.stdout) as { findings: Finding[] }).findings };
+  };
+
+  beforeAll(async () => {
+    fx = await makeDevRoot();
+    expect((await run(['worktrees', 'init', '5'])).exitCode).toBe(0);
+    expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
+    const healthy = await doctor();
+    expect(healthy.findings.filter((f) => !f.ok)).toEqual([]);
+    expect(healthy.exitCode).toBe(0);
+
+    // A worktree folder deleted by hand.
+    rmSync(agentCopy(fx, 3), { recursive: true });
+    // A stale index.lock, its git long gone.
+    const lock = path.join(adminDir(fx, 4), 'index.lock');
+    writeFileSync(lock, '');
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lock, old, old);
+    // An orphaned container with devkit's labels, for an agent that does not exist.
+    const project = `${projectPrefix({ root: fx.root, repo: fx.repo })}-agent9`;
+    orphan = await docker([
+      'run', '-d', '--label', `devkit.root=${fx.root}`, '--label', 'devkit.agent=agent9', '--label', 'devkit.profile=agent9',
+      '--label', `com.docker.compose.project=${project}`, '--label', 'com.docker.compose.service=dev', 'devkit/dev:local',
+    ]);
+    // Work in a copy git lost, whose branch is gone too: only its files hold it.
+    rmSync(adminDir(fx, 5), { recursive: true });
+    await git(fx.primary, ['branch', '-D', 'agent5/main']);
+    writeFileSync(path.join(agentCopy(fx, 5), 'precious.txt'), 'only here\n');
+  });
+  afterAll(async () => {
+    await execa('docker', ['rm', '-f', orphan], { reject: false });
+    if (fx !== undefined) {
+      await removeStacks(fx.root, fx.repo);
+      fx.cleanup();
+    }
+  });
+
+  it('names each problem with the command that fixes it, and exits 1', async () => {
+    const { exitCode, findings } = await doctor();
+    expect(exitCode).toBe(1);
+    const problems = findings.filter((f) => !f.ok).map((f) => [f.check, f.fix]);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        ['containers', 'devkit gc'],
+        ['worktrees: copy-missing', 'devkit worktrees prune --apply'],
+        ['worktrees: stale-lock', 'devkit worktrees prune --apply'],
+        ['worktrees: copy-unregistered', expect.stringMatching(/left alone: branch agent5\/main is gone/)],
+      ]),
+    );
+    expect(findings.find((f) => f.check === 'containers')?.detail).toMatch(/-agent9 runs for agent9, which no longer exists/);
+  });
+
+  it('names a stopped daemon', async () => {
+    const { exitCode, findings } = await doctor({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(exitCode).toBe(1);
+    expect(findings.find((f) => f.check === 'engine')).toMatchObject({ ok: false, fix: 'scripts/docker-engine.sh start' });
+  });
+
+  it('gc fixes all but the one holding work', async () => {
+    expect((await run(['gc'])).exitCode).toBe(0);
+    const { findings } = await doctor();
+    expect(findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['worktrees: copy-unregistered']);
+    expect(readFileSync(path.join(agentCopy(fx, 5), 'precious.txt'), 'utf8')).toBe('only here\n');
+    expect(existsSync(path.join(adminDir(fx, 4), 'index.lock'))).toBe(false);
+    expect((await execa('docker', ['inspect', orphan], { reject: false })).exitCode).not.toBe(0);
+    expect((await git(fx.primary, ['worktree', 'list', '--porcelain'])).includes(agentCopy(fx, 3))).toBe(false);
+    expect((await git(fx.primary, ['branch', '--list', 'agent3/main'])).trim()).toBe('agent3/main');
+  });
+});
