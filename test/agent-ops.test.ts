@@ -2,21 +2,9 @@ import { execa } from 'execa';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { paneShows, tmux } from './support/tmux.js';
 import { describeWithDocker, removeStacks } from './support/docker.js';
 import { agentCopy, agentHome, devkit, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
-
-const tmux = (args: string[]) => execa('tmux', args, { reject: false });
-
-async function paneShows(target: string, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = String((await tmux(['capture-pane', '-p', '-t', target])).stdout);
-    if (pattern.test(screen)) return screen;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  throw new Error(`${target} never showed ${pattern}; it shows:\n${screen}`);
-}
 
 describeWithDocker('agent operations: tmux shells and agent CLIs with their own HOME', () => {
   let fx: DevRootFixture;

@@ -1,21 +1,9 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { paneShows, tmux } from './support/tmux.js';
 import { describeWithDocker, removeStacks } from './support/docker.js';
 import { DEVKIT_BIN, devkit, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
-
-const tmux = (args: string[]) => execa('tmux', args, { reject: false });
-
-async function waitForPane(session: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = String((await tmux(['capture-pane', '-p', '-t', session])).stdout);
-    if (pattern.test(screen)) return screen;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`pane never showed ${pattern}; it shows:\n${screen}`);
-}
 
 describeWithDocker('exec-cd input, output and exit codes', () => {
   let fx: DevRootFixture;
@@ -64,21 +52,21 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
     const session = `devkit-test-${process.pid}`;
     const command = `cd ${fx.workspace} && ${DEVKIT_BIN} -p agent2 exec-cd 2 .; echo "devkit-exit=$?"; sleep 60`;
     expect((await tmux(['new-session', '-d', '-s', session, '-x', '160', '-y', '40', command])).exitCode).toBe(0);
-    await waitForPane(session, /^agent2:\/workspace[$#]\s*$/m);
+    await paneShows(session, /^agent2:\/workspace[$#]\s*$/m);
     await tmux(['send-keys', '-t', session, 'echo "home is $HOME"', 'Enter']);
-    await waitForPane(session, /^home is \/workspace\/\.devhome$/m);
+    await paneShows(session, /^home is \/workspace\/\.devhome$/m);
     await tmux(['send-keys', '-t', session, 'stty size', 'Enter']);
-    await waitForPane(session, /^40 160$/m);
+    await paneShows(session, /^40 160$/m);
     await tmux(['send-keys', '-t', session, 'sleep 100', 'Enter']);
     await new Promise((resolve) => setTimeout(resolve, 500));
     await tmux(['send-keys', '-t', session, 'C-c']);
     // Ctrl-C reached sleep inside the container: the shell is back, and sleep died of SIGINT.
     await tmux(['send-keys', '-t', session, 'echo "inner=$?"', 'Enter']);
-    await waitForPane(session, /^inner=130$/m);
+    await paneShows(session, /^inner=130$/m);
     await tmux(['send-keys', '-t', session, 'exec sleep 100', 'Enter']);
     await new Promise((resolve) => setTimeout(resolve, 500));
     await tmux(['send-keys', '-t', session, 'C-c']);
-    await waitForPane(session, /devkit-exit=130$/m); // after the echoed ^C
+    await paneShows(session, /devkit-exit=130$/m); // after the echoed ^C
   });
 
   it('refuses a PATH that leaves the mount (exit 2), and a stopped or missing container (exit 1), with one line', async () => {
