@@ -12,6 +12,7 @@ import { registerRepoPushSsh } from './commands/repo-push-ssh/command.js';
 import { registerSshSetup } from './commands/ssh-setup/command.js';
 import { registerStack } from './commands/stack-command.js';
 import { registerStatus } from './commands/status/command.js';
+import { registerTeam } from './commands/team/command.js';
 import { registerTmuxShells } from './commands/tmux-shells/command.js';
 import { registerWorktrees } from './commands/worktrees/command.js';
 import type { CommandHost } from './commands/context.js';
@@ -44,5 +45,6 @@ export function buildProgram(host: CommandHost): Command {
   registerStatus(program, host);
   registerCompletion(program, host);
   registerDoctor(program, host);
+  registerTeam(program, host);
   return program;
 }

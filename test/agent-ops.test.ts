@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { paneShows, tmux } from './support/tmux.js';
 import { describeWithDocker, removeStacks } from './support/docker.js';
-import { agentCopy, agentHome, devkit, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
+import { DEVKIT_BIN, agentCopy, agentHome, devkit, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
 
 describeWithDocker('agent operations: tmux shells and agent CLIs with their own HOME', () => {
   let fx: DevRootFixture;
@@ -79,6 +79,16 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
     for (const k of [1, 2, 3]) within5(agents[k - 1]?.disk.devhomeBytes ?? -1, await du([agentHome(fx, k)]));
     for (const k of [2, 3]) within5(agents[k - 1]?.disk.worktreeBytes ?? -1, await du([agentCopy(fx, k)]));
     expect(agents[2]?.disk.worktreeBytes).toBeGreaterThan(3 * 1024 * 1024);
+  });
+
+  it('status --watch redraws the table until stopped, and refuses --json', async () => {
+    const watch = execa(DEVKIT_BIN, ['status', '--watch'], { cwd: fx.workspace, reject: false });
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    watch.kill('SIGINT');
+    const result = await watch;
+    expect(String(result.stdout).split('\x1b[H\x1b[2J').filter((frame) => frame.includes('AGENT')).length).toBeGreaterThanOrEqual(2);
+    const both = await run(['status', '--watch', '--json']);
+    expect(both).toMatchObject({ exitCode: 2, stderr: 'devkit: --watch redraws a table on the terminal; leave out --json' });
   });
 
   it('bad input: an index out of range, agents that do not exist, no tmux installed: exit 2, one line, nothing changed', async () => {

@@ -50,6 +50,11 @@ describeWithDocker('doctor and gc on a broken setup', () => {
       'run', '-d', '--label', `devkit.root=${fx.root}`, '--label', 'devkit.agent=agent9', '--label', 'devkit.profile=agent9',
       '--label', `com.docker.compose.project=${project}`, '--label', 'com.docker.compose.service=dev', 'devkit/dev:local',
     ]);
+    // A volume of an agent that is gone (it may hold data: reported, never collected).
+    await docker(['volume', 'create', '--label', `com.docker.compose.project=${project}`, `${project}_data`]);
+    // An overlay edited by hand, no longer what its template makes.
+    const overlay = path.join(fx.workspace, 'overlays', 'agent2', 'compose.override.yml');
+    writeFileSync(overlay, readFileSync(overlay, 'utf8').replace('working_dir: /workspace', 'working_dir: /tmp'));
     // Work in a copy git lost, whose branch is gone too: only its files hold it.
     rmSync(adminDir(fx, 5), { recursive: true });
     await git(fx.primary, ['branch', '-D', 'agent5/main']);
@@ -57,6 +62,7 @@ describeWithDocker('doctor and gc on a broken setup', () => {
   });
   afterAll(async () => {
     await execa('docker', ['rm', '-f', orphan], { reject: false });
+    await execa('sh', ['-c', `docker volume ls -q | grep -- '-agent9_data$' | xargs -r docker volume rm`], { reject: false });
     if (fx !== undefined) {
       await removeStacks(fx.root, fx.repo);
       fx.cleanup();
@@ -70,6 +76,8 @@ describeWithDocker('doctor and gc on a broken setup', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         ['containers', 'devkit gc'],
+        ['volumes', expect.stringMatching(/^docker volume rm .*-agent9_data/)],
+        ['overlay', 'devkit overlay create agent2'],
         ['worktrees: copy-missing', 'devkit worktrees prune --apply'],
         ['worktrees: stale-lock', 'devkit worktrees prune --apply'],
         ['worktrees: copy-unregistered', expect.stringMatching(/left alone: branch agent5\/main is gone/)],
@@ -87,7 +95,8 @@ describeWithDocker('doctor and gc on a broken setup', () => {
   it('gc fixes all but the one holding work', async () => {
     expect((await run(['gc'])).exitCode).toBe(0);
     const { findings } = await doctor();
-    expect(findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['worktrees: copy-unregistered']);
+    // Left: the copy holding work, the volume that may hold data, and the hand-edited overlay (a person's edit).
+    expect(findings.filter((f) => !f.ok).map((f) => f.check).sort()).toEqual(['overlay', 'volumes', 'worktrees: copy-unregistered']);
     expect(readFileSync(path.join(agentCopy(fx, 5), 'precious.txt'), 'utf8')).toBe('only here\n');
     expect(existsSync(path.join(adminDir(fx, 4), 'index.lock'))).toBe(false);
     expect((await execa('docker', ['inspect', orphan], { reject: false })).exitCode).not.toBe(0);

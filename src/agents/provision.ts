@@ -99,8 +99,13 @@ async function addWorktree(devRoot: DevRoot, agent: AgentPaths & { branch: strin
  * missing is made. The caller holds the repo lock.
  */
 export async function provisionAgents(devRoot: DevRoot, count: number, base: BaseRef): Promise<ProvisionResult> {
+  return provisionIndexes(devRoot, Array.from({ length: count }, (_, i) => i + 1), base);
+}
+
+/** Makes exactly the agents named (a team's members), as provisionAgents does for 1..N. The caller holds the repo lock. */
+export async function provisionIndexes(devRoot: DevRoot, indexes: readonly number[], base: BaseRef): Promise<ProvisionResult> {
   const cwd = devRoot.repo.top;
-  const agents = Array.from({ length: count }, (_, i) => agentPaths(devRoot.config, i + 1));
+  const agents = indexes.map((index) => agentPaths(devRoot.config, index));
   const entries = await listWorktrees(cwd);
   checkCanProvision(entries, agents);
 

@@ -162,6 +162,12 @@ export class EngineApi {
     await this.request('POST', '/volumes/create', { Name: name, Labels: labels });
   }
 
+  /** Volumes carrying every label given (`key` or `key=value`). */
+  async listVolumes(labels: readonly string[]): Promise<Array<{ Name: string; Labels: Record<string, string> | null }>> {
+    const filters = encodeURIComponent(JSON.stringify({ label: labels }));
+    return (await this.request<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null }> | null }>('GET', `/volumes?filters=${filters}`)).Volumes ?? [];
+  }
+
   async removeContainer(id: string): Promise<void> {
     await this.request('DELETE', `/containers/${id}?force=1`);
   }

@@ -91,7 +91,15 @@ async function containerChecks(api: EngineApi, devRoot: DevRoot, agents: readonl
     if (orphan) projects.set(container.Labels['com.docker.compose.project'] ?? '', agent);
   }
   const prefix = projectPrefix(devRoot.config);
-  return [...projects.entries()]
+  const volumes = (await api.listVolumes(['com.docker.compose.project']))
+    .map((volume) => ({ name: volume.Name, project: volume.Labels?.['com.docker.compose.project'] ?? '' }))
+    .filter(({ project }) => {
+      const index = new RegExp(`^${prefix}-agent([1-9][0-9]*)$`).exec(project)?.[1];
+      return index !== undefined && !agents.includes(Number(index));
+    })
+    // A volume may hold data: reported, never collected.
+    .map(({ name, project }) => finding('volumes', false, `volume ${name} of ${project} belongs to no agent`, { fix: `docker volume rm ${name} (if it holds nothing you need)` }));
+  return [...volumes, ...[...projects.entries()]
     .filter(([project]) => project.startsWith(`${prefix}-`))
     .map(([project, agent]) =>
       finding('containers', false, `compose project ${project} runs for ${agent || 'no agent'}, which no longer exists`, {
@@ -99,7 +107,7 @@ async function containerChecks(api: EngineApi, devRoot: DevRoot, agents: readonl
         garbage: true,
         target: { kind: 'project', name: project },
       }),
-    );
+    )];
 }
 
 /** Everything doctor checks; changes nothing. */

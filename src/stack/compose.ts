@@ -24,3 +24,30 @@ export async function runCompose(options: { cwd: string; files: readonly string[
 export async function composeCheck(cwd: string, files: readonly string[]): Promise<void> {
   await runCompose({ cwd, files, args: ['config', '--quiet'], quiet: true });
 }
+
+/**
+ * Waits while some `docker compose` process still works with `file` (one a
+ * killed devkit left running, say), so that nothing creates containers after
+ * they were removed. Reads /proc; where there is none, returns at once.
+ */
+export async function waitForComposeUsing(file: string, timeoutMs = 60_000): Promise<void> {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const deadline = Date.now() + timeoutMs;
+  const busy = (): boolean => {
+    let pids: string[];
+    try {
+      pids = readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
+    } catch {
+      return false;
+    }
+    return pids.some((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args.includes('compose') && args.includes(file);
+      } catch {
+        return false;
+      }
+    });
+  };
+  while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+}

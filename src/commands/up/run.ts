@@ -1,8 +1,7 @@
-import { openDevRoot, withDevRootLock, type CommandContext } from '../../agents/devroot.js';
-import { runCompose } from '../../stack/compose.js';
-import { profileContainers, printContainers, type StackContainer } from '../../stack/containers.js';
-import { prepareStack } from '../../stack/prepare.js';
-import { resolveProfile, type Profile } from '../../stack/profile.js';
+import { openDevRoot, type CommandContext } from '../../agents/devroot.js';
+import { printContainers, type StackContainer } from '../../stack/containers.js';
+import type { Profile } from '../../stack/profile.js';
+import { upProfile } from '../../stack/up.js';
 import { processContext, type CommandHost } from '../context.js';
 
 export interface UpOptions {
@@ -10,13 +9,8 @@ export interface UpOptions {
   json?: boolean;
 }
 
-/** Images, overlay and .env under the repo lock, then compose up outside it, so agents start in parallel. */
 export async function runUp(options: UpOptions, context: CommandContext): Promise<{ profile: Profile; containers: StackContainer[] }> {
-  const devRoot = await openDevRoot(context);
-  const profile = await resolveProfile(devRoot, options.profile);
-  await withDevRootLock(devRoot, context, `-p ${profile.name} up`, () => prepareStack(devRoot, profile, context.io));
-  await runCompose({ cwd: devRoot.workspace.dir, files: profile.files, args: ['up', '--detach', '--wait'], quiet: options.json === true });
-  return { profile, containers: await profileContainers(devRoot, profile.name) };
+  return upProfile(await openDevRoot(context), options.profile, context, options.json === true);
 }
 
 export async function main(options: UpOptions, host: CommandHost): Promise<void> {
