@@ -84,6 +84,8 @@ describeWithDocker('doctor and gc on a broken setup', () => {
       ]),
     );
     expect(findings.find((f) => f.check === 'containers')?.detail).toMatch(/-agent9 runs for agent9, which no longer exists/);
+    expect(findings.find((f) => f.check === 'engine')?.detail).toMatch(/^Docker Engine \d+\.\d+\.\d+\S* \(API 1\.\d+\) answers$/);
+    expect(findings.find((f) => f.check === 'compose')).toMatchObject({ ok: true, detail: expect.stringMatching(/^Docker Compose v?2\./) });
   });
 
   it('names a stopped daemon', async () => {

@@ -142,6 +142,10 @@ export class EngineApi {
     }
   }
 
+  async version(): Promise<{ Version: string; ApiVersion: string }> {
+    return this.request('GET', '/version');
+  }
+
   async ping(): Promise<void> {
     await this.request('GET', '/_ping');
   }

@@ -117,7 +117,7 @@ export async function diagnose(devRoot: DevRoot, api: EngineApi | null, engineEr
   findings.push(
     api === null
       ? finding('engine', false, `the Docker engine does not answer (${engineError ?? 'unknown'})`, { fix: 'scripts/docker-engine.sh start' })
-      : finding('engine', true, 'the Docker engine answers'),
+      : finding('engine', true, await api.version().then((v) => `Docker Engine ${v.Version} (API ${v.ApiVersion}) answers`, () => 'the Docker engine answers')),
   );
   if (api !== null) {
     for (const image of await imageFreshness(api, devRoot.config.baseImage)) {
