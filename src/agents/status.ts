@@ -5,6 +5,7 @@ import { diskUsage } from './disk.js';
 import type { DevRoot } from './devroot.js';
 import { inspectAgents, type AgentStatus } from './inspect.js';
 import { agentPaths } from './layout.js';
+import { agentProject } from '../stack/overlay.js';
 
 /** One row of `devkit status`: the git side of an agent, its container, its disk and its egress refusals. */
 export interface AgentReport extends AgentStatus {
@@ -34,7 +35,7 @@ export async function agentReports(devRoot: DevRoot, api: EngineApi | null): Pro
       const worktreeBytes = agent.exists ? diskUsage(paths.worktree, skip) : 0;
       const devhomeBytes = diskUsage(paths.devhome);
       // Volumes of agent K's own compose project (the shared caches are external and belong to no agent).
-      const volumesBytes = [...volumeSizes.entries()].filter(([project]) => project.endsWith(`-${agent.name}`)).reduce((sum, [, bytes]) => sum + bytes, 0);
+      const volumesBytes = volumeSizes.get(agentProject(devRoot, agent.index)) ?? 0;
       const container = api === null ? null : await containerOf(api, devRoot.config.root, agent.name).catch(() => null);
       const egressDenials = api === null ? null : (await recentDenials(api, devRoot.config.root, agent.name).catch(() => null))?.length ?? null;
       return {
