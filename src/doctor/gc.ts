@@ -3,20 +3,8 @@ import path from 'node:path';
 import type { DevRoot } from '../agents/devroot.js';
 import { applyFixes, findOrphans } from '../agents/prune.js';
 import type { EngineApi } from '../docker/engine-api.js';
+import { removeProjectByLabel } from '../stack/containers.js';
 import type { DoctorFinding } from './doctor.js';
-
-/**
- * An orphaned project's compose files are gone, so compose cannot take it
- * down: its containers (those of this dev root only) and then its networks are
- * removed by label. Volumes are kept: they may hold data.
- */
-async function removeOrphanProject(api: EngineApi, root: string, project: string): Promise<GcAction> {
-  const containers = await api.listContainers([`com.docker.compose.project=${project}`, `devkit.root=${root}`]);
-  for (const container of containers) await api.removeContainer(container.Id);
-  const networks = await api.listNetworks([`com.docker.compose.project=${project}`]);
-  for (const network of networks) await api.removeNetwork(network.Id).catch(() => undefined); // still used by something else: keep it
-  return { detail: `removed ${containers.length} container(s) and ${networks.length} network(s) of ${project} (volumes kept)`, done: true };
-}
 
 export interface GcAction {
   detail: string;
@@ -40,7 +28,9 @@ export async function collectGarbage(devRoot: DevRoot, findings: readonly Doctor
   }
   for (const f of garbage) {
     if (f.target?.kind === 'project' && api !== null) {
-      actions.push(await removeOrphanProject(api, devRoot.config.root, f.target.name));
+      // Its compose files are gone, so compose cannot take it down: by label.
+      const removed = await removeProjectByLabel(api, devRoot.config.root, f.target.name);
+      actions.push({ detail: `removed ${removed.containers} container(s) and ${removed.networks} network(s) of ${f.target.name} (volumes kept)`, done: true });
     } else if (f.target?.kind === 'file') {
       rmSync(f.target.name, { force: true });
       const dir = path.dirname(f.target.name);

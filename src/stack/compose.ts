@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { readdirSync, readFileSync } from 'node:fs';
 import { DevkitError, oneLine } from '../errors.js';
 
 /** Runs `docker compose` with the given files; its own progress goes to stderr unless `quiet`. */
@@ -31,7 +32,6 @@ export async function composeCheck(cwd: string, files: readonly string[]): Promi
  * they were removed. Reads /proc; where there is none, returns at once.
  */
 export async function waitForComposeUsing(file: string, timeoutMs = 60_000): Promise<void> {
-  const { readdirSync, readFileSync } = await import('node:fs');
   const deadline = Date.now() + timeoutMs;
   const busy = (): boolean => {
     let pids: string[];

@@ -41,3 +41,17 @@ export function printContainers(io: Io, containers: readonly StackContainer[]): 
   const rows = containers.map((c) => [c.profile, c.service, c.state, c.status, c.name]);
   for (const line of formatTable(['PROFILE', 'SERVICE', 'STATE', 'STATUS', 'CONTAINER'], rows)) io.out(line);
 }
+
+/**
+ * Removes a compose project's containers (this dev root's only) and then its
+ * networks, by label: for a project whose compose files are gone, or that a
+ * killed devkit left half made. Volumes are kept: they may hold data.
+ * Returns how many of each went.
+ */
+export async function removeProjectByLabel(api: EngineApi, root: string, project: string): Promise<{ containers: number; networks: number }> {
+  const containers = await api.listContainers([`com.docker.compose.project=${project}`, `devkit.root=${root}`]);
+  for (const container of containers) await api.removeContainer(container.Id);
+  const networks = await api.listNetworks([`com.docker.compose.project=${project}`]);
+  for (const network of networks) await api.removeNetwork(network.Id).catch(() => undefined); // still used by something else: keep it
+  return { containers: containers.length, networks: networks.length };
+}

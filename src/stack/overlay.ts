@@ -8,12 +8,12 @@ import { policyDir } from '../policy/policy.js';
 import { composeCheck } from './compose.js';
 import type { ProjectNetwork } from './network.js';
 import { parseOverlay } from './compose-file.js';
-import { COMPOSE_FILE, hostUser, overlayFile, projectPrefix, sharedGitDir } from './workspace-files.js';
+import { COMPOSE_FILE, hostUser, overlayFile, profileProject, sharedGitDir } from './workspace-files.js';
 
 export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
 
 export function agentProject(devRoot: DevRoot, index: number): string {
-  return `${projectPrefix(devRoot.config)}-agent${index}`;
+  return profileProject(devRoot.config, `agent${index}`);
 }
 
 /** agent K's overlay text, rendered from the template and checked with the yaml parser. */

@@ -9,7 +9,7 @@ import { writeAgentOverlay, type OverlayAction } from './overlay.js';
 import type { Profile } from './profile.js';
 import { policyFor, writePolicyFiles } from '../policy/policy.js';
 import { projectNetwork } from './network.js';
-import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, projectPrefix, writeComposeEnv } from './workspace-files.js';
+import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, profileProject, writeComposeEnv } from './workspace-files.js';
 
 /** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
 export function externalVolumes(workspaceDir: string): string[] {
@@ -50,8 +50,7 @@ export async function prepareStack(devRoot: DevRoot, profile: Profile, io: Io): 
  */
 export async function writeStackFiles(devRoot: DevRoot, profile: Profile, api: EngineApi): Promise<{ overlay: PreparedStack['overlay'] }> {
   ensureStackFiles(devRoot.workspace.dir);
-  const devAllProject = `${projectPrefix(devRoot.config)}-${DEV_ALL}`;
-  writeComposeEnv(devRoot, await projectNetwork(api, devRoot.repo.commonDir, devAllProject));
+  writeComposeEnv(devRoot, await projectNetwork(api, devRoot.repo.commonDir, profileProject(devRoot.config, DEV_ALL)));
   writePolicyFiles(devRoot.workspace.dir, profile.name, policyFor(devRoot.config, profile.name));
   if (profile.agentIndex === null) return { overlay: null };
   const network = await projectNetwork(api, devRoot.repo.commonDir, profile.project);

@@ -6,7 +6,7 @@ import { listWorktrees } from '../git/worktrees.js';
 import { UsageError } from '../errors.js';
 import { checkName } from '../validate.js';
 import { agentProject } from './overlay.js';
-import { COMPOSE_FILE, DEV_ALL, overlayFile, projectPrefix } from './workspace-files.js';
+import { COMPOSE_FILE, DEV_ALL, overlayFile, profileProject } from './workspace-files.js';
 
 /** A profile: which overlay is layered on compose.yml, and the compose project it makes. */
 export interface Profile {
@@ -25,7 +25,7 @@ export async function resolveProfile(devRoot: DevRoot, raw: string | undefined):
   if (raw === undefined) throw new UsageError('this command needs a profile: -p dev-all or -p agentK');
   const name = checkName(raw, 'profile');
   const files = (profile: string): [string, string] => [path.join(devRoot.workspace.dir, COMPOSE_FILE), overlayFile(devRoot.workspace.dir, profile)];
-  if (name === DEV_ALL) return { name, agentIndex: null, project: `${projectPrefix(devRoot.config)}-${DEV_ALL}`, files: files(name) };
+  if (name === DEV_ALL) return { name, agentIndex: null, project: profileProject(devRoot.config, DEV_ALL), files: files(name) };
   const match = /^agent([1-9][0-9]*)$/.exec(name);
   if (match?.[1] === undefined) {
     throw new UsageError(`unknown profile ${name}: use dev-all or agentK (K an agent index)`);

@@ -23,6 +23,11 @@ export function projectPrefix(config: Pick<DevkitConfig, 'root' | 'repo'>): stri
   return `${slug}-${createHash('sha256').update(config.root).digest('hex').slice(0, 6)}`;
 }
 
+/** The compose project of one profile of this dev root (dev-all, agentK). */
+export function profileProject(config: Pick<DevkitConfig, 'root' | 'repo'>, profile: string): string {
+  return `${projectPrefix(config)}-${profile}`;
+}
+
 /** uid:gid of the user running devkit: containers run as them, so files they write stay theirs. */
 export function hostUser(): { uid: number; gid: number } {
   return { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };

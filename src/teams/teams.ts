@@ -11,6 +11,7 @@ import { DevkitError, UsageError, oneLine } from '../errors.js';
 import { listWorktrees } from '../git/worktrees.js';
 import { policyDir } from '../policy/policy.js';
 import { runCompose, waitForComposeUsing } from '../stack/compose.js';
+import { removeProjectByLabel } from '../stack/containers.js';
 import { agentProject } from '../stack/overlay.js';
 import { upProfile } from '../stack/up.js';
 import { overlayFile } from '../stack/workspace-files.js';
@@ -96,12 +97,8 @@ async function memberDown(devRoot: DevRoot, member: TeamMember, api: EngineApi |
   if (existsSync(overlay)) {
     await runCompose({ cwd: devRoot.workspace.dir, files: [`${devRoot.workspace.dir}/compose.yml`, overlay], args: ['down', '--timeout', '5'], quiet: true });
   }
-  if (api === null) return;
   // Whatever is still there (a create killed before its overlay was written): by label.
-  for (const container of await api.listContainers([`com.docker.compose.project=${member.project}`, `devkit.root=${devRoot.config.root}`])) {
-    await api.removeContainer(container.Id);
-  }
-  for (const network of await api.listNetworks([`com.docker.compose.project=${member.project}`])) await api.removeNetwork(network.Id).catch(() => undefined);
+  if (api !== null) await removeProjectByLabel(api, devRoot.config.root, member.project);
 }
 
 /**
