@@ -38,6 +38,14 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
     expect(Buffer.compare(child.stdout as Uint8Array as Buffer, data)).toBe(0);
   });
 
+  it('gives the command an empty stdin when devkit has /dev/null or no stdin at all', async () => {
+    const script = 'if read -r line; then echo "read $line"; else echo eof; fi';
+    expect(await exec(['sh', '-c', script])).toMatchObject({ exitCode: 0, stdout: 'eof' }); // devkit() gives /dev/null
+    const closed = await execa('sh', ['-c', `exec "$0" "$@" <&-`, DEVKIT_BIN, '-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', script], { cwd: fx.workspace, stdin: 'ignore' });
+    expect(closed.stdout).toBe('eof');
+    expect(await exec(['sh', '-c', script], 'a line\n')).toMatchObject({ exitCode: 0, stdout: 'read a line' });
+  });
+
   it('passes a signal sent to devkit on to the command (no terminal)', async () => {
     const child = execa(DEVKIT_BIN, ['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'], {
       cwd: fx.workspace,

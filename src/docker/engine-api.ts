@@ -1,10 +1,10 @@
-import http from 'node:http';
 import type { Socket } from 'node:net';
 import { DevkitError } from '../errors.js';
+import { engineRequest, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
 
 /**
- * The small JSON calls of the Docker Engine API, over node:http on the
- * engine's unix socket. exec-cd and up are measured against `docker exec` and
+ * The small JSON calls of the Docker Engine API, over the engine's unix
+ * socket (engine-http.ts). exec-cd and up are measured against `docker exec` and
  * `docker compose up`; importing dockerode alone costs more than a whole
  * `docker exec` here (about 170 ms), so these paths speak the API without it.
  * dockerode is loaded only for what streams: building, importing and pulling
@@ -53,6 +53,18 @@ export function splitFrames(buffer: Buffer): { frames: Array<{ stream: number; p
   return { frames, rest: buffer.subarray(offset) };
 }
 
+/** The engine's refusal as one line: its own message, and the call it refused. */
+function refusal(call: string, response: EngineHttpResponse): DevkitError {
+  const text = response.body.toString('utf8');
+  let message = text;
+  try {
+    message = (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    // not JSON: the text as it is
+  }
+  return new DevkitError(`docker engine: ${message.trim()} (${call} -> ${response.status})`);
+}
+
 export function engineSocket(env: NodeJS.ProcessEnv): string {
   const host = env.DOCKER_HOST;
   if (host === undefined || host === '') return '/var/run/docker.sock';
@@ -70,62 +82,28 @@ export class EngineApi {
     );
   }
 
-  /** One request whose answer is raw bytes (logs). */
-  private requestBuffer(method: string, path: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath,
-          agent: false, method, path: `${API}${path}` }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => ((res.statusCode ?? 500) >= 300 ? reject(new DevkitError(`docker engine: ${method} ${path} -> ${res.statusCode}`)) : resolve(Buffer.concat(chunks))));
-      });
-      req.on('error', (error) => reject(this.unreachable(error)));
-      req.end();
-    });
+  /** One request; a non-2xx answer becomes a DevkitError carrying the engine's message; `timeoutMs` bounds the wait. */
+  private async send(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<Buffer> {
+    const json = options.body === undefined ? undefined : JSON.stringify(options.body);
+    let response: EngineHttpResponse;
+    try {
+      response = await engineRequest(this.socketPath, { method, path: `${API}${path}`, json, timeoutMs: options.timeoutMs });
+    } catch (error) {
+      throw this.unreachable(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (response.status >= 300) throw refusal(`${method} ${path}`, response);
+    return response.body;
   }
 
-  /** One JSON request; a non-2xx answer becomes a DevkitError carrying the engine's message; `timeoutMs` bounds the wait. */
-  request<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const parse = (text: string): T => {
-        try {
-          return JSON.parse(text) as T;
-        } catch {
-          return text as T; // /_ping answers plain text
-        }
-      };
-      const req = http.request(
-        {
-          socketPath: this.socketPath,
-          agent: false,
-          method,
-          path: `${API}${path}`,
-          headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if ((res.statusCode ?? 500) >= 300) {
-              const message = (() => {
-                try {
-                  return (JSON.parse(text) as { message?: string }).message ?? text;
-                } catch {
-                  return text;
-                }
-              })();
-              reject(new DevkitError(`docker engine: ${message.trim()} (${method} ${path} -> ${res.statusCode})`));
-              return;
-            }
-            resolve((text === '' ? undefined : parse(text)) as T);
-          });
-        },
-      );
-      req.on('error', (error) => reject(this.unreachable(error)));
-      req.end(payload);
-    });
+  /** One JSON request (see send). */
+  async request<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    const text = (await this.send(method, path, { body, timeoutMs })).toString('utf8');
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return text as T; // /_ping answers plain text
+    }
   }
 
   /** One container by name or id, in the shape listContainers returns; null when there is none. */
@@ -198,7 +176,7 @@ export class EngineApi {
 
   /** The last lines a container logged, stdout and stderr together, as text. */
   async containerLogs(id: string, tail: number): Promise<string> {
-    const raw = await this.requestBuffer('GET', `/containers/${id}/logs?stdout=1&stderr=1&tail=${tail}`);
+    const raw = await this.send('GET', `/containers/${id}/logs?stdout=1&stderr=1&tail=${tail}`);
     return splitFrames(raw).frames.map((frame) => frame.payload.toString('utf8')).join('');
   }
 
@@ -230,29 +208,17 @@ export class EngineApi {
     return (await this.request<{ Id: string }>('POST', `/containers/${containerId}/exec`, spec)).Id;
   }
 
-  /** Starts an exec and hands back the raw, hijacked connection to its stdio. */
-  startExec(execId: string, tty: boolean): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const payload = JSON.stringify({ Detach: false, Tty: tty });
-      const req = http.request({
-        socketPath: this.socketPath,
-          agent: false,
-        method: 'POST',
-        path: `${API}/exec/${execId}/start`,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Connection: 'Upgrade', Upgrade: 'tcp' },
-      });
-      req.on('upgrade', (_res, socket, head) => {
-        if (head.length > 0) socket.unshift(head);
-        resolve(socket);
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => reject(new DevkitError(`docker engine refused to start the exec: ${Buffer.concat(chunks).toString('utf8').trim()}`)));
-      });
-      req.on('error', (error) => reject(this.unreachable(error)));
-      req.end(payload);
-    });
+  /** Starts an exec and hands back the raw, hijacked connection to its stdio, paused: resume it once it is wired. */
+  async startExec(execId: string, tty: boolean): Promise<Socket> {
+    const path = `/exec/${execId}/start`;
+    let answer: Socket | EngineHttpResponse;
+    try {
+      answer = await engineUpgrade(this.socketPath, { method: 'POST', path: `${API}${path}`, json: JSON.stringify({ Detach: false, Tty: tty }) });
+    } catch (error) {
+      throw this.unreachable(error instanceof Error ? error : new Error(String(error)));
+    }
+    if ('status' in answer) throw refusal(`POST ${path}`, answer);
+    return answer;
   }
 
   inspectExec(execId: string, timeoutMs?: number): Promise<ExecState> {

@@ -1,9 +1,11 @@
+import { fstatSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { isatty } from 'node:tty';
 import { splitFrames, type EngineApi, type ExecState } from '../docker/engine-api.js';
 
-/** The process streams an exec is wired to (process.stdin/out/err, or test doubles). */
+/** The streams an exec is wired to (process, or streams of the caller's); stdin is read only when the mode attaches it. */
 export interface ExecStreams {
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(raw: boolean): unknown };
+  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(raw: boolean): unknown };
   stdout: NodeJS.WritableStream & { isTTY?: boolean; rows?: number; columns?: number };
   stderr: NodeJS.WritableStream;
 }
@@ -37,10 +39,36 @@ async function exitState(api: EngineApi, execId: string): Promise<ExecState> {
   return last ?? { Running: false, ExitCode: null, Pid: 0 };
 }
 
-/** How an exec is wired: a TTY when both ends are terminals; stdin attached unless it is a terminal off a TTY session. */
-export function execMode(streams: ExecStreams): { tty: boolean; attachStdin: boolean } {
-  const tty = Boolean(streams.stdin.isTTY && streams.stdout.isTTY);
-  return { tty, attachStdin: tty || !streams.stdin.isTTY };
+/** How an exec is wired to devkit's own stdio. */
+export interface ExecMode {
+  /** A TTY inside, sized and resized like the terminal: stdin and stdout are both terminals. */
+  tty: boolean;
+  /** Whether devkit's stdin is passed in. */
+  attachStdin: boolean;
+}
+
+const NULL_DEVICE = (1 << 8) | 3; // /dev/null's device number, 1:3, on Linux
+
+/** True when fd is /dev/null or not open: nothing to pass in. */
+function isNullOrClosed(fd: number): boolean {
+  try {
+    const stats = fstatSync(fd);
+    return stats.isCharacterDevice() && stats.rdev === NULL_DEVICE;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The mode for this process's stdio, read from its file descriptors (creating
+ * process.stdin alone costs about 3 ms, and exec-cd is timed): a TTY when both
+ * ends are terminals; stdin passed in unless it is a terminal off a TTY
+ * session, /dev/null, or closed (docker exec's own default).
+ */
+export function processExecMode(): ExecMode {
+  const stdinIsTerminal = isatty(0);
+  const tty = stdinIsTerminal && isatty(1);
+  return { tty, attachStdin: tty || (!stdinIsTerminal && !isNullOrClosed(0)) };
 }
 
 /**
@@ -50,9 +78,10 @@ export function execMode(streams: ExecStreams): { tty: boolean; attachStdin: boo
  * otherwise stdin, stdout and stderr stay three separate, binary-safe pipes,
  * and signals sent to devkit are passed on to the inner process.
  */
-export async function runExec(api: EngineApi, execId: string, streams: ExecStreams): Promise<number> {
-  const { stdin, stdout, stderr } = streams;
-  const { tty, attachStdin } = execMode(streams);
+export async function runExec(api: EngineApi, execId: string, streams: ExecStreams, mode: ExecMode): Promise<number> {
+  const { stdout, stderr } = streams;
+  const { tty, attachStdin } = mode;
+  const stdin = tty || attachStdin ? streams.stdin : null;
   const socket = await api.startExec(execId, tty);
   socket.setNoDelay(true);
 
@@ -82,26 +111,27 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
 
   const resize = (): void => void api.resizeExec(execId, stdout.rows ?? 24, stdout.columns ?? 80);
   if (tty) {
-    stdin.setRawMode?.(true);
+    stdin?.setRawMode?.(true);
     resize();
     stdout.on('resize', resize);
     socket.on('data', (chunk: Buffer) => stdout.write(chunk));
   } else {
     demultiplex(socket, stdout, stderr);
   }
-  if (attachStdin) stdin.pipe(socket); // stdin's end half-closes the connection: EOF inside
+  if (attachStdin) stdin?.pipe(socket); // stdin's end half-closes the connection: EOF inside
+  socket.resume(); // startExec hands it over paused, so no output comes before it is wired
 
   await new Promise<void>((resolve) => {
     socket.on('close', () => resolve());
     socket.on('error', () => resolve());
   });
 
-  if (attachStdin) stdin.unpipe(socket);
+  stdin?.unpipe(socket);
   if (tty) {
     stdout.removeListener('resize', resize);
-    stdin.setRawMode?.(false);
+    stdin?.setRawMode?.(false);
   }
-  stdin.pause();
+  stdin?.pause();
   for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   const state = await exitState(api, execId);
   return state.ExitCode ?? 1;

@@ -1,5 +1,5 @@
 import { EngineApi, engineSocket } from '../../docker/engine-api.js';
-import { execMode, runExec } from '../../exec/session.js';
+import { processExecMode, runExec } from '../../exec/session.js';
 import { prepareExec, type ExecCdArgs } from '../../exec/target.js';
 
 export interface ExecCdOptions extends ExecCdArgs {
@@ -14,6 +14,7 @@ export interface ExecCdOptions extends ExecCdArgs {
 export async function execCd(options: ExecCdOptions): Promise<number> {
   const api = new EngineApi(engineSocket(process.env));
   const cmd = options.cmd.length > 0 ? options.cmd : ['bash'];
-  const execId = await prepareExec(api, { ...options, cmd, ...execMode(process) }, { cwd: process.cwd(), env: process.env });
-  return runExec(api, execId, process);
+  const mode = processExecMode();
+  const execId = await prepareExec(api, { ...options, cmd, ...mode }, { cwd: process.cwd(), env: process.env });
+  return runExec(api, execId, process, mode);
 }

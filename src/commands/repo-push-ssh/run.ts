@@ -28,7 +28,7 @@ async function execCaptured(api: EngineApi, execId: string): Promise<{ code: num
   const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
   out.on('data', (chunk: Buffer) => chunks.stdout.push(chunk));
   err.on('data', (chunk: Buffer) => chunks.stderr.push(chunk));
-  const code = await runExec(api, execId, { stdin: Readable.from([]), stdout: out, stderr: err });
+  const code = await runExec(api, execId, { stdin: Readable.from([]), stdout: out, stderr: err }, { tty: false, attachStdin: true });
   return { code, stdout: Buffer.concat(chunks.stdout).toString('utf8'), stderr: Buffer.concat(chunks.stderr).toString('utf8') };
 }
 

@@ -1,0 +1,93 @@
+import net from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EngineApi, engineSocket } from '../src/docker/engine-api.js';
+import { completeResponse, decodeChunked, engineUpgrade, parseResponse } from '../src/docker/engine-http.js';
+import { describeWithDocker } from './support/docker.js';
+import { tempDir } from './support/sandbox.js';
+
+const crlf = (...lines: string[]): string => lines.join('\r\n');
+
+// Our own reading of HTTP framing, on bytes written here; the same paths run
+// against the real engine below and in every container test.
+describe('engine HTTP framing', () => {
+  it('reads a Content-Length body and ignores what follows it', () => {
+    const answer = parseResponse(Buffer.from(crlf('HTTP/1.1 404 Not Found', 'Content-Length: 5', 'Connection: close', '', 'hello-extra')));
+    expect(answer.status).toBe(404);
+    expect(answer.body.toString()).toBe('hello');
+  });
+
+  it('joins chunks, including binary ones and chunk extensions', () => {
+    const binary = Buffer.from([0, 1, 0x0d, 0x0a, 255]);
+    const raw = Buffer.concat([Buffer.from('3;ext=1\r\nabc\r\n5\r\n'), binary, Buffer.from('\r\n0\r\n\r\n')]);
+    expect(decodeChunked(raw)).toEqual(Buffer.concat([Buffer.from('abc'), binary]));
+  });
+
+  it('knows when an answer is complete, whatever the reads it arrives in', () => {
+    const sized = crlf('HTTP/1.1 200 OK', 'Content-Length: 4', '', 'abcd');
+    const chunked = crlf('HTTP/1.1 404 Not Found', 'Transfer-Encoding: chunked', '', '2', 'ab', '2', 'cd', '0', '', '');
+    for (const whole of [sized, chunked]) {
+      for (let cut = 0; cut < whole.length; cut++) expect(completeResponse(Buffer.from(whole.slice(0, cut)))).toBeNull();
+      expect(completeResponse(Buffer.from(whole))?.body.toString()).toBe('abcd');
+    }
+    expect(completeResponse(Buffer.from(crlf('HTTP/1.1 200 OK', '', 'unframed')))).toBeNull(); // only the end of the connection ends it
+  });
+
+  it('reads to the end of the connection when the answer has no framing', () => {
+    expect(parseResponse(Buffer.from(crlf('HTTP/1.0 200 OK', '', 'all of it'))).body.toString()).toBe('all of it');
+  });
+
+  it('refuses answers cut short or not HTTP', () => {
+    expect(() => parseResponse(Buffer.from(crlf('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked', '', 'a', 'abc')))).toThrow(/early/);
+    expect(() => parseResponse(Buffer.from(crlf('HTTP/1.1 200 OK', 'Content-Length: 10', '', 'short')))).toThrow(/early/);
+    expect(() => parseResponse(Buffer.from('HTTP/1.1 200 OK\r\n'))).toThrow(/before answering/);
+    expect(() => parseResponse(Buffer.from(crlf('SSH-2.0-OpenSSH', '', '')))).toThrow(/not HTTP/);
+  });
+
+  describe('on a socket of our own', () => {
+    const servers: net.Server[] = [];
+    afterEach(() => servers.splice(0).forEach((server) => server.close()));
+    const serve = async (onConnection: (socket: net.Socket) => void): Promise<string> => {
+      const socketPath = path.join(tempDir('devkit-engine-http-'), 'engine.sock');
+      const server = net.createServer(onConnection);
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+      return socketPath;
+    };
+
+    it('hands over an upgraded connection with the stream bytes that came with the head', async () => {
+      const socketPath = await serve((socket) => socket.once('data', () => socket.end(crlf('HTTP/1.1 101 UPGRADED', 'Upgrade: tcp', '', 'first bytes'))));
+      const answer = await engineUpgrade(socketPath, { method: 'POST', path: '/exec/x/start', json: '{}' });
+      if (!(answer instanceof net.Socket)) throw new Error(`expected a socket, got status ${answer.status}`);
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.resume();
+      await new Promise((resolve) => answer.on('close', resolve));
+      expect(Buffer.concat(chunks).toString()).toBe('first bytes');
+    });
+
+    it('gives up on an engine that does not answer in time, as an unreachable engine', async () => {
+      const socketPath = await serve(() => undefined);
+      await expect(new EngineApi(socketPath).request('GET', '/_ping', undefined, 200)).rejects.toThrow(/cannot reach the Docker engine .*no answer in 200 ms/);
+    });
+  });
+});
+
+describeWithDocker('engine HTTP against the real engine', () => {
+  const api = new EngineApi(engineSocket(process.env));
+
+  it('reads chunked and sized answers as the docker CLI does', async () => {
+    const cli = await execa('docker', ['info', '--format', '{{.ID}} {{.ServerVersion}}']);
+    const info = await api.request<{ ID: string; ServerVersion: string }>('GET', '/info'); // several KB: chunked
+    const version = await api.version();
+    expect(`${info.ID} ${info.ServerVersion}`).toBe(cli.stdout.trim());
+    expect(version.Version).toBe(info.ServerVersion);
+    expect(await api.request('GET', '/_ping')).toBe('OK'); // plain text, sized
+  });
+
+  it("passes on the engine's own message when it refuses", async () => {
+    expect(await api.findContainer('devkit-test-no-such-container')).toBeNull();
+    await expect(api.startExec('0'.repeat(64), false)).rejects.toThrow(/docker engine: No such exec instance.*-> 404\)$/);
+  });
+});
