@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parseStatus, parseWorktreeList } from '../src/git/worktrees.js';
 import { agentIndexOfWorktree } from '../src/agents/layout.js';
 import { checkName, checkPathArg, parseIndex } from '../src/validate.js';
+import { DEFAULT_BASE_IMAGE } from '../src/config/config.js';
+import { BASE_RECIPE_HASH, baseState } from '../src/docker/images.js';
 import { tempDir } from './support/sandbox.js';
 
 // Our own logic around git's output formats; the same paths run against real git in the CLI tests.
@@ -63,5 +65,13 @@ describe('parsers and checks', () => {
     expect(() => check('C:\\x')).toThrow(/Windows drive path/);
     expect(() => check('../..')).toThrow(/leaves/);
     expect(() => check('../link/passwd')).toThrow(/leaves .* resolves to \/etc\/passwd/);
+  });
+
+  it('calls the default base stale unless it carries this recipe; a configured base is the user\'s', () => {
+    expect(baseState(DEFAULT_BASE_IMAGE, { labels: { 'devkit.base-recipe': BASE_RECIPE_HASH } })).toBe('current');
+    expect(baseState(DEFAULT_BASE_IMAGE, { labels: {} })).toBe('stale');
+    expect(baseState(DEFAULT_BASE_IMAGE, { labels: { 'devkit.base-recipe': 'an older recipe' } })).toBe('stale');
+    expect(baseState('registry.example/base:1', { labels: {} })).toBe('current');
+    expect(baseState(DEFAULT_BASE_IMAGE, null)).toBe('missing');
   });
 });

@@ -2,6 +2,8 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEFAULT_BASE_IMAGE } from '../src/config/config.js';
+import { BASE_RECIPE_HASH } from '../src/docker/images.js';
 import { describeWithDocker, docker, removeStacks } from './support/docker.js';
 import { agentCopy, devkit, git, snapshot, tempDir, type DevRootFixture, makeDevRoot } from './support/sandbox.js';
 
@@ -95,6 +97,11 @@ describeWithDocker('the compose stack', () => {
       ['devkit/proxy:local', false],
       ['devkit/dns:local', false],
     ]);
+  });
+
+  it("labels the bootstrapped base with its recipe's hash, so a devkit whose package list changed makes it again", async () => {
+    const label = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "devkit.base-recipe"}}', DEFAULT_BASE_IMAGE]);
+    expect(label).toBe(BASE_RECIPE_HASH);
   });
 
   it('bad profiles and a missing engine: one line, exit 2 or 1, nothing changed', async () => {

@@ -17,6 +17,11 @@ const BASE_PACKAGES = [
   'tinyproxy', 'dnsmasq-base', 'procps', 'less',
 ];
 
+/** How the default base is bootstrapped. Its hash labels the image, so a devkit whose recipe changed makes it again. */
+const BASE_RECIPE = { suite: 'bookworm', variant: 'minbase', packages: BASE_PACKAGES };
+const BASE_RECIPE_LABEL = 'devkit.base-recipe';
+export const BASE_RECIPE_HASH = createHash('sha256').update(JSON.stringify(BASE_RECIPE)).digest('hex').slice(0, 32);
+
 /** The images the stack runs, built from templates/images/<name>/ on top of the base. */
 export const STACK_IMAGES = [
   { name: 'dev', tag: 'devkit/dev:local' },
@@ -77,7 +82,7 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: 
   });
 }
 
-/** debootstrap a minimal Debian with BASE_PACKAGES and import it as the base image. */
+/** debootstrap a minimal Debian by BASE_RECIPE and import it as the base image, labelled with the recipe's hash. */
 async function bootstrapBase(tag: string, io: Io): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new DevkitError(`building ${tag} needs debootstrap as root: run devkit image build as root once, or set baseImage in devkit.yml`);
@@ -86,7 +91,8 @@ async function bootstrapBase(tag: string, io: Io): Promise<void> {
   const progress = startProgress(io, `bootstrapping ${tag} (debootstrap, about a minute)`);
   const dir = mkdtempSync(path.join(process.env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir(), 'devkit-base-'));
   try {
-    const child = execa('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, 'bookworm', dir, debianMirror()], {
+    const { suite, variant, packages } = BASE_RECIPE;
+    const child = execa('debootstrap', [`--variant=${variant}`, `--include=${packages.join(',')}`, suite, dir, debianMirror()], {
       all: true,
       reject: false,
     });
@@ -105,7 +111,7 @@ async function bootstrapBase(tag: string, io: Io): Promise<void> {
     progress.update('importing into docker');
     const tar = execa('tar', ['-C', dir, '-c', '.'], { buffer: false });
     const [repo, version] = tag.split(':');
-    const stream = await docker.importImage(tar.stdout as NodeJS.ReadableStream, { repo, tag: version ?? 'latest' });
+    const stream = await docker.importImage(tar.stdout as NodeJS.ReadableStream, { repo, tag: version ?? 'latest', changes: [`LABEL ${BASE_RECIPE_LABEL}=${BASE_RECIPE_HASH}`] });
     await Promise.all([follow(docker, stream, () => undefined), tar]);
     progress.done('done');
   } finally {
@@ -113,11 +119,19 @@ async function bootstrapBase(tag: string, io: Io): Promise<void> {
   }
 }
 
-/** Makes sure the base image is present: bootstraps the default one, pulls a configured one. */
+/** Whether the base is there and, for the default one, made by this devkit's recipe (a configured base is the user's to keep current). */
+export function baseState(baseImage: string, existing: { labels: Record<string, string> } | null): ImageState {
+  if (existing === null) return 'missing';
+  return baseImage !== DEFAULT_BASE_IMAGE || existing.labels[BASE_RECIPE_LABEL] === BASE_RECIPE_HASH ? 'current' : 'stale';
+}
+
+/** Makes sure the base image is present and current: bootstraps the default one (again when its recipe changed), pulls a configured one. */
 export async function ensureBaseImage(api: EngineApi, baseImage: string, io: Io): Promise<string> {
   const existing = await api.inspectImage(baseImage);
-  if (existing !== null) return existing.id;
+  const state = baseState(baseImage, existing);
+  if (existing !== null && state === 'current') return existing.id;
   if (baseImage === DEFAULT_BASE_IMAGE) {
+    if (state === 'stale') io.log(`${baseImage} was made by another devkit's recipe (its package list changed): making it again`);
     await bootstrapBase(baseImage, io);
   } else {
     const docker = await dockerode();
@@ -144,10 +158,10 @@ function contextHash(dir: string, baseId: string): string {
 
 export type ImageState = 'current' | 'stale' | 'missing';
 
-/** Whether each stack image matches its build context and the base it was built on; changes nothing. */
+/** Whether the base and each stack image are current (a stack image matches its build context and the base it was built on); changes nothing. */
 export async function imageFreshness(api: EngineApi, baseImage: string): Promise<Array<{ tag: string; state: ImageState }>> {
   const base = await api.inspectImage(baseImage);
-  return Promise.all(
+  const stack = await Promise.all(
     STACK_IMAGES.map(async (image) => {
       const existing = await api.inspectImage(image.tag);
       if (existing === null) return { tag: image.tag, state: 'missing' as const };
@@ -155,6 +169,7 @@ export async function imageFreshness(api: EngineApi, baseImage: string): Promise
       return { tag: image.tag, state: current ? ('current' as const) : ('stale' as const) };
     }),
   );
+  return [{ tag: baseImage, state: baseState(baseImage, base) }, ...stack];
 }
 
 /** Builds the stack's images that are missing or stale; returns at once when all are up to date. */
