@@ -27,6 +27,11 @@ export interface Finding {
   owners: string[];
 }
 
+/** A finding --apply has not acted on yet; index null and no owners unless given. */
+function finding(fields: Omit<Finding, 'applied' | 'index' | 'owners'> & Partial<Pick<Finding, 'index' | 'owners'>>): Finding {
+  return { index: null, owners: [], ...fields, applied: false };
+}
+
 /** A git lock is never called stale while it is this young: its git may be about to finish. */
 const LOCK_GRACE_MS = 10_000;
 
@@ -73,18 +78,16 @@ function lockFinding(lock: { file: string; owners: string[] }, scan: GitProcessS
   const busy = scan === null || age < LOCK_GRACE_MS || lock.owners.some((owner) => gitWorksIn(scan, owner));
   if (busy) {
     const why = scan === null ? 'owner unknown (no /proc here)' : age < LOCK_GRACE_MS ? 'just taken' : 'a git process is working there';
-    return { kind: 'busy-lock', index: null, path: lock.file, problem: `git lock held (${why}, ${seconds} s old)`, fix: 'left alone', safe: false, applied: false, owners: lock.owners };
+    return finding({ kind: 'busy-lock', path: lock.file, problem: `git lock held (${why}, ${seconds} s old)`, fix: 'left alone', safe: false, owners: lock.owners });
   }
-  return {
+  return finding({
     kind: 'stale-lock',
-    index: null,
     path: lock.file,
     problem: `stale git lock: no git process works in its copy (${seconds} s old)`,
     fix: 'delete the lock file (it holds no work)',
     safe: true,
-    applied: false,
     owners: lock.owners,
-  };
+  });
 }
 
 /** Finds what is orphaned or stale around the repo's agents. Changes nothing. */
@@ -99,16 +102,16 @@ export async function findOrphans(devRoot: DevRoot): Promise<Finding[]> {
     registered.add(index);
     if (entry.prunableReason !== null || !existsSync(entry.path)) {
       const branch = agentPaths(config, index).branch;
-      findings.push({
-        kind: 'copy-missing',
-        index,
-        path: entry.path,
-        problem: "the copy's folder is gone; git still lists it",
-        fix: `drop git's entry for it; branch ${branch} is kept, and commits on no other branch are saved under refs/devkit/backup/`,
-        safe: true,
-        applied: false,
-        owners: [],
-      });
+      findings.push(
+        finding({
+          kind: 'copy-missing',
+          index,
+          path: entry.path,
+          problem: "the copy's folder is gone; git still lists it",
+          fix: `drop git's entry for it; branch ${branch} is kept, and commits on no other branch are saved under refs/devkit/backup/`,
+          safe: true,
+        }),
+      );
     }
   }
   const folders = existsSync(config.root) ? readdirSync(config.root) : [];
@@ -116,27 +119,27 @@ export async function findOrphans(devRoot: DevRoot): Promise<Finding[]> {
     const agent = agentPaths(config, index);
     if (existsSync(agent.worktree)) {
       const branchKnown = agent.branch !== null && (await refExists(devRoot.repo.top, `refs/heads/${agent.branch}`));
-      findings.push({
-        kind: 'copy-unregistered',
-        index,
-        path: agent.worktree,
-        problem: 'a copy git does not know (its admin entry was pruned): git does not work in it',
-        fix: branchKnown ? `register it again on ${agent.branch}, its files untouched` : `left alone: branch ${agent.branch} is gone; copy your work out by hand`,
-        safe: branchKnown,
-        applied: false,
-        owners: [],
-      });
+      findings.push(
+        finding({
+          kind: 'copy-unregistered',
+          index,
+          path: agent.worktree,
+          problem: 'a copy git does not know (its admin entry was pruned): git does not work in it',
+          fix: branchKnown ? `register it again on ${agent.branch}, its files untouched` : `left alone: branch ${agent.branch} is gone; copy your work out by hand`,
+          safe: branchKnown,
+        }),
+      );
     } else if (existsSync(agent.devhome)) {
-      findings.push({
-        kind: 'devhome-parked',
-        index,
-        path: agent.devhome,
-        problem: `agent ${index}'s HOME, kept after its copy was removed`,
-        fix: `left alone: it holds keys and logins; devkit worktrees init ${index} or more reuses it`,
-        safe: false,
-        applied: false,
-        owners: [],
-      });
+      findings.push(
+        finding({
+          kind: 'devhome-parked',
+          index,
+          path: agent.devhome,
+          problem: `agent ${index}'s HOME, kept after its copy was removed`,
+          fix: `left alone: it holds keys and logins; devkit worktrees init ${index} or more reuses it`,
+          safe: false,
+        }),
+      );
     }
   }
   const scan = scanGitProcesses();
