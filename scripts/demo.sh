@@ -29,7 +29,7 @@ cleanup() {
   if [ -f "$base/workspace/devkit.yml" ]; then
     (cd "$base/workspace" && for p in agent2 agent3; do devkit -p "$p" down >/dev/null 2>&1 || true; done)
   fi
-  rm -rf "$base"
+  cd "$here" && rm -rf "$base" # leave the folder first: what runs next needs a working directory
   [ "$started_docker" = 0 ] || "$here/scripts/docker-engine.sh" stop
 }
 trap cleanup EXIT
