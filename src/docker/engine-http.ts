@@ -78,33 +78,30 @@ export function decodeChunked(raw: Buffer): Buffer | null {
   }
 }
 
-/** The body once its framing (chunks or Content-Length) says it is all there; null before, or when it has no framing. */
-function framedBody(head: ResponseHead, raw: Buffer): Buffer | null {
+/**
+ * The body as the head frames it (chunks, Content-Length, or else everything
+ * up to the end of the connection, once it has `ended`); null while it is
+ * incomplete.
+ */
+function bodyOf(head: ResponseHead, raw: Buffer, ended: boolean): Buffer | null {
   if (head.headers.get('transfer-encoding')?.toLowerCase() === 'chunked') return decodeChunked(raw);
   const length = head.headers.get('content-length');
-  if (length === undefined) return null;
+  if (length === undefined) return ended ? raw : null;
   return raw.length >= Number(length) ? raw.subarray(0, Number(length)) : null;
-}
-
-function isFramed(head: ResponseHead): boolean {
-  return head.headers.has('content-length') || head.headers.get('transfer-encoding')?.toLowerCase() === 'chunked';
 }
 
 /** The whole answer as soon as all of it has arrived; null before. */
 export function completeResponse(bytes: Buffer): EngineHttpResponse | null {
   const head = parseHead(bytes);
-  if (head === null) return null;
-  const body = framedBody(head, bytes.subarray(head.bodyStart));
-  return body === null ? null : { status: head.status, body };
+  const body = head === null ? null : bodyOf(head, bytes.subarray(head.bodyStart), false);
+  return head === null || body === null ? null : { status: head.status, body };
 }
 
 /** The answer when the connection has ended: what framing it has must be complete; without framing the body runs to the end. */
 export function parseResponse(bytes: Buffer): EngineHttpResponse {
   const head = parseHead(bytes);
   if (head === null) throw new Error('the engine closed the connection before answering');
-  const raw = bytes.subarray(head.bodyStart);
-  if (!isFramed(head)) return { status: head.status, body: raw };
-  const body = framedBody(head, raw);
+  const body = bodyOf(head, bytes.subarray(head.bodyStart), true);
   if (body === null) throw new Error('the engine ended its answer early');
   return { status: head.status, body };
 }
@@ -152,8 +149,8 @@ function readAnswer(
       const head = parseHead(read);
       if (head === null) return;
       if (onHead(head, read)) return stopReading();
-      const answer = completeResponse(read);
-      if (answer !== null) succeed(answer);
+      const body = bodyOf(head, read.subarray(head.bodyStart), false);
+      if (body !== null) succeed({ status: head.status, body });
     } catch (error) {
       fail(error);
     }
