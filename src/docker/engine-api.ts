@@ -65,6 +65,17 @@ function refusal(call: string, response: EngineHttpResponse): DevkitError {
   return new DevkitError(`docker engine: ${message.trim()} (${call} -> ${response.status})`);
 }
 
+/** A JSON body; empty is undefined, and text that is not JSON (/_ping's OK) is returned as it is. */
+function parseBody<T>(body: Buffer): T {
+  const text = body.toString('utf8');
+  if (text === '') return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
 export function engineSocket(env: NodeJS.ProcessEnv): string {
   const host = env.DOCKER_HOST;
   if (host === undefined || host === '') return '/var/run/docker.sock';
@@ -75,49 +86,51 @@ export function engineSocket(env: NodeJS.ProcessEnv): string {
 export class EngineApi {
   constructor(private readonly socketPath: string) {}
 
-  private unreachable(error: Error): DevkitError {
+  /** A connection error (no engine, no answer in time) as one line with the fix. */
+  private unreachable(error: unknown): DevkitError {
+    const message = error instanceof Error ? error.message : String(error);
     return new DevkitError(
-      `cannot reach the Docker engine at ${this.socketPath} (${error.message}): start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST`,
+      `cannot reach the Docker engine at ${this.socketPath} (${message}): start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST`,
       { cause: error },
     );
   }
 
-  /** One request; a non-2xx answer becomes a DevkitError carrying the engine's message; `timeoutMs` bounds the wait. */
-  private async send(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<Buffer> {
+  /** One request and the engine's answer, whatever its status; `timeoutMs` bounds the wait. */
+  private async exchange(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<EngineHttpResponse> {
     const json = options.body === undefined ? undefined : JSON.stringify(options.body);
-    let response: EngineHttpResponse;
     try {
-      response = await engineRequest(this.socketPath, { method, path: `${API}${path}`, json, timeoutMs: options.timeoutMs });
+      return await engineRequest(this.socketPath, { method, path: `${API}${path}`, json, timeoutMs: options.timeoutMs });
     } catch (error) {
-      throw this.unreachable(error instanceof Error ? error : new Error(String(error)));
+      throw this.unreachable(error);
     }
+  }
+
+  /** One request's body; a non-2xx answer becomes a DevkitError carrying the engine's message. */
+  private async send(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<Buffer> {
+    const response = await this.exchange(method, path, options);
     if (response.status >= 300) throw refusal(`${method} ${path}`, response);
     return response.body;
   }
 
   /** One JSON request (see send). */
   async request<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
-    const text = (await this.send(method, path, { body, timeoutMs })).toString('utf8');
-    if (text === '') return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      return text as T; // /_ping answers plain text
-    }
+    return parseBody<T>(await this.send(method, path, { body, timeoutMs }));
+  }
+
+  /** One JSON GET of an object the engine may not have: null when it answers 404. */
+  private async inspect<T>(path: string): Promise<T | null> {
+    const response = await this.exchange('GET', path);
+    if (response.status === 404) return null;
+    if (response.status >= 300) throw refusal(`GET ${path}`, response);
+    return parseBody<T>(response.body);
   }
 
   /** One container by name or id, in the shape listContainers returns; null when there is none. */
   async findContainer(name: string): Promise<ContainerSummary | null> {
-    try {
-      const info = await this.request<{ Id: string; State: { Status: string }; Config: { Labels: Record<string, string> | null } }>(
-        'GET',
-        `/containers/${encodeURIComponent(name)}/json`,
-      );
-      return { Id: info.Id, State: info.State.Status, Labels: info.Config.Labels ?? {} };
-    } catch (error) {
-      if (error instanceof DevkitError && / -> 404\)$/.test(error.message)) return null;
-      throw error;
-    }
+    const info = await this.inspect<{ Id: string; State: { Status: string }; Config: { Labels: Record<string, string> | null } }>(
+      `/containers/${encodeURIComponent(name)}/json`,
+    );
+    return info === null ? null : { Id: info.Id, State: info.State.Status, Labels: info.Config.Labels ?? {} };
   }
 
   async version(): Promise<{ Version: string; ApiVersion: string }> {
@@ -130,13 +143,8 @@ export class EngineApi {
 
   /** An image's id and labels; null when there is no such image. */
   async inspectImage(name: string): Promise<{ id: string; labels: Record<string, string> } | null> {
-    try {
-      const info = await this.request<{ Id: string; Config: { Labels: Record<string, string> | null } | null }>('GET', `/images/${encodeURIComponent(name)}/json`);
-      return { id: info.Id, labels: info.Config?.Labels ?? {} };
-    } catch (error) {
-      if (error instanceof DevkitError && / -> 404\)$/.test(error.message)) return null;
-      throw error;
-    }
+    const info = await this.inspect<{ Id: string; Config: { Labels: Record<string, string> | null } | null }>(`/images/${encodeURIComponent(name)}/json`);
+    return info === null ? null : { id: info.Id, labels: info.Config?.Labels ?? {} };
   }
 
   /** Creates a named volume; the engine answers with the existing one when it is there already. */
@@ -215,7 +223,7 @@ export class EngineApi {
     try {
       answer = await engineUpgrade(this.socketPath, { method: 'POST', path: `${API}${path}`, json: JSON.stringify({ Detach: false, Tty: tty }) });
     } catch (error) {
-      throw this.unreachable(error instanceof Error ? error : new Error(String(error)));
+      throw this.unreachable(error);
     }
     if ('status' in answer) throw refusal(`POST ${path}`, answer);
     return answer;
