@@ -2,6 +2,7 @@ import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'nod
 import os from 'node:os';
 import { DevkitError } from './errors.js';
 import type { Io } from './io.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * devkit's own lock on a repository: every devkit command that changes the
@@ -152,7 +153,7 @@ export async function withRepoLock<T>(options: LockOptions, body: () => Promise<
         told = true;
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await sleep(delay);
     delay = Math.min(delay * 2, 200);
   }
   // Release on a normal exit even if the body never returns (process.exit, a signal handler).

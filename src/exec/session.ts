@@ -2,6 +2,7 @@ import { fstatSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { isatty } from 'node:tty';
 import { splitFrames, type EngineApi, type ExecState } from '../docker/engine-api.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The streams an exec is wired to (process, or streams of the caller's); stdin is read only when the mode attaches it. */
 export interface ExecStreams {
@@ -34,7 +35,7 @@ async function exitState(api: EngineApi, execId: string): Promise<ExecState> {
   for (let attempt = 0; attempt < 500; attempt++) {
     last = (await api.inspectExec(execId, 2000).catch(() => null)) ?? last;
     if (last !== null && !last.Running) return last;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
   return last ?? { Running: false, ExitCode: null, Pid: 0 };
 }
@@ -92,7 +93,7 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
     for (let attempt = 0; attempt < 20; attempt++) {
       const state = await api.inspectExec(execId, 500).catch(() => null);
       if (state !== null && (!state.Running || state.Pid > 0)) return state.Running ? state.Pid : null;
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      await sleep(25);
     }
     return null;
   };

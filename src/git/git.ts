@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import path from 'node:path';
 import { DevkitError, oneLine } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface GitOptions {
   /** Directory git runs in (`git -C`). */
@@ -119,7 +120,7 @@ export async function retryOnGitLock<T>(step: () => Promise<T>): Promise<T> {
           { cause: error },
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
       delay = Math.min(delay * 2, 500);
     }
   }

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { DevkitError, oneLine } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Runs `docker compose` with the given files; its own progress goes to stderr unless `quiet`. */
 export async function runCompose(options: { cwd: string; files: readonly string[]; args: readonly string[]; quiet: boolean }): Promise<string> {
@@ -49,5 +50,5 @@ export async function waitForComposeUsing(file: string, timeoutMs = 60_000): Pro
       }
     });
   };
-  while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+  while (busy() && Date.now() < deadline) await sleep(200);
 }

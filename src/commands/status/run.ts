@@ -4,6 +4,7 @@ import { engine } from '../../docker/images.js';
 import { UsageError } from '../../errors.js';
 import { formatTable } from '../../table.js';
 import { processContext, type CommandHost } from '../context.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export async function runStatus(context: CommandContext): Promise<AgentReport[]> {
   const devRoot = await openDevRoot(context);
@@ -57,7 +58,7 @@ export async function main(flags: { json?: boolean; watch?: boolean }, host: Com
     if (flags.watch) process.stdout.write('\x1b[H\x1b[2J');
     for (const line of lines) context.io.out(line);
     if (!flags.watch) break;
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await sleep(2000);
   }
   host.setExitCode(0);
 }
