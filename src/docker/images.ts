@@ -87,7 +87,6 @@ async function bootstrapBase(tag: string, io: Io): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new DevkitError(`building ${tag} needs debootstrap as root: run devkit image build as root once, or set baseImage in devkit.yml`);
   }
-  const docker = await dockerode();
   const progress = startProgress(io, `bootstrapping ${tag} (debootstrap, about a minute)`);
   const dir = mkdtempSync(path.join(process.env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir(), 'devkit-base-'));
   try {
@@ -108,15 +107,23 @@ async function bootstrapBase(tag: string, io: Io): Promise<void> {
     if (result.exitCode !== 0) {
       throw new DevkitError(`debootstrap failed (exit ${result.exitCode}): ${tail.slice(-3).join(' | ')}`);
     }
-    progress.update('importing into docker');
-    const tar = execa('tar', ['-C', dir, '-c', '.'], { buffer: false });
-    const [repo, version] = tag.split(':');
-    const stream = await docker.importImage(tar.stdout as NodeJS.ReadableStream, { repo, tag: version ?? 'latest', changes: [`LABEL ${BASE_RECIPE_LABEL}=${BASE_RECIPE_HASH}`] });
-    await Promise.all([follow(docker, stream, () => undefined), tar]);
     progress.done('done');
+    await importRootfs(dir, tag, { [BASE_RECIPE_LABEL]: BASE_RECIPE_HASH }, { io });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Imports a root filesystem folder into the engine as tag, with labels. */
+export async function importRootfs(dir: string, tag: string, labels: Record<string, string>, context: { io: Io }): Promise<void> {
+  const docker = await dockerode();
+  const progress = startProgress(context.io, `importing ${tag}`);
+  const tar = execa('tar', ['-C', dir, '-c', '.'], { buffer: false });
+  const [repo, version] = tag.split(':');
+  const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
+  const stream = await docker.importImage(tar.stdout as NodeJS.ReadableStream, { repo, tag: version ?? 'latest', changes });
+  await Promise.all([follow(docker, stream, () => undefined), tar]);
+  progress.done('done');
 }
 
 /** Whether the base is there and, for the default one, made by this devkit's recipe (a configured base is the user's to keep current). */
