@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { DEFAULT_BASE_IMAGE } from '../config/config.js';
-import { DevkitError } from '../errors.js';
+import { DevkitError, oneLine } from '../errors.js';
 import type { Io } from '../io.js';
 import { startProgress } from '../progress.js';
 import { templatePath } from '../templates.js';
@@ -82,13 +82,18 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: 
   });
 }
 
+/** Where the bootstrap's root filesystem and its tar are made: they are large (DEVKIT_BOOTSTRAP_DIR may point to a roomier disk). */
+function scratchRoot(): string {
+  return process.env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir();
+}
+
 /** debootstrap a minimal Debian by BASE_RECIPE and import it as the base image, labelled with the recipe's hash. */
-async function bootstrapBase(tag: string, io: Io): Promise<void> {
+async function bootstrapBase(tag: string, api: EngineApi, io: Io): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new DevkitError(`building ${tag} needs debootstrap as root: run devkit image build as root once, or set baseImage in devkit.yml`);
   }
   const progress = startProgress(io, `bootstrapping ${tag} (debootstrap, about a minute)`);
-  const dir = mkdtempSync(path.join(process.env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir(), 'devkit-base-'));
+  const dir = mkdtempSync(path.join(scratchRoot(), 'devkit-base-'));
   try {
     const { suite, variant, packages } = BASE_RECIPE;
     const child = execa('debootstrap', [`--variant=${variant}`, `--include=${packages.join(',')}`, suite, dir, debianMirror()], {
@@ -108,21 +113,99 @@ async function bootstrapBase(tag: string, io: Io): Promise<void> {
       throw new DevkitError(`debootstrap failed (exit ${result.exitCode}): ${tail.slice(-3).join(' | ')}`);
     }
     progress.done('done');
-    await importRootfs(dir, tag, { [BASE_RECIPE_LABEL]: BASE_RECIPE_HASH }, { io });
+    await importRootfs(dir, tag, { [BASE_RECIPE_LABEL]: BASE_RECIPE_HASH }, { api, io });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Imports a root filesystem folder into the engine as tag, with labels. */
-export async function importRootfs(dir: string, tag: string, labels: Record<string, string>, context: { io: Io }): Promise<void> {
+/** Writes the tar of a root filesystem folder to a file: the import's source, which a test may swap for a bad one. */
+export type TarWriter = (dir: string, file: string) => Promise<void>;
+
+/** The tar of dir, written to file by GNU tar. */
+export async function writeRootfsTar(dir: string, file: string): Promise<void> {
+  const result = await execa('tar', ['-C', dir, '-cf', file, '.'], { reject: false });
+  if (result.exitCode !== 0) throw new Error(`tar -c exited ${result.exitCode}: ${oneLine(String(result.stderr))}`);
+}
+
+/**
+ * Why a tar file is unreadable, in GNU tar's words; null when tar lists it to its end. The engine alone is not
+ * enough: it takes a tar cut short inside a file's data without a word, and makes an image of what it got.
+ */
+async function tarProblem(file: string): Promise<string | null> {
+  const listed = await execa('tar', ['-tf', file], { stdout: 'ignore', reject: false });
+  if (listed.exitCode === 0) return null;
+  return oneLine(String(listed.stderr)) || `tar -tf exited ${listed.exitCode}`;
+}
+
+/** The engine's own words in a dockerode error, without dockerode's "(HTTP code 500) server error - " before them. */
+function engineMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return oneLine(message.replace(/^\(HTTP code \d+\)[^-]*- /, '').replace(/^docker: /, ''));
+}
+
+/** Imports a tar file as tag, with labels; resolves to the image id the engine reported, if it did. */
+async function importTarFile(file: string, tag: string, labels: Record<string, string>): Promise<string | undefined> {
   const docker = await dockerode();
-  const progress = startProgress(context.io, `importing ${tag}`);
-  const tar = execa('tar', ['-C', dir, '-c', '.'], { buffer: false });
   const [repo, version] = tag.split(':');
   const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
-  const stream = await docker.importImage(tar.stdout as NodeJS.ReadableStream, { repo, tag: version ?? 'latest', changes });
-  await Promise.all([follow(docker, stream, () => undefined), tar]);
+  let id: string | undefined;
+  try {
+    const stream = await docker.importImage(createReadStream(file), { repo, tag: version ?? 'latest', changes });
+    await follow(docker, stream, (event) => {
+      if (event.status?.startsWith('sha256:')) id = event.status;
+    });
+  } catch (error) {
+    throw new Error(`the engine said: ${engineMessage(error)}`, { cause: error });
+  }
+  return id;
+}
+
+/** Checks that tag names the image the engine reported, with every label asked for. */
+async function checkImported(api: EngineApi, tag: string, id: string | undefined, labels: Record<string, string>): Promise<void> {
+  const made = await api.inspectImage(tag);
+  if (made === null) throw new Error(`the engine reported success but ${tag} is missing`);
+  if (id !== undefined && made.id !== id) throw new Error(`${tag} is ${made.id}, not the image just imported (${id})`);
+  const missing = Object.entries(labels).filter(([key, value]) => made.labels[key] !== value);
+  if (missing.length > 0) throw new Error(`${tag} lacks the label ${missing.map(([key, value]) => `${key}=${value}`).join(', ')}`);
+}
+
+export interface ImportContext {
+  api: EngineApi;
+  io: Io;
+  /** Where the tar comes from; writeRootfsTar unless a test says otherwise. */
+  writeTar?: TarWriter;
+}
+
+/**
+ * One import of a root filesystem folder. The tar goes to a file first and is checked there, so the engine
+ * never gets a tar cut short; the image is checked after. Throws an Error saying why it failed.
+ */
+async function importOnce(dir: string, tag: string, labels: Record<string, string>, context: ImportContext): Promise<void> {
+  const scratch = mkdtempSync(path.join(scratchRoot(), 'devkit-import-'));
+  try {
+    const file = path.join(scratch, 'rootfs.tar');
+    await (context.writeTar ?? writeRootfsTar)(dir, file);
+    const problem = await tarProblem(file);
+    if (problem !== null) throw new Error(`tar -tf found the tar broken: ${problem}`);
+    const id = await importTarFile(file, tag, labels);
+    await checkImported(context.api, tag, id, labels);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Imports a root filesystem folder into the engine as tag, with labels, and checks the image it made. */
+export async function importRootfs(dir: string, tag: string, labels: Record<string, string>, context: ImportContext): Promise<void> {
+  const progress = startProgress(context.io, `importing ${tag}`);
+  try {
+    await importOnce(dir, tag, labels, context);
+  } catch (error) {
+    progress.done('failed');
+    const reason = oneLine(error instanceof Error ? error.message : String(error));
+    const advice = `check the free disk space (${scratchRoot()} and the engine's), then run the command again`;
+    throw new DevkitError(`importing ${tag} failed: ${reason}; ${advice}`, { cause: error });
+  }
   progress.done('done');
 }
 
@@ -139,7 +222,7 @@ export async function ensureBaseImage(api: EngineApi, baseImage: string, io: Io)
   if (existing !== null && state === 'current') return existing.id;
   if (baseImage === DEFAULT_BASE_IMAGE) {
     if (state === 'stale') io.log(`${baseImage} was made by another devkit's recipe (its package list changed): making it again`);
-    await bootstrapBase(baseImage, io);
+    await bootstrapBase(baseImage, api, io);
   } else {
     const docker = await dockerode();
     const progress = startProgress(io, `pulling ${baseImage}`);
