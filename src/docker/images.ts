@@ -195,18 +195,31 @@ async function importOnce(dir: string, tag: string, labels: Record<string, strin
   }
 }
 
-/** Imports a root filesystem folder into the engine as tag, with labels, and checks the image it made. */
-export async function importRootfs(dir: string, tag: string, labels: Record<string, string>, context: ImportContext): Promise<void> {
+/** One import with its progress line; resolves to null when it worked, else to what went wrong. */
+async function attemptImport(dir: string, tag: string, labels: Record<string, string>, context: ImportContext): Promise<Error | null> {
   const progress = startProgress(context.io, `importing ${tag}`);
   try {
     await importOnce(dir, tag, labels, context);
+    progress.done('done');
+    return null;
   } catch (error) {
     progress.done('failed');
-    const reason = oneLine(error instanceof Error ? error.message : String(error));
-    const advice = `check the free disk space (${scratchRoot()} and the engine's), then run the command again`;
-    throw new DevkitError(`importing ${tag} failed: ${reason}; ${advice}`, { cause: error });
+    return error instanceof Error ? error : new Error(String(error));
   }
-  progress.done('done');
+}
+
+/**
+ * Imports a root filesystem folder into the engine as tag, with labels, and checks the image it made. A failed
+ * import is tried once more: a first import on a fresh machine once failed with an invalid tar header, then passed.
+ */
+export async function importRootfs(dir: string, tag: string, labels: Record<string, string>, context: ImportContext): Promise<void> {
+  const first = await attemptImport(dir, tag, labels, context);
+  if (first === null) return;
+  context.io.log(`importing ${tag} failed (${oneLine(first.message)}): retrying once`);
+  const second = await attemptImport(dir, tag, labels, context);
+  if (second === null) return;
+  const advice = `check the free disk space (${scratchRoot()} and the engine's), then run the command again`;
+  throw new DevkitError(`importing ${tag} failed twice: ${oneLine(second.message)}; ${advice}`, { cause: second });
 }
 
 /** Whether the base is there and, for the default one, made by this devkit's recipe (a configured base is the user's to keep current). */
