@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
@@ -128,14 +128,30 @@ export async function writeRootfsTar(dir: string, file: string): Promise<void> {
   if (result.exitCode !== 0) throw new Error(`tar -c exited ${result.exitCode}: ${oneLine(String(result.stderr))}`);
 }
 
+/** Whether a tar file ends as tar ends every archive: in whole 512-byte blocks, the last two of them zeros. */
+function endsAsTar(file: string): boolean {
+  const size = statSync(file).size;
+  if (size < 1024 || size % 512 !== 0) return false;
+  const tail = Buffer.alloc(1024);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+  } finally {
+    closeSync(fd);
+  }
+  return tail.every((byte) => byte === 0);
+}
+
 /**
- * Why a tar file is unreadable, in GNU tar's words; null when tar lists it to its end. The engine alone is not
- * enough: it takes a tar cut short inside a file's data without a word, and makes an image of what it got.
+ * Why a tar file is unreadable, in GNU tar's words where it has them; null when it reads to its end. The engine
+ * alone is not enough: it takes a tar cut short after a member's data or at a member's edge without a word, and
+ * makes an image of what it got; tar -tf passes the second, so the end-of-archive blocks are checked too.
  */
 async function tarProblem(file: string): Promise<string | null> {
   const listed = await execa('tar', ['-tf', file], { stdout: 'ignore', reject: false });
-  if (listed.exitCode === 0) return null;
-  return oneLine(String(listed.stderr)) || `tar -tf exited ${listed.exitCode}`;
+  if (listed.exitCode !== 0) return `tar -tf found the tar broken: ${oneLine(String(listed.stderr)) || `exit ${listed.exitCode}`}`;
+  if (!endsAsTar(file)) return 'the tar has no end-of-archive blocks: it was cut short';
+  return null;
 }
 
 /** The engine's own words in a dockerode error, without dockerode's "(HTTP code 500) server error - " before them. */
@@ -170,6 +186,7 @@ async function checkImported(api: EngineApi, tag: string, id: string | undefined
   if (missing.length > 0) throw new Error(`${tag} lacks the label ${missing.map(([key, value]) => `${key}=${value}`).join(', ')}`);
 }
 
+/** What an import needs besides its folder, tag and labels. */
 export interface ImportContext {
   api: EngineApi;
   io: Io;
@@ -187,7 +204,7 @@ async function importOnce(dir: string, tag: string, labels: Record<string, strin
     const file = path.join(scratch, 'rootfs.tar');
     await (context.writeTar ?? writeRootfsTar)(dir, file);
     const problem = await tarProblem(file);
-    if (problem !== null) throw new Error(`tar -tf found the tar broken: ${problem}`);
+    if (problem !== null) throw new Error(problem);
     const id = await importTarFile(file, tag, labels);
     await checkImported(context.api, tag, id, labels);
   } finally {
