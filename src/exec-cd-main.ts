@@ -1,5 +1,5 @@
 import { fastExecCdArgs } from './commands/exec-cd/argv.js';
-import { reportFailure, restoreCaCertsVariable } from './report.js';
+import { reportFailure, restoreCaCertsVariable } from './cli/report.js';
 
 /**
  * exec-cd's own way in, bundled on its own as CommonJS (dist/exec-cd.cjs):
@@ -13,5 +13,5 @@ export function execCdMain(argv: readonly string[]): Promise<number> | null {
   const args = fastExecCdArgs(argv);
   if (args === null) return null;
   restoreCaCertsVariable();
-  return import('./commands/exec-cd/run.js').then(({ execCd }) => execCd(args)).catch(reportFailure);
+  return import('./exec/exec-cd.js').then(({ execCd }) => execCd(args)).catch((error: unknown) => reportFailure(error, { json: false, env: process.env }));
 }

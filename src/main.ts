@@ -1,15 +1,21 @@
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
-import { reportFailure, restoreCaCertsVariable } from './report.js';
+import { reportFailure, restoreCaCertsVariable } from './cli/report.js';
 
 const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version']);
+
+/** --json before a `--` that ends devkit's own arguments. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
 
 /** Runs the CLI and returns its exit code; never throws. (exec-cd's usual shape starts from exec-cd-main.ts instead.) */
 export async function main(argv: string[]): Promise<number> {
   restoreCaCertsVariable();
   try {
-    const { buildProgram } = await import('./program.js');
+    const { buildProgram } = await import('./cli/program.js');
     const exit = { code: EXIT_OK };
-    await buildProgram({ setExitCode: (code) => (exit.code = code) }).parseAsync(argv, { from: 'user' });
+    await buildProgram(exit).parseAsync(argv, { from: 'user' });
     return exit.code;
   } catch (error) {
     const { CommanderError } = await import('commander');
@@ -17,6 +23,6 @@ export async function main(argv: string[]): Promise<number> {
       // commander has already printed its one line (see configureOutput in program.ts).
       return COMMANDER_SUCCESS.has(error.code) ? EXIT_OK : EXIT_USAGE;
     }
-    return reportFailure(error);
+    return reportFailure(error, { json: wantsJson(argv), env: process.env });
   }
 }

@@ -7,6 +7,11 @@ export function templatePath(name: string): string {
   return fileURLToPath(new URL(`../templates/${name}`, import.meta.url));
 }
 
+/** The folder devkit is installed in (templates/ and dist/ sit in it). */
+export function devkitInstallDir(): string {
+  return fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+}
+
 /** A value as compose must see it to take it literally: `$` doubled (no interpolation). */
 export function composeLiteral(value: string): string {
   return value.replaceAll('$', '$$$$'); // in a replacement string, $$ stands for one $

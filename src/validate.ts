@@ -1,9 +1,19 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
+import { isInside } from './fs/paths.js';
 
 /** Profile and agent names (design.md: "Paths and names from the user"). */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** The one pattern for agent names (profiles, folders, labels, records): agentK, K from 1 to 999. */
+const AGENT_NAME = /^agent([1-9][0-9]{0,2})$/;
+
+/** K for `agentK`, else null. */
+export function parseAgentName(name: string): number | null {
+  const match = AGENT_NAME.exec(name);
+  return match?.[1] === undefined ? null : Number(match[1]);
+}
 
 /** Default upper bound for agent indexes; devkit.yml `maxAgents` changes it. */
 export const DEFAULT_MAX_AGENTS = 64;
@@ -73,9 +83,6 @@ export function checkPathArg(raw: string, check: PathCheck): string {
   return resolved;
 }
 
-export function isInside(candidate: string, root: string): boolean {
-  return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
-}
 
 /**
  * realpath for the longest prefix that exists, with the rest appended: a path
@@ -102,6 +109,29 @@ const HOST_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a
 export function checkHostName(raw: string, what: string): string {
   if (!HOST_NAME_PATTERN.test(raw)) {
     throw new UsageError(`${what} ${JSON.stringify(raw)} is not a host name: lower-case letters, digits, '-' and dots, like repo.example.org`);
+  }
+  return raw;
+}
+
+/**
+ * A domain for the egress allowlist: a host name of two or more labels, none
+ * of them all digits (so `com`, `3` and IP literals in any notation are
+ * refused: an allowlist entry must name one real domain and its subdomains).
+ */
+export function checkDomain(raw: string, what: string): string {
+  checkHostName(raw, what);
+  const labels = raw.split('.');
+  if (labels.length < 2 || labels.some((label) => /^[0-9]+$/.test(label)) || /^0x[0-9a-f]+$/i.test(labels[0] ?? '')) {
+    throw new UsageError(`${what} ${JSON.stringify(raw)} is not a domain: give a name of two or more labels, none of them all digits, like repo.example.org`);
+  }
+  return raw;
+}
+
+/** An IPv4 address in dotted-quad form. */
+export function checkIpv4(raw: string, what: string): string {
+  const parts = raw.split('.');
+  if (parts.length !== 4 || parts.some((part) => !/^(0|[1-9][0-9]{0,2})$/.test(part) || Number(part) > 255)) {
+    throw new UsageError(`${what} ${JSON.stringify(raw)} is not an IPv4 address like 10.1.2.3`);
   }
   return raw;
 }

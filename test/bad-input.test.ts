@@ -1,7 +1,7 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentCopy, devkit, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
+import { agentCopy, devkit, expectRefused, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
 
 /**
  * Each bad input, tried through the CLI, exits 2 with one clear line on
@@ -16,9 +16,12 @@ describe('bad input', () => {
     expect((await devkit(['worktrees', 'init', '3'], { cwd: fx.workspace })).exitCode).toBe(0);
     outside = tempDir('outside');
     symlinkSync(outside, path.join(fx.root, 'escape-link'));
-    mkdirSync(path.join(fx.workspace, 'plain'));
+    mkdirSync(path.join(outside, 'plain'));
   });
-  afterAll(() => fx.cleanup());
+  afterAll(() => {
+    fx.cleanup();
+    rmSync(outside, { recursive: true, force: true });
+  });
 
   type Case = [name: string, args: string[], expected: RegExp, where?: 'workspace' | 'agent2' | 'plain'];
   const cases: Case[] = [
@@ -28,7 +31,12 @@ describe('bad input', () => {
     ['fractional index', ['worktrees', 'remove', '2.5'], /must be an integer from 1 to 64, got "2.5"/],
     ['index over the bound', ['worktrees', 'init', '65'], /must be an integer from 1 to 64, got 65 \(raise maxAgents/],
     ['removing agent 1', ['worktrees', 'remove', '1'], /agent 1 is the primary clone/],
-    ['an agent that does not exist', ['worktrees', 'remove', '9'], /no agent 9 in .* \(agents: 1, 2, 3\)/],
+    ['an agent that does not exist', ['worktrees', 'remove', '9'], /there is no agent 9 \(agents: 1, 2, 3\): make it with devkit worktrees init 9/],
+    ['sync of an agent that does not exist', ['sync', '9'], /there is no agent 9 \(agents: 1, 2, 3\)/],
+    ['a --root holding the workspace', ['init', '--root', '..', '--repo', 'app', '--force'], /the workspace \(.*\) is inside the dev root/],
+    ['a domain of one label', ['policy', 'allow', 'com'], /HOST "com" is not a domain/],
+    ['a number as a domain', ['policy', 'allow', '3'], /HOST "3" is not a domain/],
+    ['an IP literal as a domain', ['policy', 'allow', '10.0.0.1'], /HOST "10.0.0.1" is not a domain/],
     ['an unknown base ref', ['worktrees', 'init', '4', '--base', 'no-such-branch'], /--base no-such-branch: no such commit/],
     ['a base ref that looks like an option', ['worktrees', 'init', '4', '--base=--all'], /--base "--all" is not a ref/],
     ['a UNC --root', ['init', '--root', '\\\\server\\share', '--repo', 'app', '--force'], /--root .* is a UNC path/],
@@ -36,7 +44,7 @@ describe('bad input', () => {
     ['a drive --root', ['init', '--root', 'C:\\dev', '--repo', 'app', '--force'], /--root .* is a Windows drive path/],
     ['a repo name with a slash', ['init', '--root', '/tmp', '--repo', 'a/b', '--force'], /repo name "a\/b" is not valid/],
     ['a repo name of ..', ['init', '--root', '/tmp', '--repo', '..', '--force'], /repo name "\.\." is not valid/],
-    ['init over another root without --force', ['init', '--root', '/tmp', '--repo', 'app'], /already names root .* pass --force/],
+    ['init over another root without --force', ['init', '--root', '/nonexistent-devkit-root', '--repo', 'app'], /already names root .* pass --force/],
     ['an unknown option', ['worktrees', 'list', '--bogus'], /unknown option '--bogus'/],
     ['an unknown command', ['worktree', 'list'], /unknown command 'worktree'.*worktrees/],
     ['notice --from escaping with ..', ['worktrees', 'notice', '--from', '../../..'], /--from "..\/..\/.." leaves .*dev/, 'agent2'],
@@ -46,21 +54,18 @@ describe('bad input', () => {
   ];
 
   it.each(cases)('%s: exit 2, one line, nothing changed', async (_name, args, expected, where = 'workspace') => {
-    const cwd = where === 'agent2' ? agentCopy(fx, 2) : where === 'plain' ? path.join(tempDir('plain')) : fx.workspace;
-    const before = { root: snapshot(fx.root), workspace: snapshot(fx.workspace) };
-    const result = await devkit(args, { cwd });
-    expect(result.exitCode).toBe(2);
-    expect(result.stdout).toBe('');
-    const lines = result.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^devkit: /);
-    expect(lines[0]).toMatch(expected);
-    expect({ root: snapshot(fx.root), workspace: snapshot(fx.workspace) }).toEqual(before);
+    const cwd = where === 'agent2' ? agentCopy(fx, 2) : where === 'plain' ? path.join(outside, 'plain') : fx.workspace;
+    const before = snapshot(path.dirname(fx.root));
+    expectRefused(await devkit(args, { cwd }), expected, { unchanged: { dir: path.dirname(fx.root), before } });
   });
 
   describe('bad devkit.yml and environment', () => {
+    const workspaces: string[] = [];
+    afterAll(() => workspaces.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
     async function withConfig(text: string, env: Record<string, string> = {}): Promise<{ stderr: string; exitCode: number }> {
       const workspace = tempDir('config');
+      workspaces.push(workspace);
       writeFileSync(path.join(workspace, 'devkit.yml'), text);
       const before = snapshot(fx.root);
       const result = await devkit(['worktrees', 'init', '2'], { cwd: workspace, env });
@@ -91,6 +96,7 @@ describe('bad input', () => {
 
     it('a repo that is not a git repo', async () => {
       const plainRoot = tempDir('plainroot');
+      workspaces.push(plainRoot);
       mkdirSync(path.join(plainRoot, 'app'));
       const result = await withConfig(`root: ${plainRoot}\nrepo: app\n`);
       expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/plainroot-\w+\/app is not a git repository/) });

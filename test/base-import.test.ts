@@ -6,10 +6,11 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { engine, importRootfs, writeRootfsTar, type TarWriter } from '../src/docker/images.js';
-import { EngineApi, engineSocket } from '../src/docker/engine-api.js';
+import { importRootfs, writeRootfsTar, type TarWriter } from '../src/docker/images.js';
+import { EngineApi, connectEngine, engineSocket } from '../src/docker/engine-api.js';
 import { DevkitError } from '../src/errors.js';
-import type { Io } from '../src/io.js';
+import type { Io } from '../src/cli/io.js';
+import { recordingIo as baseRecordingIo } from './support/io.js';
 import { describeWithDocker } from './support/docker.js';
 
 const run = randomBytes(4).toString('hex');
@@ -19,8 +20,7 @@ const labels = { 'devkit-test.import': run, 'devkit-test.note': 'two words' };
 
 /** An Io that keeps its log lines. */
 function recordingIo(): Io & { logs: string[] } {
-  const logs: string[] = [];
-  return { logs, out: () => undefined, json: () => undefined, log: (line) => logs.push(line), interactive: false };
+  return baseRecordingIo();
 }
 
 /** The block (of 512 bytes) where a member's header is, by tar's block numbers (-R). */
@@ -113,7 +113,7 @@ describeWithDocker('importRootfs: the base image import, checked and retried onc
     scratch = path.join(work, 'scratch');
     mkdirSync(scratch);
     process.env.DEVKIT_BOOTSTRAP_DIR = scratch;
-    api = await engine();
+    api = await connectEngine(process.env);
   });
 
   afterEach(async () => {
@@ -136,7 +136,7 @@ describeWithDocker('importRootfs: the base image import, checked and retried onc
     engineApi: EngineApi = api,
   ): Promise<{ error: unknown; logs: string[] }> {
     const io = recordingIo();
-    const error = await importRootfs(rootfs, tag, labels, { api: engineApi, io, writeTar: writer }).then(
+    const error = await importRootfs(rootfs, tag, labels, { api: engineApi, io, writeTar: writer, scratchRoot: os.tmpdir() }).then(
       () => null,
       (failure: unknown) => failure,
     );
@@ -208,7 +208,7 @@ describeWithDocker('importRootfs: the base image import, checked and retried onc
     const tag = `${repo}:retried-${name}`;
     const io = recordingIo();
     const writer = inTurn(firstTar, writeRootfsTar);
-    await importRootfs(rootfs, tag, labels, { api, io, writeTar: writer });
+    await importRootfs(rootfs, tag, labels, { api, io, writeTar: writer, scratchRoot: os.tmpdir() });
     expect(writer.calls).toBe(2);
     expectOneRetryLine(io.logs, tag, words);
     expect(await labelsOf(tag)).toEqual(labels);
@@ -218,7 +218,7 @@ describeWithDocker('importRootfs: the base image import, checked and retried onc
     const tag = `${repo}:good`;
     const io = recordingIo();
     const writer = inTurn(writeRootfsTar);
-    await importRootfs(rootfs, tag, labels, { api, io, writeTar: writer });
+    await importRootfs(rootfs, tag, labels, { api, io, writeTar: writer, scratchRoot: os.tmpdir() });
     expect(writer.calls).toBe(1);
     expect(io.logs).toEqual([`importing ${tag}...`, `importing ${tag}: done`]);
     expect(await labelsOf(tag)).toEqual(labels);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, devkit, git, useDevRoot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+import { agentCopy, agentRecords, devkit, git, rootStateOf, useDevRoot, type DevRootFixture } from './support/sandbox.js';
 
 describe('concurrent devkit runs on one repo', () => {
   const devRoot = useDevRoot({ agents: 6, files: 200 });
@@ -32,22 +33,17 @@ describe('concurrent devkit runs on one repo', () => {
     });
 
     await git(fx.primary, ['fsck', '--no-progress', '--strict']);
-    const records = await worktreeRecords(fx.primary);
-    const paths = records.map((r) => r.path);
-    expect(new Set(paths).size).toBe(paths.length);
-    // Agents 2, 7 and 8 were never removed; every agent folder on disk is registered, locked, on its branch.
-    for (const k of [2, 7, 8]) expect(paths).toContain(agentCopy(fx, k));
-    for (const k of [2, 3, 4, 5, 6, 7, 8]) {
-      const record = records.find((r) => r.path === agentCopy(fx, k));
-      expect(existsSync(agentCopy(fx, k))).toBe(record !== undefined);
-      if (record !== undefined) expect(record).toEqual({ path: agentCopy(fx, k), branch: `refs/heads/agent${k}/main`, locked: true });
-    }
+    // Agents 2, 7 and 8 were never removed; every agent folder on disk has devkit's record, and every record its folder.
+    const records = agentRecords(fx);
+    for (const k of [2, 3, 4, 5, 6, 7, 8]) expect({ k, copy: existsSync(agentCopy(fx, k)) }).toEqual({ k, copy: records.includes(k) });
+    for (const k of [2, 7, 8]) expect(records).toContain(k);
     const listed = JSON.parse((await devkit(['worktrees', 'list', '--json'], { cwd: fx.workspace })).stdout) as {
-      agents: Array<{ index: number; registered: boolean; exists: boolean }>;
+      agents: Array<{ index: number; condition: string; exists: boolean }>;
     };
     const indexes = listed.agents.map((a) => a.index);
     expect(new Set(indexes).size).toBe(indexes.length);
-    expect(listed.agents.every((a) => a.registered && a.exists)).toBe(true);
-    expect(readdirSync(fx.primary + '/.git').filter((name) => name.startsWith('devkit.lock'))).toEqual([]);
+    expect(listed.agents.every((a) => a.condition === 'ok' && a.exists)).toBe(true);
+    expect(existsSync(path.join(rootStateOf(fx), 'lock'))).toBe(false);
+    expect(readdirSync(path.join(rootStateOf(fx), 'agents')).filter((name) => name.startsWith('.devkit-tmp'))).toEqual([]);
   });
 });

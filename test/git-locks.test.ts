@@ -1,7 +1,8 @@
+import { execa } from 'execa';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, devkit, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+import { DEVKIT_BIN, agentCopy, devkit, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
 
 describe("git's own lock files held by someone else", () => {
   let fx: DevRootFixture;
@@ -12,17 +13,26 @@ describe("git's own lock files held by someone else", () => {
   });
   afterEach(() => fx.cleanup());
 
-  it('waits for a config.lock that is released, then succeeds', async () => {
+  it('retries while a config.lock is held, and succeeds once it is released', async () => {
     writeFileSync(configLock, '');
-    setTimeout(() => rmSync(configLock), 700);
-    const result = await devkit(['worktrees', 'init', '3'], { cwd: fx.workspace, env: { DEVKIT_GIT_LOCK_WAIT_MS: '20000' } });
+    // DEVKIT_DEBUG logs every git devkit runs: the lock goes once devkit has been refused by it at least twice.
+    const child = execa(DEVKIT_BIN, ['worktrees', 'init', '3'], { cwd: fx.workspace, env: { DEVKIT_GIT_LOCK_WAIT_MS: '60000', DEVKIT_DEBUG: '1' }, reject: false });
+    let refused = 0;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      refused += (chunk.toString().match(/config gc\.auto 0 .* -> 255/g) ?? []).length;
+      if (refused >= 2 && existsSync(configLock)) rmSync(configLock);
+    });
+    const result = await child;
+    expect(refused).toBeGreaterThanOrEqual(2);
     expect(result.exitCode).toBe(0);
     expect(existsSync(agentCopy(fx, 3))).toBe(true);
   });
 
   it('gives up after the bounded wait with one line naming the lock', async () => {
     writeFileSync(configLock, '');
+    const started = Date.now();
     const result = await devkit(['worktrees', 'init', '3'], { cwd: fx.workspace, env: { DEVKIT_GIT_LOCK_WAIT_MS: '800' } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^devkit: git lock ${configLock} is still held after 1 s: another git process .* worktrees prune --apply`)),

@@ -17,8 +17,9 @@ export default async function setup(): Promise<void> {
   }
   const workspace = mkdtempSync(path.join(os.tmpdir(), 'devkit-images-'));
   try {
-    await execa(DEVKIT_BIN, ['init', '--root', path.join(workspace, 'root'), '--repo', 'app'], { cwd: workspace });
-    await execa(DEVKIT_BIN, ['image', 'build'], { cwd: workspace, stdio: ['ignore', 'ignore', 'inherit'] });
+    const env = { DEVKIT_STATE_DIR: path.join(workspace, 'state') };
+    await execa(DEVKIT_BIN, ['init', '--root', path.join(workspace, 'root'), '--repo', 'app'], { cwd: workspace, env });
+    await execa(DEVKIT_BIN, ['image', 'build'], { cwd: workspace, env, stdio: ['ignore', 'ignore', 'inherit'] });
   } finally {
     rmSync(workspace, { recursive: true, force: true });
   }

@@ -1,8 +1,9 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseStatus, parseWorktreeList } from '../src/git/worktrees.js';
-import { agentIndexOfWorktree } from '../src/agents/layout.js';
+import { parseStatus, parseTrack } from '../src/git/status.js';
+import { isValidRefName, parseHead, parsePackedRefs } from '../src/git/refs.js';
+import { agentIndexOfCopy } from '../src/fleet/layout.js';
 import { checkName, checkPathArg, parseIndex } from '../src/validate.js';
 import { DEFAULT_BASE_IMAGE } from '../src/config/config.js';
 import { BASE_RECIPE_HASH, baseState } from '../src/docker/images.js';
@@ -10,31 +11,37 @@ import { tempDir } from './support/sandbox.js';
 
 // Our own logic around git's output formats; the same paths run against real git in the CLI tests.
 describe('parsers and checks', () => {
-  it('parses git worktree list --porcelain -z, with lock reasons and prunable entries', () => {
-    const text = [
-      'worktree /r/app', 'HEAD abc', 'branch refs/heads/main', '',
-      'worktree /r/agent2/app', 'HEAD def', 'branch refs/heads/agent2/main', 'locked devkit: agent2', '',
-      'worktree /r/agent3/app', 'HEAD 123', 'detached', 'locked', 'prunable gitdir file points to non-existent location', '',
-    ].join('\0');
-    expect(parseWorktreeList(text)).toEqual([
-      { path: '/r/app', head: 'abc', branch: 'refs/heads/main', bare: false, locked: false, lockReason: null, prunableReason: null },
-      { path: '/r/agent2/app', head: 'def', branch: 'refs/heads/agent2/main', bare: false, locked: true, lockReason: 'devkit: agent2', prunableReason: null },
-      { path: '/r/agent3/app', head: '123', branch: null, bare: false, locked: true, lockReason: null, prunableReason: 'gitdir file points to non-existent location' },
+  it("reads an agent's refs as data: packed-refs, HEAD and ref names git itself could have written", () => {
+    const a = 'a'.repeat(40);
+    const b = 'b'.repeat(40);
+    const packed = ['# pack-refs with: peeled fully-peeled sorted ', `${a} refs/heads/agent2/main`, `^${b}`, `${b} refs/tags/v1`, `zz refs/heads/bad`, `${a} refs/heads/../../x`, ''].join('\n');
+    expect([...parsePackedRefs(packed)]).toEqual([
+      ['refs/heads/agent2/main', a],
+      ['refs/tags/v1', b],
     ]);
+    expect(parseHead('ref: refs/heads/agent2/main\n')).toEqual({ kind: 'branch', ref: 'refs/heads/agent2/main' });
+    expect(parseHead(`${a}\n`)).toEqual({ kind: 'detached', commit: a });
+    expect(parseHead('ref: ../../etc/passwd')).toBeNull();
+    for (const bad of ['refs/heads/a..b', 'refs/heads/.hidden', 'refs/heads/x.lock', 'heads/main', 'refs/heads/a b', 'refs/heads/a\u001b[2J']) {
+      expect({ bad, valid: isValidRefName(bad) }).toEqual({ bad, valid: false });
+    }
+    expect(parseTrack('[ahead 2, behind 1]')).toEqual({ ahead: 2, behind: 1 });
+    expect(parseTrack('')).toEqual({ ahead: 0, behind: 0 });
+    expect(parseTrack('[gone]')).toBeNull();
   });
 
   it('counts a rename once and skips its original path', () => {
-    expect(parseStatus(['R  new.txt', 'old.txt', ' M a', '?? b', '?? c', '!! ignored', ''].join('\0'))).toEqual({ modified: 2, untracked: 2 });
+    expect(parseStatus(['R  new.txt', 'old.txt', ' M a', '?? b', '?? c', '!! ignored', ''].join('\0'))).toEqual({ modified: 2, untracked: 2, ignored: 1 });
   });
 
   it('maps only <root>/agentK/<repo> (K >= 2) and the primary clone to agents', () => {
     const config = { root: '/r', repo: 'app' };
-    expect(agentIndexOfWorktree(config, '/r/app')).toBe(1);
-    expect(agentIndexOfWorktree(config, '/r/agent12/app')).toBe(12);
-    expect(agentIndexOfWorktree(config, '/r/agent1/app')).toBeNull();
-    expect(agentIndexOfWorktree(config, '/r/agent02/app')).toBeNull();
-    expect(agentIndexOfWorktree(config, '/r/agent2/other')).toBeNull();
-    expect(agentIndexOfWorktree(config, '/elsewhere/agent2/app')).toBeNull();
+    expect(agentIndexOfCopy(config, '/r/app')).toBe(1);
+    expect(agentIndexOfCopy(config, '/r/agent12/app')).toBe(12);
+    expect(agentIndexOfCopy(config, '/r/agent1/app')).toBeNull();
+    expect(agentIndexOfCopy(config, '/r/agent02/app')).toBeNull();
+    expect(agentIndexOfCopy(config, '/r/agent2/other')).toBeNull();
+    expect(agentIndexOfCopy(config, '/elsewhere/agent2/app')).toBeNull();
   });
 
   it('accepts indexes 1..max only', () => {

@@ -1,8 +1,8 @@
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, agentHome, devkit, git, useDevRoot, snapshot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+import { AGENT_UID, agentCopy, agentGit, agentHome, agentRecords, devkit, git, rootStateOf, snapshot, useDevRoot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
 
 interface Finding {
   kind: string;
@@ -17,17 +17,24 @@ async function prune(fx: DevRootFixture, apply: boolean): Promise<Finding[]> {
   return (JSON.parse(result.stdout) as { findings: Finding[] }).findings;
 }
 
-/** The admin folder git keeps for a worktree, found by its gitdir back-link. */
-function adminDir(fx: DevRootFixture, copy: string): string {
-  const base = path.join(fx.primary, '.git', 'worktrees');
-  const id = readdirSync(base).find((name) => readFileSync(path.join(base, name, 'gitdir'), 'utf8').trim() === `${copy}/.git`);
-  if (id === undefined) throw new Error(`no admin folder for ${copy}`);
-  return path.join(base, id);
-}
-
 function makeOld(file: string): void {
   const minuteAgo = new Date(Date.now() - 60_000);
   utimesSync(file, minuteAgo, minuteAgo);
+}
+
+/** Waits until some git process has its working directory in `dir` (found the way devkit finds lock owners). */
+async function gitWorkingIn(dir: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('git') && realpathSync(`/proc/${pid}/cwd`) === dir) return;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`no git process started in ${dir}`);
 }
 
 describe('devkit worktrees prune', () => {
@@ -49,43 +56,54 @@ describe('devkit worktrees prune', () => {
     expect(snapshot(fx.root)).toEqual(before);
   });
 
-  it('drops the entry of a copy whose folder was deleted by hand, keeping its branch and commits', async () => {
-    await git(agentCopy(fx, 2), ['commit', '-q', '--allow-empty', '-m', 'agent 2 commit']);
-    const head = (await git(agentCopy(fx, 2), ['rev-parse', 'HEAD'])).trim();
+  it('forgets a copy whose folder was deleted by hand, keeping its branch and what was synced', async () => {
+    await agentGit(agentCopy(fx, 2), ['commit', '-q', '--allow-empty', '-m', 'agent 2 commit']);
+    const head = (await agentGit(agentCopy(fx, 2), ['rev-parse', 'HEAD'])).trim();
+    expect((await devkit(['sync', '2'], { cwd: fx.workspace })).exitCode).toBe(0);
     rmSync(agentCopy(fx, 2), { recursive: true });
     const findings = await prune(fx, true);
     expect(findings.map((f) => [f.kind, f.index, f.applied])).toEqual([['copy-missing', 2, true]]);
-    expect((await worktreeRecords(fx.primary)).map((r) => r.path)).not.toContain(agentCopy(fx, 2));
+    expect(agentRecords(fx)).toEqual([3, 4]);
     expect((await git(fx.primary, ['rev-parse', 'agent2/main'])).trim()).toBe(head);
   });
 
-  it('registers again a copy whose admin entry was pruned, leaving its files as they were', async () => {
+  it("registers again a copy whose record was lost, leaving its files as they were", async () => {
     const copy = agentCopy(fx, 3);
-    writeFileSync(path.join(copy, 'README'), 'changed by agent 3\n');
-    writeFileSync(path.join(copy, 'untracked.txt'), 'new\n');
-    rmSync(adminDir(fx, copy), { recursive: true });
-    await expect(git(copy, ['status'])).rejects.toThrow(/not a git repository/);
-
+    writeAsAgent(path.join(copy, 'README'), 'changed by agent 3\n');
+    writeAsAgent(path.join(copy, 'untracked.txt'), 'new\n');
+    rmSync(path.join(rootStateOf(fx), 'agents', 'agent3.json'));
+    expect((await prune(fx, false)).map((f) => [f.kind, f.index])).toEqual([['copy-unregistered', 3]]);
     const findings = await prune(fx, true);
     expect(findings.map((f) => [f.kind, f.index, f.applied])).toEqual([['copy-unregistered', 3, true]]);
+    expect(agentRecords(fx)).toEqual([2, 3, 4]);
     expect(readFileSync(path.join(copy, 'README'), 'utf8')).toBe('changed by agent 3\n');
-    expect((await git(copy, ['status', '--porcelain'])).split('\n').sort()).toEqual([' M README', '?? untracked.txt']);
-    expect((await git(copy, ['rev-parse', '--abbrev-ref', 'HEAD'])).trim()).toBe('agent3/main');
-    expect((await worktreeRecords(fx.primary)).find((r) => r.path === copy)?.locked).toBe(true);
-    expect(readdirSync(path.dirname(copy)).sort()).toEqual(['.devhome-agent3', 'app']);
+    expect((await agentGit(copy, ['status', '--porcelain'])).split('\n').sort()).toEqual([' M README', '?? untracked.txt']);
+  });
+
+  it('deletes a copy a killed init left half made, which holds no work', async () => {
+    const staging = path.join(fx.root, 'agent3', '.devkit-new-0123456789ab');
+    mkdirSync(path.join(staging, '.git'), { recursive: true });
+    const findings = await prune(fx, true);
+    expect(findings.map((f) => [f.kind, f.index, f.applied])).toEqual([['staging-leftover', 3, true]]);
+    expect(existsSync(staging)).toBe(false);
+    expect(existsSync(agentCopy(fx, 3))).toBe(true);
   });
 
   it('deletes a stale index.lock whose owner is gone, and keeps one a live git process may own', async () => {
-    const staleLock = path.join(adminDir(fx, agentCopy(fx, 2)), 'index.lock');
-    const busyLock = path.join(adminDir(fx, agentCopy(fx, 4)), 'index.lock');
+    const staleLock = path.join(agentCopy(fx, 2), '.git', 'index.lock');
+    const busyLock = path.join(agentCopy(fx, 4), '.git', 'index.lock');
     for (const lock of [staleLock, busyLock]) {
-      writeFileSync(lock, '');
+      writeAsAgent(lock, '');
       makeOld(lock);
     }
     // A git process working in agent 4's copy, blocked reading stdin.
-    const owner = execa('git', ['hash-object', '--stdin'], { cwd: agentCopy(fx, 4), stdin: 'pipe', reject: false });
+    const owner = execa('setpriv', [`--reuid=${AGENT_UID}`, `--regid=${AGENT_UID}`, '--clear-groups', 'git', 'hash-object', '--stdin'], {
+      cwd: agentCopy(fx, 4),
+      stdin: 'pipe',
+      reject: false,
+    });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await gitWorkingIn(agentCopy(fx, 4));
       const findings = await prune(fx, true);
       expect(findings.map((f) => [f.kind, f.path, f.applied])).toEqual([
         ['stale-lock', staleLock, true],

@@ -1,7 +1,20 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { agentCopy, agentHome, devkit, git, useDevRoot, snapshot, tempDir, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+import {
+  agentCopy,
+  agentGit,
+  agentHome,
+  agentRecords,
+  backupsRepo,
+  devkit,
+  git,
+  snapshot,
+  tempDir,
+  useDevRoot,
+  writeAsAgent,
+  type DevRootFixture,
+} from './support/sandbox.js';
 
 describe('devkit worktrees remove', () => {
   const devRoot = useDevRoot({ agents: 3 });
@@ -10,76 +23,125 @@ describe('devkit worktrees remove', () => {
     fx = devRoot();
   });
 
-  /** Agent 3 gets a modified file, an untracked file (in a new folder) and an unpushed commit. */
+  /** Agent 3 commits on a branch of its own outside agent3/, and leaves a modified file and an untracked one (in a new folder). */
   async function makeWork(): Promise<string> {
     const copy = agentCopy(fx, 3);
-    writeFileSync(path.join(copy, 'committed.txt'), 'unpushed work\n');
-    await git(copy, ['add', 'committed.txt']);
-    await git(copy, ['commit', '-qm', 'unpushed commit']);
-    writeFileSync(path.join(copy, 'src', 'file1.txt'), 'modified by agent 3\n');
-    mkdirSync(path.join(copy, 'notes'));
-    writeFileSync(path.join(copy, 'notes', 'untracked.txt'), 'untracked by agent 3\n');
-    return (await git(copy, ['rev-parse', 'HEAD'])).trim();
+    await agentGit(copy, ['switch', '-q', '-c', 'scratch']);
+    writeAsAgent(path.join(copy, 'committed.txt'), 'unpushed work\n');
+    await agentGit(copy, ['add', 'committed.txt']);
+    await agentGit(copy, ['commit', '-qm', 'unpushed commit']);
+    writeAsAgent(path.join(copy, 'src', 'file1.txt'), 'modified by agent 3\n');
+    writeAsAgent(path.join(copy, 'notes', 'untracked.txt'), 'untracked by agent 3\n');
+    return (await agentGit(copy, ['rev-parse', 'HEAD'])).trim();
   }
 
-  it('refuses a copy holding a modified file, an untracked file and an unpushed commit, and changes nothing', async () => {
+  it('refuses a copy holding a modified file, an untracked file and a commit on no shared branch, and changes nothing', async () => {
     await makeWork();
     const before = snapshot(fx.root);
     const result = await devkit(['worktrees', 'remove', '3'], { cwd: fx.workspace });
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/1 modified file, 1 untracked file, 1 commit on no other branch.*--force/);
+    expect(result.stderr).toMatch(/1 modified file, 1 untracked file, 1 commit on no shared branch.*--force/);
     expect(snapshot(fx.root)).toEqual(before);
   });
 
   it.each([
-    ['a modified file', async (copy: string) => writeFileSync(path.join(copy, 'README'), 'changed\n')],
-    ['an untracked file', async (copy: string) => writeFileSync(path.join(copy, 'new.txt'), 'new\n')],
-    ['an unpushed commit', async (copy: string) => void (await git(copy, ['commit', '-q', '--allow-empty', '-m', 'x']))],
-  ])('refuses a copy holding only %s', async (_what, change) => {
+    ['a modified file', async (copy: string) => writeAsAgent(path.join(copy, 'README'), 'changed\n'), /1 modified file/],
+    ['an untracked file', async (copy: string) => writeAsAgent(path.join(copy, 'new.txt'), 'new\n'), /1 untracked file/],
+    ['an ignored file', async (copy: string) => writeAsAgent(path.join(copy, 'target', 'build.out'), 'built\n'), /1 ignored file/],
+    ['a stash entry', async (copy: string) => {
+      writeAsAgent(path.join(copy, 'README'), 'stashed\n');
+      await agentGit(copy, ['stash', '-q']);
+    }, /1 stash entry/],
+    ['a commit on a detached HEAD', async (copy: string) => {
+      await agentGit(copy, ['checkout', '-q', '--detach']);
+      await agentGit(copy, ['commit', '-q', '--allow-empty', '-m', 'x']);
+    }, /1 commit on no shared branch/],
+    ['a nested repository', async (copy: string) => {
+      await agentGit(copy, ['init', '-q', 'sub']);
+      await agentGit(path.join(copy, 'sub'), ['commit', '-q', '--allow-empty', '-m', 'nested']);
+    }, /1 nested repository/],
+  ])('refuses a copy holding only %s', async (_what, change, said) => {
     await change(agentCopy(fx, 3));
-    expect((await devkit(['worktrees', 'remove', '3'], { cwd: fx.workspace })).exitCode).toBe(1);
+    const result = await devkit(['worktrees', 'remove', '3'], { cwd: fx.workspace });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(said);
     expect(existsSync(agentCopy(fx, 3))).toBe(true);
   });
 
-  it('--force saves all three under the printed ref, from which they are recovered', async () => {
+  it('a commit on the agent branch is not at risk: devkit brings it into the shared repo first, and the branch is kept', async () => {
+    await agentGit(agentCopy(fx, 3), ['commit', '-q', '--allow-empty', '-m', 'on agent3/main']);
+    const tip = (await agentGit(agentCopy(fx, 3), ['rev-parse', 'HEAD'])).trim();
+    const result = await devkit(['worktrees', 'remove', '3', '--json'], { cwd: fx.workspace });
+    expect(result.exitCode).toBe(0);
+    expect((JSON.parse(result.stdout) as { backup: unknown }).backup).toBeNull();
+    expect((await git(fx.primary, ['rev-parse', 'agent3/main'])).trim()).toBe(tip);
+  });
+
+  it("--force saves all of it to devkit's backups, from where the printed command brings it back", async () => {
     const head = await makeWork();
     const result = await devkit(['worktrees', 'remove', '3', '--force'], { cwd: fx.workspace });
     expect(result.exitCode).toBe(0);
-    const ref = /saved agent3's work to (refs\/devkit\/backup\/agent3\/\S+)/.exec(result.stdout)?.[1];
-    expect(ref).toBeDefined();
-    expect(result.stderr).toContain(`restore with: git -C ${fx.primary} worktree add`);
+    const ref = /saved agent3's work to (refs\/devkit\/backup\/agent3\/\S+) in (\S+)/.exec(result.stdout);
+    expect(ref?.[2]).toBe(backupsRepo(fx));
+    const restore = /restore with: (.*)$/m.exec(result.stderr)?.[1];
+    expect(restore).toContain(`git -C ${fx.primary} fetch ${backupsRepo(fx)} ${ref?.[1]}`);
     expect(existsSync(agentCopy(fx, 3))).toBe(false);
-    expect((await worktreeRecords(fx.primary)).map((w) => w.path)).not.toContain(agentCopy(fx, 3));
+    expect(agentRecords(fx)).toEqual([2]);
+    // The backup is out of every agent's reach: not in the shared repo.
+    expect((await git(fx.primary, ['for-each-ref', 'refs/devkit'])).trim()).toBe('');
 
     // Recover it the way the message says, into a fresh folder.
     const restored = path.join(tempDir('restore'), 'copy');
-    await git(fx.primary, ['worktree', 'add', '-q', restored, ref as string]);
+    await git(fx.primary, ['fetch', '-q', backupsRepo(fx), ref?.[1] ?? '']);
+    await git(fx.primary, ['worktree', 'add', '-q', restored, 'FETCH_HEAD']);
     expect(readFileSync(path.join(restored, 'src', 'file1.txt'), 'utf8')).toBe('modified by agent 3\n');
     expect(readFileSync(path.join(restored, 'notes', 'untracked.txt'), 'utf8')).toBe('untracked by agent 3\n');
     expect(readFileSync(path.join(restored, 'committed.txt'), 'utf8')).toBe('unpushed work\n');
-    const parents = (await git(fx.primary, ['rev-parse', `${ref}^@`])).trim().split('\n');
+    const parents = (await git(fx.primary, ['rev-parse', 'FETCH_HEAD^@'])).trim().split('\n');
     expect(parents).toContain(head);
     expect((await git(fx.primary, ['log', '--format=%s', '-1', head])).trim()).toBe('unpushed commit');
     // The agent's branch and HOME are kept.
-    expect((await git(fx.primary, ['rev-parse', 'refs/heads/agent3/main'])).trim()).toBe(head);
+    expect((await git(fx.primary, ['rev-parse', '--verify', 'refs/heads/agent3/main'])).trim()).toMatch(/^[0-9a-f]{40}$/);
     expect(existsSync(agentHome(fx, 3))).toBe(true);
+  });
+
+  it('--force saves ignored files, every stash entry and a nested repository with its history', async () => {
+    const copy = agentCopy(fx, 3);
+    writeAsAgent(path.join(copy, 'target', '.env'), 'SECRET=1\n');
+    for (const text of ['first stash\n', 'second stash\n']) {
+      writeAsAgent(path.join(copy, 'README'), text);
+      await agentGit(copy, ['stash', '-q']);
+    }
+    await agentGit(copy, ['init', '-q', 'vendor/lib']);
+    await agentGit(path.join(copy, 'vendor/lib'), ['commit', '-q', '--allow-empty', '-m', 'nested history']);
+    const result = await devkit(['worktrees', 'remove', '3', '--force', '--json'], { cwd: fx.workspace });
+    expect(result.exitCode).toBe(0);
+    const { backup } = JSON.parse(result.stdout) as { backup: { ref: string } };
+    const repo = backupsRepo(fx);
+    const files = (await git(fx.primary, ['--git-dir', repo, 'ls-tree', '-r', '--name-only', backup.ref])).split('\n');
+    expect(files).toContain('target/.env');
+    expect(files).toContain('.devkit-backup/nested/vendor/lib.tar');
+    const stashes = await git(fx.primary, ['--git-dir', repo, 'log', '--format=%s', backup.ref]);
+    expect(stashes.match(/WIP on agent3\/main/g)).toHaveLength(2);
+    // The nested repository's own history is in its tar.
+    const tar = await git(fx.primary, ['--git-dir', repo, 'cat-file', 'blob', `${backup.ref}:.devkit-backup/nested/vendor/lib.tar`]);
+    expect(tar).toContain('vendor/lib/.git/HEAD');
   });
 
   it.each([
     ['info/exclude as devkit wrote it', false],
-    ['info/exclude emptied by hand', true],
+    ['info/exclude emptied by the agent', true],
   ])("--force never puts an agent's HOME (its keys) into the backup, with %s", async (_how, emptyExclude) => {
     const copy = agentCopy(fx, 3);
     // In agent 3's container its HOME is mounted at .devhome inside the copy.
-    mkdirSync(path.join(copy, '.devhome', '.ssh'), { recursive: true });
-    writeFileSync(path.join(copy, '.devhome', '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
-    writeFileSync(path.join(copy, 'work.txt'), 'work\n');
-    if (emptyExclude) writeFileSync(path.join(fx.primary, '.git', 'info', 'exclude'), '');
+    writeAsAgent(path.join(copy, '.devhome', '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
+    writeAsAgent(path.join(copy, 'work.txt'), 'work\n');
+    if (emptyExclude) writeAsAgent(path.join(copy, '.git', 'info', 'exclude'), '');
     const result = await devkit(['worktrees', 'remove', '3', '--force', '--json'], { cwd: fx.workspace });
     expect(result).toMatchObject({ exitCode: 0, stderr: expect.not.stringContaining('devkit:') });
     const { backup } = JSON.parse(result.stdout) as { backup: { ref: string } };
-    const files = (await git(fx.primary, ['ls-tree', '-r', '--name-only', backup.ref])).split('\n');
+    const files = (await git(fx.primary, ['--git-dir', backupsRepo(fx), 'ls-tree', '-r', '--name-only', backup.ref])).split('\n');
     expect(files).toContain('work.txt');
     expect(files.filter((file) => file.includes('devhome') || file.includes('id_ed25519'))).toEqual([]);
   });
@@ -91,7 +153,7 @@ describe('devkit worktrees remove', () => {
     expect(parsed.backup).toBeNull();
     expect(parsed.branchDeleted).toBe(false);
     expect(existsSync(agentCopy(fx, 2))).toBe(false);
-    expect((await git(fx.primary, ['for-each-ref', 'refs/devkit'])).trim()).toBe('');
+    expect(existsSync(backupsRepo(fx))).toBe(false);
     // Made again, agent 2 comes back on its old branch with its old HOME.
     writeFileSync(path.join(agentHome(fx, 2), 'kept'), 'x');
     expect((await devkit(['worktrees', 'init', '2'], { cwd: fx.workspace })).exitCode).toBe(0);
@@ -102,7 +164,8 @@ describe('devkit worktrees remove', () => {
     expect((await devkit(['worktrees', 'remove', '2', '--delete-branch'], { cwd: fx.workspace })).exitCode).toBe(0);
     expect((await git(fx.primary, ['branch', '--list', 'agent2/main'])).trim()).toBe('');
 
-    await git(agentCopy(fx, 3), ['commit', '-q', '--allow-empty', '-m', 'unmerged']);
+    await agentGit(agentCopy(fx, 3), ['commit', '-q', '--allow-empty', '-m', 'unmerged']);
+    expect((await devkit(['sync', '3'], { cwd: fx.workspace })).exitCode).toBe(0);
     const before = snapshot(fx.root);
     const refused = await devkit(['worktrees', 'remove', '3', '--force', '--delete-branch'], { cwd: fx.workspace });
     expect(refused.exitCode).toBe(1);
@@ -110,13 +173,13 @@ describe('devkit worktrees remove', () => {
     expect(snapshot(fx.root)).toEqual(before);
   });
 
-  it('never deletes a folder at an agent path that git does not list as a worktree', async () => {
+  it('never deletes a folder at an agent path that devkit did not make', async () => {
     await devkit(['worktrees', 'remove', '3'], { cwd: fx.workspace });
     mkdirSync(agentCopy(fx, 3));
-    writeFileSync(path.join(agentCopy(fx, 3), 'precious.txt'), 'not a worktree\n');
+    writeFileSync(path.join(agentCopy(fx, 3), 'precious.txt'), 'not a copy devkit made\n');
     const result = await devkit(['worktrees', 'remove', '3', '--force'], { cwd: fx.workspace });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/is not a registered worktree.*will not delete it/);
-    expect(readFileSync(path.join(agentCopy(fx, 3), 'precious.txt'), 'utf8')).toBe('not a worktree\n');
+    expect(result.stderr).toMatch(/is not an agent copy devkit made; devkit will not delete it/);
+    expect(readFileSync(path.join(agentCopy(fx, 3), 'precious.txt'), 'utf8')).toBe('not a copy devkit made\n');
   });
 });

@@ -25,11 +25,14 @@ describe('SSH remotes and push failures', () => {
 
 describe('policy files and proxy logs', () => {
   it('matches each domain and its subdomains only, and forwards only those names', () => {
-    const files = renderPolicyFiles('agent2', { allow: ['github.com', 'repo1.maven.org'], ports: [443, 22] });
+    const files = renderPolicyFiles('agent2', { allow: ['github.com', 'repo1.maven.org'], ports: [443, 22], hosts: { 'git.corp.example': '10.1.2.3' } });
     const patterns = (files.filter ?? '').trim().split('\n').map((line) => new RegExp(line));
     const allowed = (host: string) => patterns.some((pattern) => pattern.test(host));
     expect(['github.com', 'ssh.github.com', 'repo1.maven.org'].every(allowed)).toBe(true);
-    expect(['evilgithub.com', 'github.com.evil.org', 'maven.org', 'repo1xmaven.org'].some(allowed)).toBe(false);
+    expect(['evilgithub.com', 'github.com.evil.org', 'maven.org', 'repo1xmaven.org', 'x.git.corp.example'].some(allowed)).toBe(false);
+    // A named host is allowed as it is (not its subdomains), and answered with its address by the resolver.
+    expect(allowed('git.corp.example')).toBe(true);
+    expect(files.hosts).toBe('10.1.2.3 git.corp.example\n');
     expect(files['dns-servers']).toBe('server=/github.com/127.0.0.11\nserver=/repo1.maven.org/127.0.0.11\n');
     expect(files['tinyproxy.conf']).toMatch(/^FilterDefaultDeny Yes$/m);
     expect(files['tinyproxy.conf']).toMatch(/^FilterType ere$/m);

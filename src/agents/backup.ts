@@ -1,41 +1,101 @@
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
-import { git, gitMutate, gitResult } from '../git/git.js';
-import { gitPath } from '../git/repo.js';
-import type { AgentPaths } from './layout.js';
+import { execa } from 'execa';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DevkitError } from '../errors.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentPaths, isDevhomeName } from '../fleet/layout.js';
+import { Git } from '../git/git.js';
+import { branches as sharedBranches } from '../git/repo.js';
+import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
+import { headCommit, readCopy, type CopyFacts } from './copy.js';
+import { withCopyView, type CopyView } from './copy-git.js';
 
 /** What removing an agent's copy would lose, if nothing saved it. */
-export interface AtRisk {
-  modified: number;
-  untracked: number;
-  /** Commits reachable from the copy's HEAD or the agent's branch that no other branch holds. */
+export interface AtRisk extends DirtyCounts {
+  /** Nested repositories in the copy (their history is work too). */
+  nestedRepos: number;
+  /** Commits on the copy's branches or HEAD that no shared branch holds. */
   unmergedCommits: number;
+  /** Entries in the copy's stash. */
+  stashes: number;
+  /** The copy does not link up as devkit made it: its files are all that can be read. */
+  tampered: boolean;
 }
 
 export function isAtRisk(risk: AtRisk): boolean {
-  return risk.modified + risk.untracked + risk.unmergedCommits > 0;
+  return risk.tampered || risk.modified + risk.untracked + risk.ignored + risk.nestedRepos + risk.unmergedCommits + risk.stashes > 0;
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function describeRisk(risk: AtRisk): string {
   const parts: string[] = [];
-  if (risk.modified > 0) parts.push(`${risk.modified} modified file${risk.modified === 1 ? '' : 's'}`);
-  if (risk.untracked > 0) parts.push(`${risk.untracked} untracked file${risk.untracked === 1 ? '' : 's'}`);
-  if (risk.unmergedCommits > 0) parts.push(`${risk.unmergedCommits} commit${risk.unmergedCommits === 1 ? '' : 's'} on no other branch`);
+  if (risk.tampered) parts.push('a copy that does not link up as devkit made it');
+  if (risk.modified > 0) parts.push(count(risk.modified, 'modified file'));
+  if (risk.untracked > 0) parts.push(count(risk.untracked, 'untracked file'));
+  if (risk.ignored > 0) parts.push(count(risk.ignored, 'ignored file'));
+  if (risk.nestedRepos > 0) parts.push(count(risk.nestedRepos, 'nested repository', 'nested repositories'));
+  if (risk.unmergedCommits > 0) parts.push(`${count(risk.unmergedCommits, 'commit')} on no shared branch`);
+  if (risk.stashes > 0) parts.push(count(risk.stashes, 'stash entry', 'stash entries'));
   return parts.join(', ');
 }
 
-/**
- * Commits reachable from `tips` that no branch (local or remote-tracking)
- * holds, apart from the branches named in `ownBranches`.
- */
-export async function unmergedCommitCount(cwd: string, tips: readonly string[], ownBranches: readonly string[]): Promise<number> {
-  // Patterns given before --branches / --remotes match names without refs/heads/ or refs/remotes/.
-  const excludes = ownBranches.map((branch) => `--exclude=${branch}`);
-  const remoteExcludes = ownBranches.map((branch) => `--exclude=*/${branch}`);
-  const out = await git(['rev-list', '--count', ...tips, '--not', ...excludes, '--branches', ...remoteExcludes, '--remotes', '--'], { cwd });
-  return Number(out.trim());
+/** Every commit the copy points at: its HEAD, its branches and its stash. */
+function copyTips(facts: CopyFacts): Map<string, string> {
+  const refs = new Map(facts.branches);
+  facts.stash?.entries.forEach((entry, i) => refs.set(`refs/devkit/stash/${i}`, entry));
+  if (facts.head?.kind === 'detached') refs.set('refs/devkit/head', facts.head.commit);
+  return refs;
+}
+
+/** Nested repositories: untracked folders git shows whole (with -uall only a repository is shown as a folder) and gitlinks. */
+async function nestedRepos(view: CopyView, status: string, env: Record<string, string> = {}): Promise<string[]> {
+  const untracked = status
+    .split('\0')
+    .filter((field) => /^(\?\?|!!) .*\/$/.test(field))
+    .map((field) => field.slice(3, -1));
+  const staged = (await view.git.run(['ls-files', '--stage', '-z'], { env }))
+    .split('\0')
+    .filter((entry) => entry.startsWith('160000 '))
+    .map((entry) => entry.slice(entry.indexOf('\t') + 1));
+  return [...new Set([...untracked, ...staged])].filter((repo) => !isDevhomeName(repo.split('/')[0] ?? ''));
+}
+
+async function unmergedCommits(fleet: Fleet, view: CopyView, tips: Iterable<string>): Promise<number> {
+  const shared = [...(await sharedBranches(fleet.shared.git)).values()].map((info) => `^${info.id}`);
+  const wanted = [...new Set(tips)];
+  if (wanted.length === 0) return 0;
+  return Number((await view.git.run(['rev-list', '--count', '--stdin'], { input: `${[...wanted, ...shared].join('\n')}\n` })).trim());
+}
+
+/** What agent K's copy holds that exists nowhere else. */
+export async function assessRisk(fleet: Fleet, facts: CopyFacts): Promise<AtRisk> {
+  const none = { modified: 0, untracked: 0, ignored: 0, nestedRepos: 0, unmergedCommits: 0, stashes: 0, tampered: false };
+  if (facts.state === 'missing') return none;
+  if (facts.state === 'tampered') return { ...none, tampered: true };
+  return withCopyView(fleet, facts, { head: headCommit(facts), withIndex: true, withObjects: true }, async (view) => {
+    const status = await view.git.run(statusArgs(true));
+    const dirt = parseStatus(status);
+    const nested = await nestedRepos(view, status);
+    const branchTips = [...copyTips(facts)].filter(([ref]) => !ref.startsWith('refs/devkit/stash/')).map(([, id]) => id);
+    return {
+      ...dirt,
+      // A nested repository shows as one untracked folder too: count it once, as a repository.
+      untracked: Math.max(0, dirt.untracked - nested.filter((repo) => status.includes(`?? ${repo}/\0`)).length),
+      ignored: Math.max(0, dirt.ignored - nested.filter((repo) => status.includes(`!! ${repo}/\0`)).length),
+      nestedRepos: nested.length,
+      unmergedCommits: await unmergedCommits(fleet, view, branchTips),
+      stashes: facts.stash?.count ?? 0,
+      tampered: false,
+    };
+  });
 }
 
 export interface Backup {
+  /** The bare repository in devkit's state that holds backups (no agent can reach it). */
+  repo: string;
   ref: string;
   commit: string;
   /** The command that brings the saved copy back, for the user. */
@@ -53,72 +113,89 @@ function timestamp(now: Date): string {
   return now.toISOString().replace(/[-:]/g, ''); // 20261121T191200.123Z: a valid ref name component
 }
 
-/** A tree of the copy's files as they are on disk: tracked changes and untracked files, not ignored ones. */
-async function snapshotTree(worktree: string): Promise<string> {
-  const realIndex = await gitPath(worktree, 'index');
-  const tempIndex = await gitPath(worktree, 'devkit-backup-index');
-  // Starting from the real index keeps git's stat cache, so unchanged files are not re-hashed.
-  if (existsSync(realIndex)) copyFileSync(realIndex, tempIndex);
-  try {
-    const env = { GIT_INDEX_FILE: tempIndex };
-    // Ignored files (build output) are not saved, and info/exclude keeps HOMEs out. They hold keys, so
-    // they are also dropped from the snapshot by name, in case someone edited info/exclude.
-    await git(['add', '--all'], { cwd: worktree, env });
-    await git(['rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', '.devhome', ':(glob).devhome-agent*'], { cwd: worktree, env });
-    return (await git(['write-tree'], { cwd: worktree, env })).trim();
-  } finally {
-    rmSync(tempIndex, { force: true });
+/** The backups repository: made on first use, borrowing the shared repo's objects. */
+export async function backupsRepo(fleet: Fleet): Promise<Git> {
+  const dir = fleet.state.backupsRepo;
+  const git = new Git(fleet.git, fleet.state.dir, [`--git-dir=${dir}`]);
+  if (!existsSync(path.join(dir, 'HEAD'))) {
+    await new Git(fleet.git, fleet.state.dir).run(['init', '--quiet', '--bare', dir]);
+    writeFileSync(path.join(dir, 'objects', 'info', 'alternates'), `${path.join(fleet.shared.gitDir, 'objects')}\n`);
+    await git.run(['config', 'gc.auto', '0']);
   }
+  return git;
 }
 
-export interface BackupRequest {
-  /** The primary clone: git runs there when the copy's folder is gone. */
-  repoTop: string;
-  agent: AgentPaths;
-  /** The copy's HEAD commit as git last recorded it. */
-  head: string | null;
-  /** False when the copy's folder was deleted by hand: then only its commits can be saved. */
-  copyExists: boolean;
-  reason: string;
+/** A tar of `member` (relative to the copy), stored as a blob: links are stored as links, never followed. */
+async function tarBlob(view: CopyView, copy: string, member: string, exclude: string[] = []): Promise<string> {
+  const tar = await execa('tar', ['-C', copy, '--one-file-system', ...exclude.map((e) => `--exclude=${e}`), '-cf', '-', '--', member], {
+    encoding: 'buffer',
+    reject: false,
+    stdin: 'ignore',
+  });
+  if (tar.exitCode !== 0) throw new DevkitError(`tar of ${path.join(copy, member)} failed: ${Buffer.from(tar.stderr).toString().trim()}`);
+  return (await view.git.run(['hash-object', '-w', '--stdin'], { input: Buffer.from(tar.stdout) })).trim();
 }
 
 /**
- * Saves everything removing agent K's copy would lose under
- * refs/devkit/backup/agentK/<timestamp>: a commit whose tree is the copy's
- * files (untracked ones included) and whose parents are its HEAD, its staged
- * state when that differs, and the agent's branch when HEAD is elsewhere, so
- * every unmerged commit stays reachable from the ref.
+ * A tree of the copy's files as they are on disk: tracked, untracked and
+ * ignored alike (info/exclude and .gitignore cannot hide a file from it),
+ * never an agent's HOME; each nested repository as a tar (its history
+ * included), and the copy's own .git (config, hooks, reflogs; its objects
+ * when they cannot be saved as commits) as a tar too.
  */
-export async function backupAgentCopy(request: BackupRequest): Promise<Backup> {
-  const { agent } = request;
-  const cwd = request.copyExists ? agent.worktree : request.repoTop;
-  const parents: string[] = [];
-  let filesTree: string;
-  if (request.copyExists) {
-    const head = (await git(['rev-parse', 'HEAD'], { cwd })).trim();
-    parents.push(head);
-    const stagedTree = (await git(['write-tree'], { cwd })).trim();
-    const headTree = (await git(['rev-parse', 'HEAD^{tree}'], { cwd })).trim();
-    filesTree = await snapshotTree(cwd);
-    if (stagedTree !== headTree && stagedTree !== filesTree) {
-      const message = `devkit backup of ${agent.name}: staged changes`;
-      parents.push((await git(['commit-tree', stagedTree, '-p', head, '-m', message], { cwd, env: BACKUP_IDENTITY })).trim());
-    }
-  } else {
-    if (request.head !== null) parents.push(request.head);
-    filesTree = (await git(['rev-parse', `${parents[0] ?? `refs/heads/${agent.branch}`}^{tree}`], { cwd })).trim();
+async function filesTree(view: CopyView, facts: CopyFacts, copy: string, gitDirWithObjects: boolean): Promise<string> {
+  const index = path.join(view.gitDir, 'devkit-backup-index');
+  if (existsSync(path.join(view.gitDir, 'index'))) copyFileSync(path.join(view.gitDir, 'index'), index); // keeps git's stat cache
+  const env = { GIT_INDEX_FILE: index };
+  const homes = [':(exclude,glob).devhome/**', ':(exclude,glob).devhome-agent*/**', ':(exclude).devhome', ':(exclude,glob).devhome-agent*'];
+  await view.git.run(['add', '--all', '--force', '--', '.', ...homes], { env });
+  const status = await view.git.run(statusArgs(true), { env });
+  for (const repo of await nestedRepos(view, status, env)) {
+    const blob = await tarBlob(view, copy, repo);
+    await view.git.run(['update-index', '--force-remove', '--', repo], { env });
+    await view.git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},.devkit-backup/nested/${repo}.tar`], { env });
   }
-  if (agent.branch !== null) {
-    const tip = await gitResult(['rev-parse', '-q', '--verify', `refs/heads/${agent.branch}`], { cwd });
-    if (tip.exitCode === 0 && !parents.includes(tip.stdout.trim())) parents.push(tip.stdout.trim());
+  if (facts.state !== 'missing') {
+    const blob = await tarBlob(view, copy, '.git', gitDirWithObjects ? [] : ['.git/objects']);
+    await view.git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},.devkit-backup/git-dir.tar`], { env });
   }
-  const message = `devkit backup of ${agent.name} (${agent.worktree}): ${request.reason}`;
-  const commit = (
-    await git(['commit-tree', filesTree, ...parents.flatMap((parent) => ['-p', parent]), '-m', message], { cwd, env: BACKUP_IDENTITY })
-  ).trim();
+  return (await view.git.run(['write-tree'], { env })).trim();
+}
+
+/**
+ * Saves everything removing agent K's copy would lose to
+ * refs/devkit/backup/agentK/<timestamp> in devkit's backups repository: a
+ * commit whose tree is the copy's files (filesTree) and whose parents are its
+ * HEAD, its staged state when that differs, and every branch and stash tip of
+ * the copy, so every commit of the copy stays reachable. A copy that does not
+ * link up as devkit made it is saved as files only (its .git whole, as a tar).
+ * No container may write the copy meanwhile (the caller checked).
+ */
+export async function backupCopy(fleet: Fleet, index: number, reason: string): Promise<Backup> {
+  const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
+  const agent = agentPaths(fleet.config, index);
+  const trusted = facts.state === 'ok';
+  const backups = await backupsRepo(fleet);
   const ref = `refs/devkit/backup/${agent.name}/${timestamp(new Date())}`;
-  // The empty old value makes update-ref refuse to overwrite an existing backup.
-  await gitMutate(['update-ref', '-m', message, ref, commit, ''], { cwd });
-  // Its files are the copy as it was; its parents hold HEAD and the agent's commits.
-  return { ref, commit, restore: `git -C ${request.repoTop} worktree add ${agent.dir}-restored ${ref}` };
+  const tips = trusted ? copyTips(facts) : new Map<string, string>();
+  const head = trusted ? headCommit(facts) : null;
+  const commit = await withCopyView(fleet, facts, { head, withIndex: trusted, withObjects: trusted, refs: tips }, async (view) => {
+    const parents: string[] = head === null ? [] : [head];
+    if (trusted && existsSync(path.join(view.gitDir, 'index')) && head !== null) {
+      const staged = (await view.git.run(['write-tree'])).trim();
+      if (staged !== (await view.git.run(['rev-parse', 'HEAD^{tree}'])).trim()) {
+        parents.push((await view.git.run(['commit-tree', staged, '-p', head, '-m', `devkit backup of ${agent.name}: staged changes`], { env: BACKUP_IDENTITY })).trim());
+      }
+    }
+    for (const tip of tips.values()) if (!parents.includes(tip)) parents.push(tip);
+    const tree = await filesTree(view, facts, agent.worktree, !trusted);
+    const message = `devkit backup of ${agent.name} (${agent.worktree}): ${reason}`;
+    const made = (await view.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { env: BACKUP_IDENTITY })).trim();
+    await view.git.run(['update-ref', 'refs/devkit/backup', made]);
+    // Into the backups repository, every object checked on the way (the copy's own objects came from its quarantine).
+    await backups.run(['-c', 'fetch.fsckObjects=true', 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--end-of-options', view.gitDir, `refs/devkit/backup:${ref}`]);
+    return made;
+  });
+  const restore = `git -C ${fleet.shared.top} fetch ${fleet.state.backupsRepo} ${ref} && git -C ${fleet.shared.top} worktree add ${agent.dir}-restored FETCH_HEAD`;
+  return { repo: fleet.state.backupsRepo, ref, commit, restore };
 }

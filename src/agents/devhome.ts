@@ -1,38 +1,64 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEVHOME_EXCLUDES } from './layout.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { DEVHOME_EXCLUDES, agentPaths } from '../fleet/layout.js';
+import { ownerToSet } from '../fleet/owner.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { lstatIn, openDirIn, openSafeDir, setDirOwner, writeFileIn } from '../fs/safe.js';
 
-/**
- * Creates an agent's HOME (mode 0700, with a 0700 .ssh) when it is missing.
- * An existing devhome is left exactly as it is: it holds keys and CLI logins.
- * Returns true when it was created.
- */
-export function ensureDevhome(devhome: string): boolean {
-  if (existsSync(devhome)) return false;
-  mkdirSync(path.join(devhome, '.ssh'), { recursive: true, mode: 0o700 });
-  return true;
-}
-
-/** Writes a file by renaming a sibling temp file over it, so readers never see half of it. */
-export function writeFileAtomic(file: string, text: string, mode = 0o644): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, text, { mode });
-  renameSync(temp, file);
+/** What a new HOME's .gitconfig says: the shared repo may be read though it belongs to another uid (devkit as root). */
+function initialGitconfig(fleet: Fleet): string {
+  return `# written by devkit when it made this HOME; yours (the agent's) to change\n[safe]\n\tdirectory = ${fleet.shared.gitDir}\n`;
 }
 
 /**
- * Adds the devhome patterns to the shared repo's info/exclude (which every
- * worktree reads), so `git add -A` in any agent's copy never picks up a HOME.
- * Returns true when the file changed.
+ * Creates agent K's HOME (mode 0700, with a 0700 .ssh and a .gitconfig) when it
+ * is missing, owned by the agent's uid. An existing HOME is left exactly as it
+ * is: it holds keys and CLI logins. Everything is made through safe.ts, so a
+ * link an agent planted where the HOME goes is refused. Returns true when made.
  */
-export function ensureDevhomeExcluded(commonDir: string): boolean {
-  const file = path.join(commonDir, 'info', 'exclude');
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const present = new Set(text.split('\n').map((line) => line.trim()));
+export function ensureDevhome(fleet: Fleet, index: number): boolean {
+  const agent = agentPaths(fleet.config, index);
+  const owner = ownerToSet();
+  const parent = openSafeDir(fleet.config.root, path.dirname(agent.rel.devhome), { create: { mode: 0o755 } });
+  if (parent === null) return false;
+  try {
+    const name = path.basename(agent.rel.devhome);
+    if (lstatIn(parent, name) !== null) return false;
+    const home = openDirIn(parent, name, { create: { mode: 0o700 } });
+    if (home === null) return false;
+    try {
+      setDirOwner(home, owner, 0o700);
+      const ssh = openDirIn(home, '.ssh', { create: { mode: 0o700 } });
+      if (ssh !== null) {
+        setDirOwner(ssh, owner, 0o700);
+        ssh.close();
+      }
+      writeFileIn(home, '.gitconfig', initialGitconfig(fleet), { mode: 0o644, owner });
+    } finally {
+      home.close();
+    }
+    return true;
+  } finally {
+    parent.close();
+  }
+}
+
+/** Adds the HOME patterns to an info/exclude file; false when they were there. */
+export function addDevhomeExcludes(current: string): string | null {
+  const present = new Set(current.split('\n').map((line) => line.trim()));
   const missing = DEVHOME_EXCLUDES.filter((pattern) => !present.has(pattern));
-  if (missing.length === 0) return false;
+  if (missing.length === 0) return null;
+  const separator = current === '' || current.endsWith('\n') ? '' : '\n';
+  return `${current}${separator}# devkit: agents' HOMEs are never committed\n${missing.join('\n')}\n`;
+}
+
+/** Keeps agent 1's HOME out of the primary clone's commits (its info/exclude is devkit's to write: no agent can). */
+export function ensureDevhomeExcluded(fleet: Fleet): boolean {
+  const file = path.join(fleet.shared.gitDir, 'info', 'exclude');
+  const next = addDevhomeExcludes(existsSync(file) ? readFileSync(file, 'utf8') : '');
+  if (next === null) return false;
   mkdirSync(path.dirname(file), { recursive: true });
-  const separator = text === '' || text.endsWith('\n') ? '' : '\n';
-  writeFileAtomic(file, `${text}${separator}# devkit: agents' HOMEs are never committed\n${missing.join('\n')}\n`);
+  writeFileAtomic(file, next);
   return true;
 }

@@ -1,44 +1,45 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { lchownSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { DevkitError, UsageError } from '../errors.js';
-import { git, gitMutate, retryOnGitLock } from '../git/git.js';
-import { branchRef, configGet, headState, refExists, resolveCommit, shortBranch } from '../git/repo.js';
-import { listWorktrees, type WorktreeEntry } from '../git/worktrees.js';
-import { resolveExisting } from '../validate.js';
-import { ensureDevhome, ensureDevhomeExcluded } from './devhome.js';
-import type { DevRoot } from './devroot.js';
-import { agentPaths, lockReason, type AgentPaths } from './layout.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentName, agentPaths, type AgentPaths } from '../fleet/layout.js';
+import { agentOwner, ownerToSet, type Owner } from '../fleet/owner.js';
+import { readAgentRecords, writeAgentRecord } from '../fleet/records.js';
+import { childPath, lstatIn, openDirIn, openSafeDir, pinnedPath, setDirOwner, writeFileIn, type SafeDir } from '../fs/safe.js';
+import { branchRef, configGet, headState, refExists, refsUnder, resolveCommit, shortBranch } from '../git/repo.js';
+import { alternatesText, readCopy } from './copy.js';
+import { objectFormat, withCopyView } from './copy-git.js';
+import { addDevhomeExcludes, ensureDevhome, ensureDevhomeExcluded } from './devhome.js';
 
 /** Where new agent branches start. */
 export interface BaseRef {
   /** What to hand to git: a branch name when the base is a branch, else a commit id. */
   startPoint: string;
-  /** True when the base is a branch, which then becomes the agent branch's upstream. */
-  track: boolean;
+  /** The base branch's full ref when the base is a local branch: it becomes the agent branch's upstream. */
+  upstream: string | null;
   /** For messages. */
   label: string;
 }
 
 /** `--base REF`, or the primary clone's current branch (or commit, when detached). */
-export async function resolveBase(devRoot: DevRoot, requested: string | undefined): Promise<BaseRef> {
-  const cwd = devRoot.repo.top;
+export async function resolveBase(fleet: Fleet, requested: string | undefined): Promise<BaseRef> {
+  const git = fleet.shared.git;
   if (requested === undefined) {
-    const head = await headState(cwd);
-    if (head.commit === null) {
-      throw new UsageError(`${cwd} has no commits yet: commit something first, agents' branches start from it`);
-    }
-    if (head.branch === null) return { startPoint: head.commit, track: false, label: head.commit.slice(0, 12) };
-    return { startPoint: shortBranch(head.branch), track: true, label: shortBranch(head.branch) };
+    const head = await headState(git);
+    if (head.commit === null) throw new UsageError(`${fleet.shared.top} has no commits yet: commit something first, agents' branches start from it`);
+    if (head.branch === null) return { startPoint: head.commit, upstream: null, label: head.commit.slice(0, 12) };
+    return { startPoint: shortBranch(head.branch), upstream: head.branch, label: shortBranch(head.branch) };
   }
   if (requested.startsWith('-') || requested.includes('\0')) throw new UsageError(`--base ${JSON.stringify(requested)} is not a ref`);
-  const commit = await resolveCommit(cwd, requested);
-  if (commit === null) throw new UsageError(`--base ${requested}: no such commit, branch or tag in ${cwd}`);
-  const branch = await branchRef(cwd, requested);
-  return branch === null
-    ? { startPoint: commit, track: false, label: requested }
-    : { startPoint: branch.replace(/^refs\/(heads|remotes)\//, ''), track: true, label: requested };
+  const commit = await resolveCommit(git, requested);
+  if (commit === null) throw new UsageError(`--base ${requested}: no such commit, branch or tag in ${fleet.shared.top}`);
+  const branch = await branchRef(git, requested);
+  if (branch === null) return { startPoint: commit, upstream: null, label: requested };
+  return { startPoint: branch.replace(/^refs\/(heads|remotes)\//, ''), upstream: branch, label: requested };
 }
 
-export type AgentAction = 'created' | 'present' | 'relocked' | 'devhome-created';
+export type AgentAction = 'created' | 'present' | 'devhome-created';
 
 export interface ProvisionedAgent {
   index: number;
@@ -55,84 +56,159 @@ export interface ProvisionResult {
   changed: boolean;
 }
 
-function registeredAt(entries: readonly WorktreeEntry[], worktree: string): WorktreeEntry | undefined {
-  const wanted = resolveExisting(worktree);
-  return entries.find((entry) => resolveExisting(entry.path) === wanted);
-}
-
 /** Refuses, before anything changes, every agent that cannot be made as asked. */
-function checkCanProvision(entries: readonly WorktreeEntry[], agents: readonly AgentPaths[]): void {
+async function checkCanProvision(fleet: Fleet, agents: readonly AgentPaths[]): Promise<void> {
+  const records = readAgentRecords(fleet.state);
+  const primaryBranch = (await headState(fleet.shared.git)).branch;
   for (const agent of agents) {
-    if (agent.branch === null || registeredAt(entries, agent.worktree) !== undefined) continue;
-    if (existsSync(agent.worktree)) {
-      throw new DevkitError(
-        `${agent.worktree} exists but is not a worktree of this repo: move it away (it may hold work), or see devkit worktrees prune`,
-      );
+    if (agent.branch === null || records.has(agent.index)) continue;
+    if (readCopy(fleet.config, fleet.shared.gitDir, agent.index).state !== 'missing') {
+      throw new DevkitError(`${agent.worktree} exists but is not an agent copy devkit made: move it away (it may hold work), or see devkit worktrees prune`);
     }
-    const holder = entries.find((entry) => entry.branch === `refs/heads/${agent.branch}`);
-    if (holder !== undefined) {
-      throw new DevkitError(`branch ${agent.branch} is checked out in ${holder.path}: switch that copy to another branch first`);
+    if (primaryBranch === `refs/heads/${agent.branch}`) {
+      throw new DevkitError(`branch ${agent.branch} is checked out in ${fleet.shared.top}: switch that copy to another branch first`);
     }
   }
 }
 
-/** Makes agent K's worktree (K >= 2), locked, on its branch; reuses the branch if it survived an earlier remove. */
-async function addWorktree(devRoot: DevRoot, agent: AgentPaths & { branch: string }, base: BaseRef): Promise<void> {
-  const cwd = devRoot.repo.top;
-  const lock = ['worktree', 'add', '--quiet', '--lock', '--reason', lockReason(agent.index)];
-  // Re-read on every try: a lock failure may come after git created the branch.
-  await retryOnGitLock(async () => {
-    const entries = await listWorktrees(cwd);
-    if (registeredAt(entries, agent.worktree) !== undefined) return;
-    if (await refExists(cwd, `refs/heads/${agent.branch}`)) {
-      await git([...lock, '--end-of-options', agent.worktree, agent.branch], { cwd });
-    } else {
-      const track = base.track ? '--track' : '--no-track';
-      await git([...lock, track, '-b', agent.branch, '--end-of-options', agent.worktree, base.startPoint], { cwd });
-    }
-  });
+/** The shared branch agentK/main: made from the base (tracking it) unless an earlier agent K left it. */
+async function ensureAgentBranch(fleet: Fleet, agent: AgentPaths & { branch: string }, base: BaseRef): Promise<string> {
+  const git = fleet.shared.git;
+  const ref = `refs/heads/${agent.branch}`;
+  if (!(await refExists(git, ref))) {
+    const track = base.upstream?.startsWith('refs/heads/') ? '--track' : '--no-track';
+    await git.mutate(['branch', '--quiet', track, '--end-of-options', agent.branch, base.startPoint]);
+  }
+  return (await git.run(['rev-parse', '--verify', `${ref}^{commit}`])).trim();
+}
+
+/** The copy's own config: a plain repository whose origin is the shared repo (read-only inside containers). */
+function copyConfig(fleet: Fleet, agent: AgentPaths & { branch: string }, upstream: string | null, format: string): string {
+  const extensions = format === 'sha1' ? '' : `[extensions]\n\tobjectFormat = ${format}\n`;
+  const tracking = upstream === null ? '' : `[branch "${agent.branch}"]\n\tremote = origin\n\tmerge = ${upstream}\n`;
+  return (
+    `[core]\n\trepositoryformatversion = ${extensions === '' ? 0 : 1}\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n${extensions}` +
+    `[remote "origin"]\n\turl = ${fleet.shared.gitDir}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n` +
+    // Pushing to the shared repo cannot work (read-only); the devkit remote helper in the dev image says why.
+    `\tpushurl = devkit::${agent.name}\n${tracking}`
+  );
+}
+
+/** Gives a freshly made tree to the agent's uid (devkit as root), never following a link. */
+function chownTree(dir: string, owner: Owner): void {
+  lchownSync(dir, owner.uid, owner.gid);
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    const stat = lstatSync(full);
+    if (stat.isDirectory()) chownTree(full, owner);
+    else lchownSync(full, owner.uid, owner.gid);
+  }
+}
+
+/** Writes the .git folder of a new copy into `git` (a folder devkit just made). */
+async function writeGitDir(fleet: Fleet, git: SafeDir, agent: AgentPaths & { branch: string }, tip: string, upstream: string | null): Promise<void> {
+  const made = (parent: SafeDir, name: string): SafeDir => {
+    const dir = openDirIn(parent, name, { create: { mode: 0o755 } });
+    if (dir === null) throw new DevkitError(`cannot make ${path.join(parent.path, name)}`);
+    return dir;
+  };
+  const [objects, refs, info] = [made(git, 'objects'), made(git, 'refs'), made(git, 'info')];
+  const [objectsInfo, heads, tags] = [made(objects, 'info'), made(refs, 'heads'), made(refs, 'tags')];
+  const own = made(heads, agent.name);
+  made(objects, 'pack').close();
+  try {
+    writeFileIn(git, 'HEAD', `ref: refs/heads/${agent.branch}\n`);
+    writeFileIn(git, 'config', copyConfig(fleet, agent, upstream, await objectFormat(fleet)));
+    writeFileIn(git, 'description', `devkit copy of ${agent.name}\n`);
+    writeFileIn(objectsInfo, 'alternates', alternatesText(fleet.shared.gitDir));
+    writeFileIn(own, path.basename(agent.branch), `${tip}\n`);
+    writeFileIn(info, 'exclude', addDevhomeExcludes('') ?? '');
+    // Every shared branch as origin's, so the agent reads them at once (git fetch origin refreshes them).
+    const branches = await refsUnder(fleet.shared.git, 'refs/heads/');
+    const packed = [...branches].map(([ref, id]) => `${id} refs/remotes/origin/${ref.slice('refs/heads/'.length)}\n`).join('');
+    writeFileIn(git, 'packed-refs', `# pack-refs with: peeled fully-peeled sorted \n${packed}`);
+  } finally {
+    for (const dir of [own, tags, heads, objectsInfo, info, refs, objects]) dir.close();
+  }
 }
 
 /**
- * `worktrees init N`: afterwards agents 1..N exist. Idempotent: what exists is
- * kept as it is (an unlocked agent worktree is locked again), only what is
- * missing is made. The caller holds the repo lock.
+ * Makes agent K's copy (K >= 2): a repository of its own at <root>/agentK/<repo>
+ * on branch agentK/main, borrowing the shared objects (nothing copied). It is
+ * built in a staging folder beside it and renamed into place, so a killed run
+ * leaves no half copy at the agent's path. Its files are checked out through
+ * a view (copy-git.ts): git never runs with the new .git as its repository.
  */
-export async function provisionAgents(devRoot: DevRoot, count: number, base: BaseRef): Promise<ProvisionResult> {
-  return provisionIndexes(devRoot, Array.from({ length: count }, (_, i) => i + 1), base);
+async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, base: BaseRef): Promise<void> {
+  const tip = await ensureAgentBranch(fleet, agent, base);
+  const upstream = (await configGet(fleet.shared.git, `branch.${agent.branch}.merge`)) ?? null;
+  const dir = openSafeDir(fleet.config.root, agent.rel.dir, { create: { mode: 0o755 } });
+  if (dir === null) throw new DevkitError(`cannot make ${agent.dir}`);
+  const staging = `.devkit-new-${randomBytes(6).toString('hex')}`;
+  try {
+    const copy = openDirIn(dir, staging, { create: { mode: 0o755 } });
+    const git = copy === null ? null : openDirIn(copy, '.git', { create: { mode: 0o755 } });
+    if (copy === null || git === null) throw new DevkitError(`cannot make ${path.join(agent.dir, staging)}`);
+    try {
+      await writeGitDir(fleet, git, agent, tip, upstream);
+      const facts = { index: agent.index, state: 'ok' as const, problems: [], head: null, branches: new Map(), stash: null };
+      await withCopyView(fleet, facts, { head: tip, withIndex: false, withObjects: false }, async (view) => {
+        const work = childPath(copy);
+        await view.git.at(work, [`--git-dir=${view.gitDir}`, `--work-tree=${work}`]).run(['read-tree', '-u', '--reset', 'HEAD']);
+        writeFileIn(git, 'index', readFileSync(path.join(view.gitDir, 'index')));
+      });
+      const owner = ownerToSet();
+      if (owner !== null) {
+        setDirOwner(copy, owner);
+        chownTree(pinnedPath(copy), owner);
+      }
+    } finally {
+      git?.close();
+      copy?.close();
+    }
+    if (lstatIn(dir, path.basename(agent.worktree)) !== null) throw new DevkitError(`${agent.worktree} appeared while devkit made it: moved nothing`);
+    renameSync(pinnedPath(dir, staging), pinnedPath(dir, path.basename(agent.worktree)));
+  } finally {
+    rmSync(pinnedPath(dir, staging), { recursive: true, force: true });
+    dir.close();
+  }
 }
 
-/** Makes exactly the agents named (a team's members), as provisionAgents does for 1..N. The caller holds the repo lock. */
-export async function provisionIndexes(devRoot: DevRoot, indexes: readonly number[], base: BaseRef): Promise<ProvisionResult> {
-  const cwd = devRoot.repo.top;
-  const agents = indexes.map((index) => agentPaths(devRoot.config, index));
-  const entries = await listWorktrees(cwd);
-  checkCanProvision(entries, agents);
-
+/**
+ * `worktrees init N` and team members: afterwards the agents named exist.
+ * Idempotent: what exists is kept as it is, only what is missing is made (a
+ * branch or HOME kept from an earlier remove is reused). The caller holds the
+ * fleet lock.
+ */
+export async function provisionIndexes(fleet: Fleet, indexes: readonly number[], base: BaseRef): Promise<ProvisionResult> {
+  const agents = indexes.map((index) => agentPaths(fleet.config, index));
+  await checkCanProvision(fleet, agents);
   let changed = false;
-  if ((await configGet(cwd, 'gc.auto')) !== '0') {
-    // gc run by an agent could prune what another agent still needs; devkit runs gc only when asked.
-    await gitMutate(['config', 'gc.auto', '0'], { cwd });
+  if ((await configGet(fleet.shared.git, 'gc.auto')) !== '0') {
+    // A gc in the shared repo could prune what an agent's copy still borrows; devkit runs none, and asks git for none.
+    await fleet.shared.git.mutate(['config', 'gc.auto', '0']);
     changed = true;
   }
-  changed = ensureDevhomeExcluded(devRoot.repo.commonDir) || changed;
-
+  changed = ensureDevhomeExcluded(fleet) || changed;
+  const records = readAgentRecords(fleet.state);
   const results: ProvisionedAgent[] = [];
   for (const agent of agents) {
     let action: AgentAction = 'present';
-    if (agent.branch !== null) {
-      const entry = registeredAt(entries, agent.worktree);
-      if (entry === undefined) {
-        await addWorktree(devRoot, { ...agent, branch: agent.branch }, base);
-        action = 'created';
-      } else if (!entry.locked) {
-        await gitMutate(['worktree', 'lock', '--reason', lockReason(agent.index), '--end-of-options', agent.worktree], { cwd });
-        action = 'relocked';
-      }
+    if (agent.branch !== null && readCopy(fleet.config, fleet.shared.gitDir, agent.index).state === 'missing') {
+      await makeCopy(fleet, { ...agent, branch: agent.branch }, base);
+      action = 'created';
     }
-    if (ensureDevhome(agent.devhome) && action === 'present') action = 'devhome-created';
+    if (agent.branch !== null && !records.has(agent.index)) {
+      writeAgentRecord(fleet.state, { index: agent.index, name: agentName(agent.index), createdAt: new Date().toISOString(), owner: agentOwner() });
+    }
+    if (ensureDevhome(fleet, agent.index) && action === 'present') action = 'devhome-created';
     changed ||= action !== 'present';
     results.push({ index: agent.index, name: agent.name, worktree: agent.worktree, devhome: agent.devhome, branch: agent.branch, action });
   }
   return { agents: results, changed };
+}
+
+/** `worktrees init N`: agents 1..N. */
+export function provisionAgents(fleet: Fleet, count: number, base: BaseRef): Promise<ProvisionResult> {
+  return provisionIndexes(fleet, Array.from({ length: count }, (_, i) => i + 1), base);
 }

@@ -1,18 +1,19 @@
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { git, gitMutate } from '../git/git.js';
-import { refExists } from '../git/repo.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
+import { agentOwner } from '../fleet/owner.js';
+import { deleteAgentRecord, readAgentRecords, writeAgentRecord } from '../fleet/records.js';
+import { listIn, lstatIn, openSafeDir, removeFileIn, removeTreeIn, type SafeDir } from '../fs/safe.js';
 import { gitWorksIn, scanGitProcesses, type GitProcessScan } from '../git/lock-owners.js';
-import { listWorktrees, type WorktreeEntry } from '../git/worktrees.js';
-import { resolveExisting } from '../validate.js';
-import type { DevRoot } from './devroot.js';
-import { agentIndexOfFolder, agentIndexOfWorktree, agentPaths, lockReason } from './layout.js';
-import { removeAgent } from './remove.js';
+import { readCopy } from './copy.js';
+import { homeExists } from './remove.js';
 
-export type FindingKind = 'copy-missing' | 'copy-unregistered' | 'stale-lock' | 'busy-lock' | 'devhome-parked';
+export type PruneFindingKind = 'copy-missing' | 'copy-unregistered' | 'copy-tampered' | 'stale-lock' | 'busy-lock' | 'devhome-parked' | 'staging-leftover';
 
-export interface Finding {
-  kind: FindingKind;
+/** One orphan or stale thing `worktrees prune` found. */
+export interface PruneFinding {
+  kind: PruneFindingKind;
   /** The agent it concerns, when it concerns one. */
   index: number | null;
   path: string;
@@ -23,12 +24,12 @@ export interface Finding {
   /** Whether --apply may act on it: never when it could hold work. */
   safe: boolean;
   applied: boolean;
-  /** For a lock: the copies whose git processes could own it. */
+  /** For a lock: the folders whose git processes could own it. */
   owners: string[];
 }
 
 /** A finding --apply has not acted on yet; index null and no owners unless given. */
-function finding(fields: Omit<Finding, 'applied' | 'index' | 'owners'> & Partial<Pick<Finding, 'index' | 'owners'>>): Finding {
+function finding(fields: Omit<PruneFinding, 'applied' | 'index' | 'owners'> & Partial<Pick<PruneFinding, 'index' | 'owners'>>): PruneFinding {
   return { index: null, owners: [], ...fields, applied: false };
 }
 
@@ -41,47 +42,49 @@ function lockFilesUnder(dir: string, depth = 0): string[] {
   for (const dirent of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, dirent.name);
     if (dirent.isDirectory()) found.push(...lockFilesUnder(full, depth + 1));
-    else if (dirent.name.endsWith('.lock')) found.push(full);
+    else if (dirent.isFile() && dirent.name.endsWith('.lock')) found.push(full);
   }
   return found;
 }
 
-/** git's lock files in the repo, each with the folders whose git processes could own it. */
-function gitLocks(devRoot: DevRoot, entries: readonly WorktreeEntry[]): Array<{ file: string; owners: string[] }> {
-  const common = devRoot.repo.commonDir;
-  const allCopies = entries.map((entry) => entry.path);
-  const locks: Array<{ file: string; owners: string[] }> = [];
-  const shared = ['config.lock', 'packed-refs.lock', 'shallow.lock', 'index.lock', 'HEAD.lock'].map((name) => path.join(common, name));
-  for (const file of [...shared, ...lockFilesUnder(path.join(common, 'refs'))]) {
-    // The primary's index.lock and HEAD.lock live in the common dir too; any copy's git could hold a shared lock.
-    if (existsSync(file)) locks.push({ file, owners: allCopies });
-  }
-  const adminBase = path.join(common, 'worktrees');
-  for (const id of existsSync(adminBase) ? readdirSync(adminBase) : []) {
-    let copy: string;
-    try {
-      copy = path.dirname(readFileSync(path.join(adminBase, id, 'gitdir'), 'utf8').trim());
-    } catch {
-      continue;
-    }
-    for (const name of ['index.lock', 'HEAD.lock']) {
-      const file = path.join(adminBase, id, name);
-      if (existsSync(file)) locks.push({ file, owners: [copy] });
-    }
-  }
-  return locks;
+interface LockCandidate {
+  file: string;
+  owners: string[];
 }
 
-function lockFinding(lock: { file: string; owners: string[] }, scan: GitProcessScan | null): Finding {
+/** git's lock files in the shared repo: any git working in the primary clone could own them. */
+function sharedLocks(fleet: Fleet): LockCandidate[] {
+  const dir = fleet.shared.gitDir;
+  const top = ['config.lock', 'packed-refs.lock', 'shallow.lock', 'index.lock', 'HEAD.lock'].map((name) => path.join(dir, name));
+  return [...top, ...lockFilesUnder(path.join(dir, 'refs'))].filter((file) => existsSync(file)).map((file) => ({ file, owners: [fleet.shared.top] }));
+}
+
+/** git's lock files at the top of an agent copy's .git (index.lock, HEAD.lock...), read without following links. */
+function copyLocks(fleet: Fleet, index: number): LockCandidate[] {
+  const agent = agentPaths(fleet.config, index);
+  if (readCopy(fleet.config, fleet.shared.gitDir, index).state !== 'ok') return [];
+  const git = openSafeDir(fleet.config.root, `${agent.rel.worktree}/.git`);
+  if (git === null) return [];
+  try {
+    return listIn(git)
+      .filter((name) => name.endsWith('.lock') && lstatIn(git, name)?.isFile() === true)
+      .map((name) => ({ file: path.join(agent.worktree, '.git', name), owners: [agent.worktree] }));
+  } finally {
+    git.close();
+  }
+}
+
+function lockFinding(lock: LockCandidate, scan: GitProcessScan | null, index: number | null): PruneFinding {
   const age = Date.now() - statSync(lock.file).mtimeMs;
   const seconds = Math.round(age / 1000);
   const busy = scan === null || age < LOCK_GRACE_MS || lock.owners.some((owner) => gitWorksIn(scan, owner));
   if (busy) {
     const why = scan === null ? 'owner unknown (no /proc here)' : age < LOCK_GRACE_MS ? 'just taken' : 'a git process is working there';
-    return finding({ kind: 'busy-lock', path: lock.file, problem: `git lock held (${why}, ${seconds} s old)`, fix: 'left alone', safe: false, owners: lock.owners });
+    return finding({ kind: 'busy-lock', index, path: lock.file, problem: `git lock held (${why}, ${seconds} s old)`, fix: 'left alone', safe: false, owners: lock.owners });
   }
   return finding({
     kind: 'stale-lock',
+    index,
     path: lock.file,
     problem: `stale git lock: no git process works in its copy (${seconds} s old)`,
     fix: 'delete the lock file (it holds no work)',
@@ -90,46 +93,72 @@ function lockFinding(lock: { file: string; owners: string[] }, scan: GitProcessS
   });
 }
 
-/** Finds what is orphaned or stale around the repo's agents. Changes nothing. */
-export async function findOrphans(devRoot: DevRoot): Promise<Finding[]> {
-  const { config } = devRoot;
-  const entries = await listWorktrees(devRoot.repo.top);
-  const findings: Finding[] = [];
-  const registered = new Set<number>();
-  for (const entry of entries) {
-    const index = agentIndexOfWorktree(config, resolveExisting(entry.path));
-    if (index === null || index === 1) continue;
-    registered.add(index);
-    if (entry.prunableReason !== null || !existsSync(entry.path)) {
-      const branch = agentPaths(config, index).branch;
+/** Half-made copies a killed `worktrees init` left in agent folders (devkit's own, holding no work). */
+function stagingLeftovers(fleet: Fleet, index: number): string[] {
+  const dir = openSafeDir(fleet.config.root, agentName(index));
+  if (dir === null) return [];
+  try {
+    return listIn(dir)
+      .filter((name) => name.startsWith('.devkit-new-'))
+      .map((name) => path.join(dir.path, name));
+  } finally {
+    dir.close();
+  }
+}
+
+/** Agent folders under the root. */
+function agentFolders(fleet: Fleet): number[] {
+  try {
+    return readdirSync(fleet.config.root)
+      .map(agentIndexOfFolder)
+      .filter((i): i is number => i !== null);
+  } catch {
+    return [];
+  }
+}
+
+/** Finds what is orphaned or stale around the fleet's agents. Changes nothing. */
+export function findOrphans(fleet: Fleet): PruneFinding[] {
+  const records = readAgentRecords(fleet.state);
+  const findings: PruneFinding[] = [];
+  const scan = scanGitProcesses();
+  for (const index of [...new Set([...records.keys(), ...agentFolders(fleet)])].sort((a, b) => a - b)) {
+    const agent = agentPaths(fleet.config, index);
+    const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
+    if (records.has(index) && facts.state === 'missing') {
       findings.push(
         finding({
           kind: 'copy-missing',
           index,
-          path: entry.path,
-          problem: "the copy's folder is gone; git still lists it",
-          fix: `drop git's entry for it; branch ${branch} is kept, and commits on no other branch are saved under refs/devkit/backup/`,
+          path: agent.worktree,
+          problem: "the copy's folder is gone; devkit still lists it",
+          fix: `forget it; branch ${agent.branch ?? ''} and its HOME are kept (devkit worktrees init ${index} makes it again)`,
           safe: true,
         }),
       );
-    }
-  }
-  const folders = existsSync(config.root) ? readdirSync(config.root) : [];
-  for (const index of folders.map(agentIndexOfFolder).filter((i): i is number => i !== null && !registered.has(i))) {
-    const agent = agentPaths(config, index);
-    if (existsSync(agent.worktree)) {
-      const branchKnown = agent.branch !== null && (await refExists(devRoot.repo.top, `refs/heads/${agent.branch}`));
+    } else if (facts.state === 'tampered') {
+      findings.push(
+        finding({
+          kind: 'copy-tampered',
+          index,
+          path: agent.worktree,
+          problem: `the copy does not link up as devkit made it: ${facts.problems.join('; ')}`,
+          fix: `left alone: devkit reads nothing through it; devkit worktrees remove ${index} --force saves its files and removes it`,
+          safe: false,
+        }),
+      );
+    } else if (!records.has(index) && facts.state === 'ok') {
       findings.push(
         finding({
           kind: 'copy-unregistered',
           index,
           path: agent.worktree,
-          problem: 'a copy git does not know (its admin entry was pruned): git does not work in it',
-          fix: branchKnown ? `register it again on ${agent.branch}, its files untouched` : `left alone: branch ${agent.branch} is gone; copy your work out by hand`,
-          safe: branchKnown,
+          problem: 'a copy devkit has no record of (its state was lost)',
+          fix: 'register it again, its files untouched',
+          safe: true,
         }),
       );
-    } else if (existsSync(agent.devhome)) {
+    } else if (!records.has(index) && facts.state === 'missing' && homeExists(fleet, index)) {
       findings.push(
         finding({
           kind: 'devhome-parked',
@@ -141,52 +170,50 @@ export async function findOrphans(devRoot: DevRoot): Promise<Finding[]> {
         }),
       );
     }
+    for (const leftover of stagingLeftovers(fleet, index)) {
+      findings.push(finding({ kind: 'staging-leftover', index, path: leftover, problem: 'a copy a killed devkit left half made', fix: 'delete it (devkit made it; it holds no work)', safe: true }));
+    }
+    for (const lock of copyLocks(fleet, index)) findings.push(lockFinding(lock, scan, index));
   }
-  const scan = scanGitProcesses();
-  for (const lock of gitLocks(devRoot, entries)) findings.push(lockFinding(lock, scan));
+  for (const lock of sharedLocks(fleet)) findings.push(lockFinding(lock, scan, null));
   return findings;
 }
 
-/**
- * Registers a copy whose admin entry was lost, through git's own machinery:
- * a fresh admin entry is made for its branch with `worktree add --no-checkout`
- * in a scratch folder, the copy's .git file is pointed at it, `worktree
- * repair` moves it over, and `reset` rebuilds the index from HEAD. Files in
- * the copy are never written.
- */
-async function reattachCopy(devRoot: DevRoot, index: number): Promise<void> {
-  const agent = agentPaths(devRoot.config, index);
-  const cwd = devRoot.repo.top;
-  const scratch = path.join(agent.dir, `.devkit-reattach-${process.pid}`);
-  await gitMutate(['worktree', 'add', '--quiet', '--no-checkout', '--lock', '--reason', lockReason(index), '--end-of-options', scratch, agent.branch ?? ''], { cwd });
-  writeFileSync(path.join(agent.worktree, '.git'), readFileSync(path.join(scratch, '.git')));
-  await gitMutate(['worktree', 'repair', '--end-of-options', agent.worktree], { cwd });
-  rmSync(path.join(scratch, '.git'));
-  rmdirSync(scratch); // empty now: --no-checkout wrote nothing else there
-  await git(['reset', '--quiet'], { cwd: agent.worktree });
+function inParent<T>(fleet: Fleet, file: string, body: (dir: SafeDir, name: string) => T): T | null {
+  const relative = path.relative(fleet.config.root, path.dirname(file));
+  const dir = relative.startsWith('..') ? null : openSafeDir(fleet.config.root, relative);
+  if (dir === null) return null;
+  try {
+    return body(dir, path.basename(file));
+  } finally {
+    dir.close();
+  }
 }
 
-/** Applies the safe fixes; findings that could hold work are left as they are. The caller holds the repo lock. */
-export async function applyFixes(devRoot: DevRoot, findings: readonly Finding[]): Promise<Finding[]> {
-  const done: Finding[] = [];
-  for (const finding of findings) {
-    if (!finding.safe) {
-      done.push(finding);
+/** Applies the safe fixes; findings that could hold work are left as they are. The caller holds the fleet lock. */
+export function applyFixes(fleet: Fleet, findings: readonly PruneFinding[]): PruneFinding[] {
+  const done: PruneFinding[] = [];
+  for (const found of findings) {
+    if (!found.safe) {
+      done.push(found);
       continue;
     }
-    if (finding.kind === 'copy-missing' && finding.index !== null) {
-      await removeAgent(devRoot, { index: finding.index, force: true, deleteBranch: false });
-    } else if (finding.kind === 'copy-unregistered' && finding.index !== null) {
-      await reattachCopy(devRoot, finding.index);
-    } else if (finding.kind === 'stale-lock') {
+    if (found.kind === 'copy-missing' && found.index !== null) {
+      deleteAgentRecord(fleet.state, found.index);
+    } else if (found.kind === 'copy-unregistered' && found.index !== null) {
+      writeAgentRecord(fleet.state, { index: found.index, name: agentName(found.index), createdAt: new Date().toISOString(), owner: agentOwner() });
+    } else if (found.kind === 'staging-leftover') {
+      inParent(fleet, found.path, (dir, name) => removeTreeIn(dir, name));
+    } else if (found.kind === 'stale-lock') {
       // Look again right before deleting: a new git may have taken the same lock meanwhile.
-      if (!existsSync(finding.path) || lockFinding({ file: finding.path, owners: finding.owners }, scanGitProcesses()).kind !== 'stale-lock') {
-        done.push({ ...finding, fix: 'left alone: taken again meanwhile' });
+      if (!existsSync(found.path) || lockFinding({ file: found.path, owners: found.owners }, scanGitProcesses(), found.index).kind !== 'stale-lock') {
+        done.push({ ...found, fix: 'left alone: taken again meanwhile' });
         continue;
       }
-      unlinkSync(finding.path);
+      if (found.index === null) rmSync(found.path);
+      else inParent(fleet, found.path, (dir, name) => removeFileIn(dir, name));
     }
-    done.push({ ...finding, applied: true });
+    done.push({ ...found, applied: true });
   }
   return done;
 }

@@ -1,13 +1,16 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { connectEngine, type ContainerSummary } from '../docker/engine-api.js';
 import { DevkitError, UsageError } from '../errors.js';
-import { EngineApi, engineSocket, type ContainerSummary } from '../docker/engine-api.js';
-import { gitMutate, gitResult } from '../git/git.js';
-import { dirtyCounts, listWorktrees, type WorktreeEntry } from '../git/worktrees.js';
-import { resolveExisting } from '../validate.js';
-import { backupAgentCopy, describeRisk, isAtRisk, unmergedCommitCount, type AtRisk, type Backup } from './backup.js';
-import type { DevRoot } from './devroot.js';
-import { agentIndexesOf, agentPaths, type AgentPaths } from './layout.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentPaths, parseAgentName } from '../fleet/layout.js';
+import { deleteAgentRecord, readAgentRecords, requireAgent } from '../fleet/records.js';
+import { openSafeDir, removeTreeIn, withSafeDir } from '../fs/safe.js';
+import { commitsOnlyOn, refExists } from '../git/repo.js';
+import { assessRisk, backupCopy, describeRisk, isAtRisk, type AtRisk, type Backup } from './backup.js';
+import { readCopy } from './copy.js';
+import { quarantineObjects } from './copy-git.js';
+import { syncAgent } from './sync.js';
 
 export interface RemoveRequest {
   index: number;
@@ -28,99 +31,80 @@ export interface RemoveResult {
   devhomeKept: string | null;
 }
 
-/** The admin folder (`.git/worktrees/<id>`) of a registered worktree, found by its gitdir back-link. */
-function adminDirOf(commonDir: string, worktree: string): string | null {
-  const base = path.join(commonDir, 'worktrees');
-  const wanted = path.join(worktree, '.git');
-  for (const id of existsSync(base) ? readdirSync(base) : []) {
-    try {
-      if (readFileSync(path.join(base, id, 'gitdir'), 'utf8').trim() === wanted) return path.join(base, id);
-    } catch {
-      // not a worktree admin folder
-    }
-  }
-  return null;
-}
-
-async function assessRisk(devRoot: DevRoot, agent: AgentPaths & { branch: string }, entry: WorktreeEntry): Promise<AtRisk> {
-  const cwd = devRoot.repo.top;
-  const tips = [entry.head, `refs/heads/${agent.branch}`].filter((tip): tip is string => tip !== null);
-  const existingTips = [];
-  for (const tip of tips) if ((await gitResult(['rev-parse', '-q', '--verify', tip], { cwd })).exitCode === 0) existingTips.push(tip);
-  const own = [agent.branch, ...(entry.branch === null ? [] : [entry.branch.replace(/^refs\/heads\//, '')])];
-  const unmergedCommits = existingTips.length === 0 ? 0 : await unmergedCommitCount(cwd, existingTips, own);
-  const dirty = existsSync(agent.worktree) ? await dirtyCounts(agent.worktree) : { modified: 0, untracked: 0 };
-  return { ...dirty, unmergedCommits };
-}
-
 /**
- * An agent whose own container runs could write to its copy after the backup
- * and before the removal: refuse, whatever the flags. With no engine reachable
- * there is no container to worry about.
+ * Refuses while a container that can write agent K's copy runs (its own, or
+ * this root's dev-all): it could write after the backup and before the
+ * removal, or swap a folder for a link mid-way. An engine that does not answer
+ * cannot tell, so it refuses too.
  */
-async function refuseWhileContainerRuns(devRoot: DevRoot, agentName: string): Promise<void> {
-  let running: ContainerSummary[];
+export async function refuseWhileWritable(fleet: Fleet, index: number): Promise<void> {
+  let containers: ContainerSummary[];
   try {
-    running = (await new EngineApi(engineSocket(process.env)).listContainers([`devkit.root=${devRoot.config.root}`, `devkit.agent=${agentName}`])).filter(
-      (container) => container.State === 'running',
+    containers = await (await connectEngine(fleet.env)).listContainers([`devkit.root=${fleet.config.root}`]);
+  } catch (error) {
+    throw new DevkitError(
+      `the Docker engine does not answer (${error instanceof Error ? error.message : String(error)}), so devkit cannot tell whether a container still writes agent ${index}'s copy: start it (scripts/docker-engine.sh start) and try again`,
     );
-  } catch {
-    return;
   }
-  if (running.length > 0) {
-    throw new DevkitError(`${agentName}'s container is running and could still write to its copy: stop it first with devkit -p ${agentName} down`);
+  const writers = containers.filter((c) => c.State === 'running' && (c.Labels['devkit.profile'] === 'dev-all' || parseAgentName(c.Labels['devkit.agent'] ?? '') === index));
+  const profiles = [...new Set(writers.map((c) => c.Labels['devkit.profile'] ?? '?'))];
+  if (profiles.length > 0) {
+    throw new DevkitError(`${profiles.join(' and ')} ${profiles.length === 1 ? 'runs' : 'run'} and could still write agent ${index}'s copy: stop ${profiles.map((p) => `devkit -p ${p} down`).join(', ')} first`);
+  }
+}
+
+/** Whether agent K's HOME is there (as a plain folder). */
+export function homeExists(fleet: Fleet, index: number): boolean {
+  try {
+    return withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.devhome, () => true) === true;
+  } catch {
+    return false; // something odd sits there: not a HOME devkit keeps
   }
 }
 
 /**
  * `worktrees remove K`. Refuses, changing nothing, when the copy holds work
  * that exists nowhere else, unless `force`; with `force` that work is first
- * saved to a backup ref. Only a folder git lists as this repo's worktree is
- * ever deleted, and only by git. The caller holds the repo lock.
+ * saved to devkit's backups. Only a copy devkit's records say it made, at the
+ * agent's own path, is deleted, never following a link. The caller holds the
+ * fleet lock.
  */
-export async function removeAgent(devRoot: DevRoot, request: RemoveRequest): Promise<RemoveResult> {
-  const cwd = devRoot.repo.top;
-  const agent = agentPaths(devRoot.config, request.index);
+export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise<RemoveResult> {
+  const agent = agentPaths(fleet.config, request.index);
   if (agent.branch === null) throw new UsageError('agent 1 is the primary clone; devkit never removes it');
   const branch = agent.branch;
-  const entries = await listWorktrees(cwd);
-  const entry = entries.find((candidate) => resolveExisting(candidate.path) === resolveExisting(agent.worktree));
-  if (entry === undefined) {
-    if (existsSync(agent.worktree)) {
-      throw new DevkitError(
-        `${agent.worktree} is not a registered worktree of ${cwd}; devkit will not delete it (it may hold work): move it away by hand`,
-      );
+  if (!readAgentRecords(fleet.state).has(request.index)) {
+    if (readCopy(fleet.config, fleet.shared.gitDir, request.index).state !== 'missing') {
+      throw new DevkitError(`${agent.worktree} is not an agent copy devkit made; devkit will not delete it (it may hold work): move it away by hand`);
     }
-    const known = agentIndexesOf(devRoot.config, entries);
-    throw new UsageError(`no agent ${request.index} in ${devRoot.config.root} (agents: ${known.join(', ')})`);
+    requireAgent(fleet.state, request.index);
   }
-
-  await refuseWhileContainerRuns(devRoot, agent.name);
-  const atRisk = await assessRisk(devRoot, { ...agent, branch }, entry);
+  await refuseWhileWritable(fleet, request.index);
+  // Bring its branches in first: then only what is on no shared branch counts as at risk.
+  await syncAgent(fleet, request.index).catch(() => undefined);
+  const facts = readCopy(fleet.config, fleet.shared.gitDir, request.index);
+  const atRisk = await assessRisk(fleet, facts);
   if (isAtRisk(atRisk) && !request.force) {
     throw new DevkitError(
-      `agent ${request.index} holds ${describeRisk(atRisk)}: commit them and merge or push the branch, or pass --force to save them under refs/devkit/backup/${agent.name}/ and remove`,
+      `agent ${request.index} holds ${describeRisk(atRisk)}: commit them and merge or push the branch, or pass --force to save them to devkit's backups and remove`,
     );
   }
-  const branchExists = (await gitResult(['show-ref', '-q', '--verify', `refs/heads/${branch}`], { cwd })).exitCode === 0;
-  if (request.deleteBranch && branchExists && (await unmergedCommitCount(cwd, [`refs/heads/${branch}`], [branch])) > 0) {
+  const branchExists = await refExists(fleet.shared.git, `refs/heads/${branch}`);
+  if (request.deleteBranch && branchExists && (await commitsOnlyOn(fleet.shared.git, branch)) > 0) {
     throw new DevkitError(`${branch} has commits on no other branch; merge it first, or leave out --delete-branch to keep it`);
   }
-
-  const copyExists = existsSync(agent.worktree);
-  const backup = isAtRisk(atRisk)
-    ? await backupAgentCopy({ repoTop: cwd, agent, head: entry.head, copyExists, reason: `worktrees remove ${request.index} --force` })
-    : null;
-  if (entry.locked) await gitMutate(['worktree', 'unlock', '--end-of-options', agent.worktree], { cwd });
-  if (copyExists) {
-    // --force: its changes are saved above (or there were none); git still deletes only its own worktree.
-    await gitMutate(['worktree', 'remove', '--force', '--end-of-options', agent.worktree], { cwd });
-  } else {
-    // The folder is already gone: drop just this worktree's admin entry, which git has proven is ours.
-    const admin = adminDirOf(devRoot.repo.commonDir, agent.worktree);
-    if (admin !== null) rmSync(admin, { recursive: true, force: true });
+  const backup = isAtRisk(atRisk) ? await backupCopy(fleet, request.index, `worktrees remove ${request.index} --force`) : null;
+  const dir = openSafeDir(fleet.config.root, agent.rel.dir);
+  if (dir !== null) {
+    try {
+      removeTreeIn(dir, path.basename(agent.worktree));
+    } finally {
+      dir.close();
+    }
   }
-  if (request.deleteBranch && branchExists) await gitMutate(['branch', '-D', '--end-of-options', branch], { cwd });
+  rmSync(path.dirname(quarantineObjects(fleet, request.index)), { recursive: true, force: true });
+  if (request.deleteBranch && branchExists) await fleet.shared.git.mutate(['branch', '-D', '--end-of-options', branch]);
+  deleteAgentRecord(fleet.state, request.index);
   return {
     index: request.index,
     name: agent.name,
@@ -129,6 +113,6 @@ export async function removeAgent(devRoot: DevRoot, request: RemoveRequest): Pro
     backup,
     branch,
     branchDeleted: request.deleteBranch && branchExists,
-    devhomeKept: existsSync(agent.devhome) ? agent.devhome : null,
+    devhomeKept: homeExists(fleet, request.index) ? agent.devhome : null,
   };
 }

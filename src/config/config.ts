@@ -2,13 +2,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
-import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName } from '../validate.js';
+import { isInside } from '../fs/paths.js';
+import { registerWorkspace } from '../state/registry.js';
+import { devkitInstallDir } from '../templates.js';
+import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName, resolveExisting } from '../validate.js';
+import { CONFIG_FILE } from './find.js';
+import { locateWorkspace } from './locate.js';
+import { validateEgress, validateSsh, type EgressConfig, type SshConfig } from './sections.js';
 
 /** The image devkit bootstraps with debootstrap when devkit.yml names no other. */
 export const DEFAULT_BASE_IMAGE = 'devkit/base:bookworm';
-
-import { CONFIG_FILE, findConfigFile } from './find.js';
-import { validateEgress, validateSsh, type EgressConfig, type SshConfig } from './sections.js';
 
 export { CONFIG_FILE };
 
@@ -32,6 +35,8 @@ export interface Workspace {
   /** null when the config comes from DEVKIT_ROOT / DEVKIT_REPO alone. */
   configPath: string | null;
   config: DevkitConfig;
+  /** devkit's state for this dev root (see state/registry.ts). */
+  stateDir: string;
 }
 
 type Raw = Record<string, unknown>;
@@ -85,33 +90,39 @@ export function parseConfigText(text: string, where: { file: string; dir: string
   return validateConfig(doc.toJS(), where);
 }
 
+/** Refuses a dev root that holds what devkit must trust: the workspace, devkit's state, devkit itself. */
+export function checkPlacement(root: string, places: { workspace: string; stateHome: string; install: string }): void {
+  const trusted: Array<[what: string, dir: string, fix: string]> = [
+    ['the workspace', places.workspace, 'keep devkit.yml, compose.yml and overlays/ outside it'],
+    ["devkit's state", places.stateHome, 'set DEVKIT_STATE_DIR to a folder outside it'],
+    ['devkit itself', places.install, 'install devkit outside it'],
+  ];
+  for (const [what, dir, fix] of trusted) {
+    if (isInside(dir, root)) {
+      throw new UsageError(`${what} (${dir}) is inside the dev root ${root}, where agents can write (dev-all mounts all of it): ${fix}`);
+    }
+  }
+}
+
 /**
- * Loads the workspace for a command: devkit.yml from cwd or a parent, with
- * DEVKIT_ROOT / DEVKIT_REPO overriding it (or standing in for it).
+ * Loads the workspace for a command (see locate.ts for where it is found),
+ * with DEVKIT_ROOT / DEVKIT_REPO overriding devkit.yml (or standing in for it),
+ * refuses a dev root that holds the workspace, devkit's state or devkit, and
+ * records which workspace manages the root.
  */
 export function loadWorkspace(cwd: string, env: NodeJS.ProcessEnv): Workspace {
-  const configPath = findConfigFile(cwd);
-  const envRoot = env.DEVKIT_ROOT;
-  const envRepo = env.DEVKIT_REPO;
-  if (configPath === null) {
-    if (envRoot === undefined || envRepo === undefined) {
-      throw new UsageError(`no ${CONFIG_FILE} in ${cwd} or any parent: run devkit init --root DIR --repo NAME first`);
-    }
-    return {
-      dir: cwd,
-      configPath: null,
-      config: validateConfig({ root: envRoot, repo: envRepo }, { file: 'DEVKIT_ROOT/DEVKIT_REPO', dir: cwd }),
-    };
-  }
-  const dir = path.dirname(configPath);
-  const config = parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir });
-  return {
-    dir,
-    configPath,
-    config: {
-      ...config,
-      root: envRoot === undefined ? config.root : checkPathArg(envRoot, { label: 'DEVKIT_ROOT', base: cwd }),
-      repo: envRepo === undefined ? config.repo : checkRepoName(envRepo),
-    },
-  };
+  const location = locateWorkspace(cwd, env);
+  const { dir, configPath } = location;
+  const fromFile = configPath === null ? null : parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir });
+  const config =
+    fromFile === null
+      ? validateConfig({ root: env.DEVKIT_ROOT, repo: env.DEVKIT_REPO }, { file: 'DEVKIT_ROOT/DEVKIT_REPO', dir: cwd })
+      : {
+          ...fromFile,
+          root: env.DEVKIT_ROOT === undefined ? fromFile.root : checkPathArg(env.DEVKIT_ROOT, { label: 'DEVKIT_ROOT', base: cwd }),
+          repo: env.DEVKIT_REPO === undefined ? fromFile.repo : checkRepoName(env.DEVKIT_REPO),
+        };
+  checkPlacement(config.root, { workspace: resolveExisting(dir), stateHome: resolveExisting(location.stateHome), install: devkitInstallDir() });
+  const stateDir = registerWorkspace(location.stateHome, config.root, config.repo, dir);
+  return { dir, configPath, config, stateDir };
 }

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { checkHostName, NAME_PATTERN } from '../validate.js';
+import { checkDomain, checkHostName, checkIpv4, parseAgentName } from '../validate.js';
 
 /**
  * Egress policy: the domains agents may reach (each with its subdomains),
@@ -10,6 +10,13 @@ export interface EgressConfig {
   ports: number[];
   /** Extra domains for one agent's own stack (profile agentK). */
   agents: Record<string, { allow: string[] }>;
+  /**
+   * Names with the address they resolve to, allowed like `allow` entries. The
+   * proxy reaches no private, loopback or link-local address through a name
+   * (DNS rebinding), except an address named here: a git server or mirror on
+   * your own network.
+   */
+  hosts: Record<string, string>;
 }
 
 /** Where `git push` over SSH goes: a Host alias and what it really connects to. */
@@ -56,7 +63,7 @@ function hostList(value: unknown, what: string, file: string): string[] {
   if (!Array.isArray(value)) throw new UsageError(`${file}: '${what}' must be a list of host names`);
   return value.map((host) => {
     if (typeof host !== 'string') throw new UsageError(`${file}: '${what}' must be a list of host names, got ${JSON.stringify(host)}`);
-    return checkHostName(host, `${file}: '${what}' entry`);
+    return checkDomain(host, `${file}: '${what}' entry`);
   });
 }
 
@@ -68,22 +75,28 @@ function port(value: unknown, what: string, file: string): number {
 }
 
 export function validateEgress(raw: unknown, file: string): EgressConfig {
-  if (raw === undefined) return { allow: [...DEFAULT_ALLOW], ports: [443], agents: {} };
+  if (raw === undefined) return { allow: [...DEFAULT_ALLOW], ports: [443], agents: {}, hosts: {} };
   const fields = mapping(raw, 'egress', file);
-  onlyKeys(fields, ['allow', 'ports', 'agents'], 'egress', file);
+  onlyKeys(fields, ['allow', 'ports', 'agents', 'hosts'], 'egress', file);
   const ports = fields.ports === undefined ? [443] : fields.ports;
   if (!Array.isArray(ports)) throw new UsageError(`${file}: 'egress.ports' must be a list of ports`);
   const agents: Record<string, { allow: string[] }> = {};
   for (const [name, body] of Object.entries(fields.agents === undefined ? {} : mapping(fields.agents, 'egress.agents', file))) {
-    if (!NAME_PATTERN.test(name) || !/^agent[1-9][0-9]*$/.test(name)) throw new UsageError(`${file}: 'egress.agents.${name}' is not an agent (agentK)`);
+    if (parseAgentName(name) === null) throw new UsageError(`${file}: 'egress.agents.${name}' is not an agent (agentK)`);
     const agent = mapping(body, `egress.agents.${name}`, file);
     onlyKeys(agent, ['allow'], `egress.agents.${name}`, file);
     agents[name] = { allow: hostList(agent.allow ?? [], `egress.agents.${name}.allow`, file) };
+  }
+  const hosts: Record<string, string> = {};
+  for (const [name, address] of Object.entries(fields.hosts === undefined ? {} : mapping(fields.hosts, 'egress.hosts', file))) {
+    checkDomain(name, `${file}: 'egress.hosts' name`);
+    hosts[name] = checkIpv4(String(address), `${file}: 'egress.hosts.${name}'`);
   }
   return {
     allow: fields.allow === undefined ? [...DEFAULT_ALLOW] : hostList(fields.allow, 'egress.allow', file),
     ports: ports.map((value) => port(value, 'egress.ports', file)),
     agents,
+    hosts,
   };
 }
 

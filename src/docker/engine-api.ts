@@ -76,6 +76,18 @@ function parseBody<T>(body: Buffer): T {
   }
 }
 
+/** The engine client for this environment, not yet asked anything (exec-cd's fast path). */
+export function engineClient(env: NodeJS.ProcessEnv): EngineApi {
+  return new EngineApi(engineSocket(env));
+}
+
+/** The engine client, checked to answer: one clear line when it does not. */
+export async function connectEngine(env: NodeJS.ProcessEnv): Promise<EngineApi> {
+  const api = engineClient(env);
+  await api.ping();
+  return api;
+}
+
 export function engineSocket(env: NodeJS.ProcessEnv): string {
   const host = env.DOCKER_HOST;
   if (host === undefined || host === '') return '/var/run/docker.sock';

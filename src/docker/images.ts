@@ -6,10 +6,10 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { DEFAULT_BASE_IMAGE } from '../config/config.js';
 import { DevkitError, oneLine } from '../errors.js';
-import type { Io } from '../io.js';
-import { startProgress } from '../progress.js';
+import type { Io } from '../cli/io.js';
+import { startProgress } from '../cli/progress.js';
 import { templatePath } from '../templates.js';
-import { EngineApi, engineSocket } from './engine-api.js';
+import type { EngineApi } from './engine-api.js';
 
 /** What the bootstrapped base holds: everything the dev, proxy, dns and test images need. */
 const BASE_PACKAGES = [
@@ -39,12 +39,6 @@ export interface BuiltImage {
   built: boolean;
 }
 
-/** The engine the environment names (DOCKER_HOST or the default socket), checked to answer: one clear line when it does not. */
-export async function engine(): Promise<EngineApi> {
-  const api = new EngineApi(engineSocket(process.env));
-  await api.ping();
-  return api;
-}
 
 /** dockerode, loaded only when an image must be built, imported or pulled (it is slow to load). */
 async function dockerode(): Promise<Docker> {
@@ -83,17 +77,17 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: 
 }
 
 /** Where the bootstrap's root filesystem and its tar are made: they are large (DEVKIT_BOOTSTRAP_DIR may point to a roomier disk). */
-function scratchRoot(): string {
-  return process.env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir();
+function scratchRoot(env: NodeJS.ProcessEnv): string {
+  return env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir();
 }
 
 /** debootstrap a minimal Debian by BASE_RECIPE and import it as the base image, labelled with the recipe's hash. */
-async function bootstrapBase(tag: string, api: EngineApi, io: Io): Promise<void> {
+async function bootstrapBase(tag: string, api: EngineApi, io: Io, env: NodeJS.ProcessEnv): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new DevkitError(`building ${tag} needs debootstrap as root: run devkit image build as root once, or set baseImage in devkit.yml`);
   }
   const progress = startProgress(io, `bootstrapping ${tag} (debootstrap, about a minute)`);
-  const dir = mkdtempSync(path.join(scratchRoot(), 'devkit-base-'));
+  const dir = mkdtempSync(path.join(scratchRoot(env), 'devkit-base-'));
   try {
     const { suite, variant, packages } = BASE_RECIPE;
     const child = execa('debootstrap', [`--variant=${variant}`, `--include=${packages.join(',')}`, suite, dir, debianMirror()], {
@@ -113,7 +107,7 @@ async function bootstrapBase(tag: string, api: EngineApi, io: Io): Promise<void>
       throw new DevkitError(`debootstrap failed (exit ${result.exitCode}): ${tail.slice(-3).join(' | ')}`);
     }
     progress.done('done');
-    await importRootfs(dir, tag, { [BASE_RECIPE_LABEL]: BASE_RECIPE_HASH }, { api, io });
+    await importRootfs(dir, tag, { [BASE_RECIPE_LABEL]: BASE_RECIPE_HASH }, { api, io, scratchRoot: scratchRoot(env) });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -190,6 +184,8 @@ async function checkImported(api: EngineApi, tag: string, id: string | undefined
 export interface ImportContext {
   api: EngineApi;
   io: Io;
+  /** Where the tar is written (large); the system temp folder unless DEVKIT_BOOTSTRAP_DIR says otherwise. */
+  scratchRoot: string;
   /** Where the tar comes from; writeRootfsTar unless a test says otherwise. */
   writeTar?: TarWriter;
 }
@@ -199,7 +195,7 @@ export interface ImportContext {
  * never gets a tar cut short; the image is checked after. Throws an Error saying why it failed.
  */
 async function importOnce(dir: string, tag: string, labels: Record<string, string>, context: ImportContext): Promise<void> {
-  const scratch = mkdtempSync(path.join(scratchRoot(), 'devkit-import-'));
+  const scratch = mkdtempSync(path.join(context.scratchRoot, 'devkit-import-'));
   try {
     const file = path.join(scratch, 'rootfs.tar');
     await (context.writeTar ?? writeRootfsTar)(dir, file);
@@ -235,7 +231,7 @@ export async function importRootfs(dir: string, tag: string, labels: Record<stri
   context.io.log(`importing ${tag} failed (${oneLine(first.message)}): retrying once`);
   const second = await attemptImport(dir, tag, labels, context);
   if (second === null) return;
-  const advice = `check the free disk space (${scratchRoot()} and the engine's), then run the command again`;
+  const advice = `check the free disk space (${context.scratchRoot} and the engine's), then run the command again`;
   throw new DevkitError(`importing ${tag} failed twice: ${oneLine(second.message)}; ${advice}`, { cause: second });
 }
 
@@ -246,13 +242,13 @@ export function baseState(baseImage: string, existing: { labels: Record<string, 
 }
 
 /** Makes sure the base image is present and current: bootstraps the default one (again when its recipe changed), pulls a configured one. */
-export async function ensureBaseImage(api: EngineApi, baseImage: string, io: Io): Promise<string> {
+export async function ensureBaseImage(api: EngineApi, baseImage: string, io: Io, env: NodeJS.ProcessEnv): Promise<string> {
   const existing = await api.inspectImage(baseImage);
   const state = baseState(baseImage, existing);
   if (existing !== null && state === 'current') return existing.id;
   if (baseImage === DEFAULT_BASE_IMAGE) {
     if (state === 'stale') io.log(`${baseImage} was made by another devkit's recipe (its package list changed): making it again`);
-    await bootstrapBase(baseImage, api, io);
+    await bootstrapBase(baseImage, api, io, env);
   } else {
     const docker = await dockerode();
     const progress = startProgress(io, `pulling ${baseImage}`);
@@ -293,9 +289,9 @@ export async function imageFreshness(api: EngineApi, baseImage: string): Promise
 }
 
 /** Builds the stack's images that are missing or stale; returns at once when all are up to date. */
-export async function buildStackImages(options: { baseImage: string; io: Io; api?: EngineApi }): Promise<BuiltImage[]> {
-  const api = options.api ?? (await engine());
-  const baseId = await ensureBaseImage(api, options.baseImage, options.io);
+export async function buildStackImages(options: { baseImage: string; io: Io; api: EngineApi; env: NodeJS.ProcessEnv }): Promise<BuiltImage[]> {
+  const { api } = options;
+  const baseId = await ensureBaseImage(api, options.baseImage, options.io, options.env);
   const results: BuiltImage[] = [];
   for (const image of STACK_IMAGES) {
     const context = templatePath(`images/${image.name}`);

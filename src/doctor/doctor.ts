@@ -2,19 +2,19 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import type { DevRoot } from '../agents/devroot.js';
-import { agentIndexesOf } from '../agents/layout.js';
 import { findOrphans } from '../agents/prune.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import { imageFreshness } from '../docker/images.js';
-import { gitResult } from '../git/git.js';
-import { listWorktrees } from '../git/worktrees.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { parseAgentName } from '../fleet/layout.js';
+import { Git } from '../git/git.js';
 import { networkForSubnet } from '../stack/network.js';
 import { renderAgentOverlay } from '../stack/overlay.js';
-import { overlayFile, projectPrefix } from '../stack/workspace-files.js';
+import { knownAgents } from '../fleet/records.js';
+import { SANDBOX_VERSION, overlayFile, projectPrefix } from '../stack/workspace-files.js';
 
 /** One thing doctor looked at. */
-export interface DoctorFinding {
+export interface DoctorCheck {
   check: string;
   ok: boolean;
   /** What is wrong (or what was found, when ok). */
@@ -27,18 +27,18 @@ export interface DoctorFinding {
   target: { kind: 'project' | 'file' | 'worktrees'; name: string } | null;
 }
 
-function finding(check: string, ok: boolean, detail: string, extra: Partial<DoctorFinding> = {}): DoctorFinding {
+function finding(check: string, ok: boolean, detail: string, extra: Partial<DoctorCheck> = {}): DoctorCheck {
   return { check, ok, detail, fix: null, garbage: false, target: null, ...extra };
 }
 
-async function toolChecks(): Promise<DoctorFinding[]> {
-  const git = await gitResult(['version'], { cwd: process.cwd() });
+async function toolChecks(fleet: Fleet): Promise<DoctorCheck[]> {
+  const git = await new Git(fleet.git, fleet.state.dir).result(['version']);
   const gitVersion = /(\d+)\.(\d+)/.exec(git.stdout);
-  const gitOk = gitVersion !== null && (Number(gitVersion[1]) > 2 || (Number(gitVersion[1]) === 2 && Number(gitVersion[2]) >= 36));
+  const gitOk = gitVersion !== null && (Number(gitVersion[1]) > 2 || (Number(gitVersion[1]) === 2 && Number(gitVersion[2]) >= 30));
   const compose = await execa('docker', ['compose', 'version', '--short'], { reject: false }).catch(() => null);
   const composeVersion = String(compose?.stdout ?? '').trim();
   return [
-    finding('git', gitOk, git.stdout.trim() || 'git not found', gitOk ? {} : { fix: 'install git 2.36 or later (worktree add --lock --reason)' }),
+    finding('git', gitOk, git.stdout.trim() || 'git not found', gitOk ? {} : { fix: 'install git 2.30 or later' }),
     finding(
       'compose',
       compose?.exitCode === 0 && /^v?2\./.test(composeVersion),
@@ -48,11 +48,16 @@ async function toolChecks(): Promise<DoctorFinding[]> {
   ];
 }
 
-async function gitSideChecks(devRoot: DevRoot): Promise<DoctorFinding[]> {
-  const found = await findOrphans(devRoot);
-  return found.map((f) =>
+function gitSideChecks(fleet: Fleet): DoctorCheck[] {
+  return findOrphans(fleet).map((f) =>
     finding(`worktrees: ${f.kind}`, f.kind === 'devhome-parked', `${f.problem}: ${f.path}`, {
-      fix: f.safe ? 'devkit worktrees prune --apply' : f.kind === 'busy-lock' ? null : f.fix,
+      fix: f.safe
+        ? 'devkit worktrees prune --apply'
+        : f.kind === 'copy-tampered'
+          ? `devkit worktrees remove ${f.index ?? 'K'} --force (saves its files to devkit's backups), then devkit worktrees init ${f.index ?? 'K'}`
+          : f.kind === 'busy-lock'
+            ? null
+            : f.fix,
       garbage: f.safe && f.kind !== 'copy-unregistered',
       target: f.safe ? { kind: 'worktrees', name: f.path } : null,
     }),
@@ -60,37 +65,42 @@ async function gitSideChecks(devRoot: DevRoot): Promise<DoctorFinding[]> {
 }
 
 /** Overlays that no longer match their template, and overlays of agents that are gone. */
-function overlayChecks(devRoot: DevRoot, agents: readonly number[]): DoctorFinding[] {
-  const dir = path.join(devRoot.workspace.dir, 'overlays');
-  const findings: DoctorFinding[] = [];
+function overlayChecks(fleet: Fleet, agents: readonly number[]): DoctorCheck[] {
+  const dir = path.join(fleet.workspace.dir, 'overlays');
+  const findings: DoctorCheck[] = [];
   for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-    const index = /^agent([1-9][0-9]*)$/.exec(name)?.[1];
-    const file = overlayFile(devRoot.workspace.dir, name);
-    if (index === undefined || !existsSync(file)) continue;
-    if (!agents.includes(Number(index))) {
+    const index = parseAgentName(name);
+    const file = overlayFile(fleet.workspace.dir, name);
+    if (index === null || !existsSync(file)) continue;
+    if (!agents.includes(index)) {
       findings.push(finding('overlay', false, `${file} belongs to no agent (agent ${index} is gone)`, { fix: 'devkit gc', garbage: true, target: { kind: 'file', name: file } }));
       continue;
     }
     const text = readFileSync(file, 'utf8');
     const subnet = (parse(text) as { networks?: { internal?: { ipam?: { config?: Array<{ subnet?: string }> } } } })?.networks?.internal?.ipam?.config?.[0]?.subnet;
     const network = subnet === undefined ? null : networkForSubnet(subnet);
-    const current = network !== null && renderAgentOverlay(devRoot, Number(index), network) === text;
+    const current = network !== null && renderAgentOverlay(fleet, index, network) === text;
     findings.push(finding('overlay', current, current ? `${file} matches its template` : `${file} no longer matches its template`, current ? {} : { fix: `devkit overlay create ${name}` }));
   }
   return findings;
 }
 
 /** devkit's containers of this dev root that belong to no agent (and no dev-all). */
-async function containerChecks(api: EngineApi, devRoot: DevRoot, agents: readonly number[]): Promise<DoctorFinding[]> {
-  const containers = await api.listContainers([`devkit.root=${devRoot.config.root}`]);
+async function containerChecks(api: EngineApi, fleet: Fleet, agents: readonly number[]): Promise<DoctorCheck[]> {
+  const containers = await api.listContainers([`devkit.root=${fleet.config.root}`]);
   const projects = new Map<string, string>();
+  const unsandboxed = new Set<string>();
   for (const container of containers) {
     const agent = container.Labels['devkit.agent'] ?? '';
-    const index = /^agent([1-9][0-9]*)$/.exec(agent)?.[1];
-    const orphan = agent !== 'all' && (index === undefined || !agents.includes(Number(index)));
+    const index = parseAgentName(agent);
+    const orphan = agent !== 'all' && (index === null || !agents.includes(index));
     if (orphan) projects.set(container.Labels['com.docker.compose.project'] ?? '', agent);
+    else if (container.Labels['devkit.sandbox'] !== SANDBOX_VERSION) unsandboxed.add(container.Labels['devkit.profile'] ?? agent);
   }
-  const prefix = projectPrefix(devRoot.config);
+  const prefix = projectPrefix(fleet.config);
+  const old = [...unsandboxed].map((profile) =>
+    finding('containers', false, `${profile}'s containers were made by devkit 0.1.0: the shared .git is writable in them`, { fix: `devkit -p ${profile} down && devkit -p ${profile} up` }),
+  );
   const volumes = (await api.listVolumes(['com.docker.compose.project']))
     .map((volume) => ({ name: volume.Name, project: volume.Labels?.['com.docker.compose.project'] ?? '' }))
     .filter(({ project }) => {
@@ -99,7 +109,7 @@ async function containerChecks(api: EngineApi, devRoot: DevRoot, agents: readonl
     })
     // A volume may hold data: reported, never collected.
     .map(({ name, project }) => finding('volumes', false, `volume ${name} of ${project} belongs to no agent`, { fix: `docker volume rm ${name} (if it holds nothing you need)` }));
-  return [...volumes, ...[...projects.entries()]
+  return [...old, ...volumes, ...[...projects.entries()]
     .filter(([project]) => project.startsWith(`${prefix}-`))
     .map(([project, agent]) =>
       finding('containers', false, `compose project ${project} runs for ${agent || 'no agent'}, which no longer exists`, {
@@ -111,21 +121,21 @@ async function containerChecks(api: EngineApi, devRoot: DevRoot, agents: readonl
 }
 
 /** Everything doctor checks; changes nothing. */
-export async function diagnose(devRoot: DevRoot, api: EngineApi | null, engineError: string | null): Promise<DoctorFinding[]> {
-  const agents = agentIndexesOf(devRoot.config, await listWorktrees(devRoot.repo.top));
-  const findings = [...(await toolChecks())];
+export async function diagnose(fleet: Fleet, api: EngineApi | null, engineError: string | null): Promise<DoctorCheck[]> {
+  const agents = knownAgents(fleet.state);
+  const findings = [...(await toolChecks(fleet))];
   findings.push(
     api === null
       ? finding('engine', false, `the Docker engine does not answer (${engineError ?? 'unknown'})`, { fix: 'scripts/docker-engine.sh start' })
       : finding('engine', true, await api.version().then((v) => `Docker Engine ${v.Version} (API ${v.ApiVersion}) answers`, () => 'the Docker engine answers')),
   );
   if (api !== null) {
-    for (const image of await imageFreshness(api, devRoot.config.baseImage)) {
+    for (const image of await imageFreshness(api, fleet.config.baseImage)) {
       findings.push(finding('image', image.state === 'current', `${image.tag} is ${image.state}`, image.state === 'current' ? {} : { fix: 'devkit image build' }));
     }
-    findings.push(...(await containerChecks(api, devRoot, agents)));
+    findings.push(...(await containerChecks(api, fleet, agents)));
   }
-  findings.push(...overlayChecks(devRoot, agents));
-  findings.push(...(await gitSideChecks(devRoot)));
+  findings.push(...overlayChecks(fleet, agents));
+  findings.push(...gitSideChecks(fleet));
   return findings;
 }

@@ -1,10 +1,14 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { agentPaths } from '../agents/layout.js';
-import { findConfigFile } from '../config/find.js';
+import { locateWorkspace } from '../config/locate.js';
 import type { ContainerSummary, EngineApi, ExecSpec } from '../docker/engine-api.js';
 import { DevkitError, UsageError } from '../errors.js';
-import { checkName, checkPathArg, parseIndex } from '../validate.js';
+import { agentPaths } from '../fleet/layout.js';
+import { requireAgent } from '../fleet/records.js';
+import { readComposeEnv } from '../stack/env-file.js';
+import { rootState } from '../state/root-state.js';
+import { rootStateDir } from '../state/registry.js';
+import { checkName, checkPathArg, parseAgentName, parseIndex } from '../validate.js';
 
 export interface ExecCdArgs {
   profile: string | undefined;
@@ -29,27 +33,19 @@ function isDirectory(file: string): boolean {
   }
 }
 
-/** The workspace's folder (where devkit.yml is) and the root DEVKIT_ROOT names, if it does. */
-function scopeOf(cwd: string, env: NodeJS.ProcessEnv): { workspace: string | null; envRoot: string | null } {
-  const config = findConfigFile(cwd);
-  const workspace = config === null ? null : path.dirname(config);
+/** The workspace's folder (devkit.yml's, or the one managing the root cwd is in) and the root DEVKIT_ROOT names, if it does. */
+function scopeOf(cwd: string, env: NodeJS.ProcessEnv): { workspace: string | null; envRoot: string | null; stateHome: string } {
+  const location = locateWorkspace(cwd, env);
   const envRoot = env.DEVKIT_ROOT === undefined ? null : checkPathArg(env.DEVKIT_ROOT, { label: 'DEVKIT_ROOT', base: cwd });
-  if (workspace === null && envRoot === null) throw new UsageError(`no devkit.yml in ${cwd} or any parent: run devkit init --root DIR --repo NAME first`);
-  return { workspace, envRoot };
+  return { workspace: location.configPath === null ? null : location.dir, envRoot, stateHome: location.stateHome };
 }
 
-/** The stack as devkit wrote it to .env beside compose.yml (its own format: KEY='value'), or null. */
-function stackFromEnvFile(workspace: string | null): { project: string; root: string; repo: string } | null {
-  if (workspace === null) return null;
-  let text: string;
-  try {
-    text = readFileSync(path.join(workspace, '.env'), 'utf8');
-  } catch {
-    return null;
-  }
-  const value = (key: string): string | undefined => new RegExp(`^${key}='([^']*)'$`, 'm').exec(text)?.[1];
-  const [project, root, repo] = [value('DEVKIT_PROJECT'), value('DEVKIT_ROOT'), value('DEVKIT_REPO')];
-  return project === undefined || root === undefined || repo === undefined ? null : { project, root, repo };
+/** The stack as devkit wrote it to .env beside compose.yml (env-file.ts), or null. */
+function stackFromEnvFile(workspace: string | null): { project: string; root: string; repo: string; maxAgents: number } | null {
+  const values = workspace === null ? null : readComposeEnv(workspace);
+  if (values?.DEVKIT_PROJECT === undefined || values.DEVKIT_ROOT === undefined || values.DEVKIT_REPO === undefined) return null;
+  const maxAgents = Number(values.DEVKIT_MAX_AGENTS ?? '');
+  return { project: values.DEVKIT_PROJECT, root: values.DEVKIT_ROOT, repo: values.DEVKIT_REPO, maxAgents: Number.isInteger(maxAgents) && maxAgents > 0 ? maxAgents : 999 };
 }
 
 /** PATH as the user gave it, relative to the mount; an absolute PATH must name the mount itself. */
@@ -60,14 +56,12 @@ function relativeToMount(raw: string, containerRoot: string): string {
   throw new UsageError(`PATH ${JSON.stringify(raw)} leaves ${containerRoot}: give a path under it`);
 }
 
-/** The exec for agent K in a profile whose container mounts `root`, with the host-side checks of K and PATH. */
-function planExec(request: ExecCdRequest, where: { profile: string; root: string; repo: string }): ExecSpec {
+/** The exec for agent K in a profile whose container mounts `root`, with the host-side checks of K (an agent devkit made) and PATH. */
+function planExec(request: ExecCdRequest, where: { profile: string; root: string; repo: string; stateHome: string }): ExecSpec {
   const containerRoot = where.profile === 'dev-all' ? DEV_ALL_ROOT : AGENT_ROOT;
-  const agent = agentPaths(where, Number(request.index));
+  const index = requireAgent(rootState(rootStateDir(where.stateHome, where.root)), Number(request.index));
+  const agent = agentPaths(where, index);
   const hostMount = where.profile === 'dev-all' ? where.root : agent.worktree;
-  if (!isDirectory(agent.devhome)) {
-    throw new UsageError(`no agent ${request.index} in ${where.root}: its HOME ${agent.devhome} is missing (devkit worktrees init ${request.index})`);
-  }
   const hostPath = checkPathArg(relativeToMount(request.path, containerRoot), { label: 'PATH', base: hostMount, within: hostMount });
   if (!isDirectory(hostPath)) throw new UsageError(`PATH ${JSON.stringify(request.path)} is not a folder in ${hostMount}`);
   const home = where.profile === 'dev-all' ? path.posix.join(DEV_ALL_ROOT, path.relative(where.root, agent.devhome)) : `${AGENT_ROOT}/.devhome`;
@@ -94,13 +88,13 @@ function checkRunning(container: ContainerSummary | undefined, profile: string):
 }
 
 /** Checks what needs no engine: the profile, K against it, and PATH's shape. Returns the profile. */
-function checkArgs(request: ExecCdRequest): string {
+function checkArgs(request: ExecCdRequest, maxAgents: number): string {
   if (request.profile === undefined) throw new UsageError('exec-cd needs a profile: devkit -p dev-all exec-cd K PATH CMD... or -p agentK');
   const profile = checkName(request.profile, 'profile');
-  const profileAgent = /^agent([1-9][0-9]*)$/.exec(profile)?.[1];
-  if (profile !== 'dev-all' && profileAgent === undefined) throw new UsageError(`unknown profile ${profile}: use dev-all or agentK`);
-  const index = parseIndex(request.index, { what: 'K (the agent index)', max: 999 });
-  if (profileAgent !== undefined && Number(profileAgent) !== index) {
+  const profileAgent = parseAgentName(profile);
+  if (profile !== 'dev-all' && profileAgent === null) throw new UsageError(`unknown profile ${profile}: use dev-all or agentK`);
+  const index = parseIndex(request.index, { what: 'K (the agent index)', max: maxAgents });
+  if (profileAgent !== null && profileAgent !== index) {
     throw new UsageError(`profile ${profile} is agent ${profileAgent}'s container: use -p agent${index} or -p dev-all for agent ${index}`);
   }
   relativeToMount(request.path, profile === 'dev-all' ? DEV_ALL_ROOT : AGENT_ROOT);
@@ -116,15 +110,15 @@ function checkArgs(request: ExecCdRequest): string {
  * the container is found by a label search and the plan made from its labels.
  */
 export async function prepareExec(api: EngineApi, request: ExecCdRequest, context: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
-  const profile = checkArgs(request);
   const scope = scopeOf(context.cwd, context.env);
+  const stack = stackFromEnvFile(scope.workspace);
+  const profile = checkArgs(request, stack?.maxAgents ?? 999);
   const wanted: Record<string, string> = { 'devkit.profile': profile, 'com.docker.compose.service': 'dev' };
   if (scope.envRoot !== null) wanted['devkit.root'] = scope.envRoot;
   else if (scope.workspace !== null) wanted['devkit.workspace'] = scope.workspace;
 
-  const stack = stackFromEnvFile(scope.workspace);
   if (stack !== null && (scope.envRoot === null || scope.envRoot === stack.root)) {
-    const spec = planExec(request, { profile, root: stack.root, repo: stack.repo });
+    const spec = planExec(request, { profile, root: stack.root, repo: stack.repo, stateHome: scope.stateHome });
     const name = `${stack.project}-${profile}-dev-1`;
     const [container, execId] = await Promise.all([api.findContainer(name), api.createExec(name, spec).catch(() => null)]);
     if (container !== null && hasLabels(container, { ...wanted, 'devkit.root': stack.root, 'devkit.repo': stack.repo })) {
@@ -139,5 +133,5 @@ export async function prepareExec(api: EngineApi, request: ExecCdRequest, contex
   if (root === undefined || repo === undefined) {
     throw new DevkitError(`container ${container.Id.slice(0, 12)} has no devkit.root/devkit.repo labels: recreate it with devkit -p ${profile} up`);
   }
-  return api.createExec(container.Id, planExec(request, { profile, root, repo }));
+  return api.createExec(container.Id, planExec(request, { profile, root, repo, stateHome: scope.stateHome }));
 }

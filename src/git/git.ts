@@ -1,15 +1,7 @@
 import { execa } from 'execa';
 import path from 'node:path';
 import { DevkitError, oneLine } from '../errors.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-export interface GitOptions {
-  /** Directory git runs in (`git -C`). */
-  cwd: string;
-  /** Extra environment, on top of the cleaned process environment. */
-  env?: Record<string, string>;
-  input?: string;
-}
+import { envMs, pollUntil } from '../poll.js';
 
 export interface GitResult {
   stdout: string;
@@ -37,16 +29,52 @@ export class GitLockBusyError extends GitError {
   }
 }
 
-// Variables that would point git at another repository than the one we name.
-const REPO_SELECTING_VARS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_NAMESPACE'];
+// Variables that would point git at another repository, object store or config than devkit names.
+const REPO_SELECTING_VARS = /^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|QUARANTINE_PATH|REPLACE_REF_BASE|GRAFT_FILE|SHALLOW_FILE)$/;
 
-function gitEnv(extra: Record<string, string> | undefined): Record<string, string> {
+/**
+ * Settings every git devkit runs on the host gets, on top of the repository's
+ * own: nothing that runs a program (hooks, fsmonitor, pagers, external diffs,
+ * ext:: transports), no recursion into nested repositories, no replace refs.
+ * `-c` values are inherited by the gits git starts (GIT_CONFIG_PARAMETERS).
+ */
+export const HARDENING = [
+  'core.fsmonitor=false',
+  'core.hooksPath=/dev/null',
+  'core.pager=cat',
+  'diff.external=',
+  'submodule.recurse=false',
+  'diff.ignoreSubmodules=all',
+  'status.submoduleSummary=false',
+  'protocol.ext.allow=never',
+  'core.untrackedCache=false',
+  'core.splitIndex=false',
+].flatMap((setting) => ['-c', setting]);
+
+/** How devkit runs git: the process's environment, cleaned once, and where to log. */
+export interface GitBase {
+  env: Record<string, string>;
+  debug: boolean;
+  /** How long a step waits while another git holds one of git's lock files. */
+  lockWaitMs: number;
+}
+
+export function gitBase(processEnv: NodeJS.ProcessEnv): GitBase {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !REPO_SELECTING_VARS.includes(key)) env[key] = value;
+  for (const [key, value] of Object.entries(processEnv)) {
+    if (value !== undefined && !REPO_SELECTING_VARS.test(key)) env[key] = value;
   }
-  // English messages, so lock errors can be recognised; never prompt.
-  return { ...env, LC_ALL: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0', ...extra };
+  // English messages, so lock errors can be recognised; never prompt; no replace refs or grafts.
+  Object.assign(env, { LC_ALL: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0', GIT_NO_REPLACE_OBJECTS: '1', GIT_OPTIONAL_LOCKS: '0' });
+  return { env, debug: Boolean(processEnv.DEVKIT_DEBUG), lockWaitMs: envMs(processEnv, 'DEVKIT_GIT_LOCK_WAIT_MS', 10_000) };
+}
+
+export interface GitCall {
+  /** Extra environment for this call. */
+  env?: Record<string, string>;
+  input?: string | Buffer;
+  /** Run as this user (devkit as root making an agent's files). */
+  user?: { uid: number; gid: number } | null;
 }
 
 // git's words when one of its lock files exists; each yields the lock file's path.
@@ -56,7 +84,6 @@ const LOCK_PATTERNS: Array<[RegExp, (match: string) => string]> = [
   [/cannot lock ref '[^']+': .*?'([^']+\.lock)'/, (lock) => lock],
 ];
 
-/** The absolute path of the git lock file that stopped git, or null when something else did. */
 function lockPathIn(stderr: string, cwd: string): string | null {
   for (const [pattern, toLockPath] of LOCK_PATTERNS) {
     const match = pattern.exec(stderr);
@@ -65,70 +92,85 @@ function lockPathIn(stderr: string, cwd: string): string | null {
   return null;
 }
 
-/** Runs git and returns its result whatever the exit code. */
-export async function gitResult(args: readonly string[], options: GitOptions): Promise<GitResult> {
-  const started = Date.now();
-  const child = await execa('git', args, {
-    cwd: options.cwd,
-    env: gitEnv(options.env),
-    extendEnv: false,
-    reject: false,
-    stripFinalNewline: false,
-    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-  });
-  if (process.env.DEVKIT_DEBUG) {
-    process.stderr.write(`devkit: git ${args.join(' ')} (${options.cwd}) -> ${child.exitCode} in ${Date.now() - started} ms\n`);
-  }
-  return { stdout: String(child.stdout), stderr: String(child.stderr), exitCode: child.exitCode ?? 1 };
-}
-
-/** Runs git; throws GitLockBusyError or GitError when it fails. Returns stdout. */
-export async function git(args: readonly string[], options: GitOptions): Promise<string> {
-  const result = await gitResult(args, options);
-  if (result.exitCode !== 0) {
-    const lockPath = lockPathIn(result.stderr, options.cwd);
-    throw lockPath === null ? new GitError(args, result) : new GitLockBusyError(args, result, lockPath);
-  }
-  return result.stdout;
-}
-
-export function lockWaitMs(): number {
-  const raw = process.env.DEVKIT_GIT_LOCK_WAIT_MS;
-  const parsed = raw === undefined ? Number.NaN : Number(raw);
-  return Number.isFinite(parsed) && parsed >= 0 ? parsed : 10_000;
-}
-
 /**
- * Runs a step that mutates the repo, retrying it while a git lock file
- * (index.lock, config.lock, a ref lock) is held by someone else, for a bounded
- * time (DEVKIT_GIT_LOCK_WAIT_MS, default 10 s). The step must be safe to run
- * again after a lock failure: git changes nothing when it cannot take a lock,
- * and composite steps re-read the state they act on.
+ * git in one folder, with devkit's hardening. `Git` runs in repositories devkit
+ * trusts (the shared repo, its backups, its views of copies); git in an
+ * agent's copy goes through copy-git.ts, which builds such a view first.
  */
-export async function retryOnGitLock<T>(step: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + lockWaitMs();
-  let delay = 25;
-  for (;;) {
-    try {
-      return await step();
-    } catch (error) {
-      if (!(error instanceof GitLockBusyError)) throw error;
-      if (Date.now() >= deadline) {
-        throw new DevkitError(
-          `git lock ${error.lockPath} is still held after ${Math.round(lockWaitMs() / 1000)} s: another git process is using the repo; ` +
-            `if none is running the lock is stale, and devkit worktrees prune --apply removes it`,
-          { cause: error },
-        );
-      }
-      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
-      delay = Math.min(delay * 2, 500);
-    }
-  }
-}
+export class Git {
+  constructor(
+    private readonly base: GitBase,
+    readonly cwd: string,
+    /** Arguments before the command: --git-dir, --work-tree. */
+    private readonly prefix: readonly string[] = [],
+  ) {}
 
-/** git for one atomic mutation (a config write, a ref update), retried while a git lock is busy. */
-export function gitMutate(args: readonly string[], options: GitOptions): Promise<string> {
-  return retryOnGitLock(() => git(args, options));
+  /** The same runner in another folder or with another git dir. */
+  at(cwd: string, prefix: readonly string[] = []): Git {
+    return new Git(this.base, cwd, prefix);
+  }
+
+  /** Runs git and returns its result whatever the exit code. */
+  async result(args: readonly string[], call: GitCall = {}): Promise<GitResult> {
+    const started = Date.now();
+    const full = [...HARDENING, ...this.prefix, ...args];
+    const child = await execa('git', full, {
+      cwd: this.cwd,
+      env: { ...this.base.env, ...call.env },
+      extendEnv: false,
+      reject: false,
+      stripFinalNewline: false,
+      encoding: 'utf8',
+      ...(call.user ? { uid: call.user.uid, gid: call.user.gid } : {}),
+      ...(call.input === undefined ? { stdin: 'ignore' as const } : { input: call.input }),
+    });
+    if (this.base.debug) process.stderr.write(`devkit: debug: git ${[...this.prefix, ...args].join(' ')} (${this.cwd}) -> ${child.exitCode} in ${Date.now() - started} ms\n`);
+    return { stdout: String(child.stdout), stderr: String(child.stderr), exitCode: child.exitCode ?? 1 };
+  }
+
+  /** Runs git; throws GitLockBusyError or GitError when it fails. Returns stdout. */
+  async run(args: readonly string[], call: GitCall = {}): Promise<string> {
+    const result = await this.result(args, call);
+    if (result.exitCode !== 0) {
+      const lockPath = lockPathIn(result.stderr, this.cwd);
+      throw lockPath === null ? new GitError(args, result) : new GitLockBusyError(args, result, lockPath);
+    }
+    return result.stdout;
+  }
+
+  /** git for one atomic mutation (a config write, a ref update), retried while a git lock is busy. */
+  mutate(args: readonly string[], call: GitCall = {}): Promise<string> {
+    return this.retryOnGitLock(() => this.run(args, call));
+  }
+
+  /**
+   * Runs a step that changes the repo, again while a git lock file (index.lock,
+   * config.lock, a ref lock) is held by someone else, for a bounded time
+   * (DEVKIT_GIT_LOCK_WAIT_MS, default 10 s). The step must be safe to run again
+   * after a lock failure: git changes nothing when it cannot take a lock.
+   */
+  async retryOnGitLock<T>(step: () => Promise<T>): Promise<T> {
+    let busy: GitLockBusyError | null = null;
+    const done = await pollUntil(
+      async () => {
+        try {
+          return { value: await step() };
+        } catch (error) {
+          if (!(error instanceof GitLockBusyError)) throw error;
+          busy = error;
+          return undefined;
+        }
+      },
+      { timeoutMs: this.base.lockWaitMs, intervalMs: 25, maxIntervalMs: 500 },
+    );
+    if (done !== undefined) return done.value;
+    const lock = (busy as GitLockBusyError | null)?.lockPath ?? 'a git lock';
+    throw new DevkitError(
+      `git lock ${lock} is still held after ${Math.round(this.base.lockWaitMs / 1000)} s: another git process is using the repo; ` +
+        'if none is running the lock is stale, and devkit worktrees prune --apply removes it',
+      { cause: busy },
+    );
+  }
 }
 
 export function lines(text: string): string[] {

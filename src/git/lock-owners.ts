@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { listPids, processName } from '../proc.js';
 
 /**
  * Which git processes on this machine work in which folders. A git lock file
@@ -24,21 +25,11 @@ function key(path: string): string | null {
 
 /** null where there is no /proc (not Linux): then no lock can be proven stale. */
 export function scanGitProcesses(): GitProcessScan | null {
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
-  } catch {
-    return null;
-  }
+  const pids = listPids();
+  if (pids === null) return null;
   const busyDirs = new Set<string>();
   for (const pid of pids) {
-    let comm: string;
-    try {
-      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    } catch {
-      continue; // exited meanwhile
-    }
-    if (!comm.startsWith('git')) continue;
+    if (!(processName(pid) ?? '').startsWith('git')) continue;
     // Walk up from its cwd; a repeated key means we reached the top.
     let dir = `/proc/${pid}/cwd`;
     let previous: string | null = null;

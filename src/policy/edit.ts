@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isSeq, parseDocument } from 'yaml';
-import { writeFileAtomic } from '../agents/devhome.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import type { DevkitConfig } from '../config/config.js';
 import { DevkitError } from '../errors.js';
 

@@ -1,5 +1,14 @@
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import type { SshConfig } from '../config/sections.js';
-import { DevkitError } from '../errors.js';
+import { engineClient, type EngineApi } from '../docker/engine-api.js';
+import { DevkitError, UsageError } from '../errors.js';
+import { runExec } from '../exec/stream.js';
+import { prepareExec } from '../exec/target.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentPaths, type AgentPaths } from '../fleet/layout.js';
+import { lstatIn, withSafeDir } from '../fs/safe.js';
+import { configGet, headState, shortBranch } from '../git/repo.js';
 
 /**
  * The origin as an SSH URL on the configured host: an https URL on that host
@@ -26,4 +35,62 @@ export function explainPushFailure(stderr: string, context: { agent: string; ind
   }
   const last = stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ');
   return `git push from ${context.agent}'s container failed: ${last || 'no message'}`;
+}
+
+export interface PushRequest {
+  index: number;
+  /** Default: the agent's branch (agent 1: the primary clone's). */
+  branch?: string;
+  /** Default: the agent's own profile. */
+  profile?: string;
+}
+
+export interface PushResult {
+  index: number;
+  branch: string;
+  url: string;
+  profile: string;
+}
+
+/** Runs a command in a container and returns its exit code and what it printed. */
+async function execCaptured(api: EngineApi, execId: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  out.on('data', (chunk: Buffer) => chunks.stdout.push(chunk));
+  err.on('data', (chunk: Buffer) => chunks.stderr.push(chunk));
+  const code = await runExec(api, execId, { stdin: Readable.from([]), stdout: out, stderr: err }, { tty: false, attachStdin: true });
+  return { code, stdout: Buffer.concat(chunks.stdout).toString('utf8'), stderr: Buffer.concat(chunks.stderr).toString('utf8') };
+}
+
+function hasKey(fleet: Fleet, agent: AgentPaths): boolean {
+  try {
+    return withSafeDir(fleet.config.root, `${agent.rel.devhome}/.ssh`, (dir) => lstatIn(dir, 'id_ed25519')?.isFile() === true) === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pushes agent K's branch to origin over SSH from inside agent K's container
+ * (its own profile unless another is named), through the proxy, with agent K's
+ * key only: the key never leaves the agent's HOME and the sandbox.
+ */
+export async function pushOverSsh(fleet: Fleet, request: PushRequest): Promise<PushResult> {
+  const agent = agentPaths(fleet.config, request.index);
+  const primaryBranch = agent.branch === null ? (await headState(fleet.shared.git)).branch : null;
+  const branch = request.branch ?? agent.branch ?? shortBranch(primaryBranch ?? '');
+  if (branch === '' || branch.startsWith('-')) throw new UsageError(`no branch to push for ${agent.name}: name one`);
+  if (!hasKey(fleet, agent)) throw new DevkitError(`${agent.name} has no SSH key yet: run devkit ssh-setup --index ${request.index}`);
+  const origin = await configGet(fleet.shared.git, 'remote.origin.url');
+  if (origin === null) throw new DevkitError(`${fleet.shared.top} has no origin remote: git remote add origin ${fleet.config.ssh.user}@${fleet.config.ssh.host}:OWNER/REPO.git`);
+  const url = sshRemoteUrl(origin, fleet.config.ssh);
+  const profile = request.profile ?? agent.name;
+  const where = profile === 'dev-all' ? path.relative(fleet.config.root, agent.worktree) : '.';
+  const api = engineClient(fleet.env);
+  const cmd = ['git', 'push', '--porcelain', url, `refs/heads/${branch}:refs/heads/${branch}`];
+  const execId = await prepareExec(api, { profile, index: String(request.index), path: where, cmd, tty: false, attachStdin: true }, { cwd: fleet.workspace.dir, env: fleet.env });
+  const result = await execCaptured(api, execId);
+  if (result.code !== 0) throw new DevkitError(explainPushFailure(result.stderr, { agent: agent.name, index: request.index, ssh: fleet.config.ssh }));
+  return { index: request.index, branch, url, profile };
 }

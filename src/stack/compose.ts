@@ -1,7 +1,7 @@
 import { execa } from 'execa';
-import { readdirSync, readFileSync } from 'node:fs';
 import { DevkitError, oneLine } from '../errors.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '../poll.js';
+import { listPids, processArgs } from '../proc.js';
 
 /** Runs `docker compose` with the given files; its own progress goes to stderr unless `quiet`. */
 export async function runCompose(options: { cwd: string; files: readonly string[]; args: readonly string[]; quiet: boolean }): Promise<string> {
@@ -33,22 +33,10 @@ export async function composeCheck(cwd: string, files: readonly string[]): Promi
  * they were removed. Reads /proc; where there is none, returns at once.
  */
 export async function waitForComposeUsing(file: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const busy = (): boolean => {
-    let pids: string[];
-    try {
-      pids = readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
-    } catch {
-      return false;
-    }
-    return pids.some((pid) => {
-      try {
-        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return args.includes('compose') && args.includes(file);
-      } catch {
-        return false;
-      }
+  const busy = (): boolean =>
+    (listPids() ?? []).some((pid) => {
+      const args = processArgs(pid) ?? [];
+      return args.includes('compose') && args.includes(file);
     });
-  };
-  while (busy() && Date.now() < deadline) await sleep(200);
+  await pollUntil(() => (busy() ? undefined : true), { timeoutMs, intervalMs: 200 });
 }

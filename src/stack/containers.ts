@@ -1,8 +1,7 @@
-import type { DevRoot } from '../agents/devroot.js';
-import type { EngineApi } from '../docker/engine-api.js';
-import { engine } from '../docker/images.js';
-import type { Io } from '../io.js';
-import { formatTable } from '../table.js';
+import type { Io } from '../cli/io.js';
+import { formatTable } from '../cli/table.js';
+import { connectEngine, type EngineApi } from '../docker/engine-api.js';
+import type { Fleet } from '../fleet/fleet.js';
 
 /** One container of a devkit stack, as ps shows it. */
 export interface StackContainer {
@@ -33,8 +32,8 @@ export async function stackContainers(api: EngineApi, filter: { root: string; pr
 }
 
 /** The containers of one profile of this dev root, or of all its profiles. */
-export async function profileContainers(devRoot: DevRoot, profile: string | undefined): Promise<StackContainer[]> {
-  return stackContainers(await engine(), { root: devRoot.config.root, profile });
+export async function profileContainers(fleet: Fleet, profile: string | undefined): Promise<StackContainer[]> {
+  return stackContainers(await connectEngine(fleet.env), { root: fleet.config.root, profile });
 }
 
 export function printContainers(io: Io, containers: readonly StackContainer[]): void {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { writeFileAtomic } from '../agents/devhome.js';
+import { readFileSync } from 'node:fs';
 import type { EngineApi } from '../docker/engine-api.js';
 import { DevkitError } from '../errors.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { parseAgentName } from '../fleet/layout.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { DEV_ALL, projectPrefix } from './workspace-files.js';
 
 /**
  * A project's internal network. The dev container's resolver must be the dns
@@ -59,30 +61,44 @@ function slotNetwork(slot: number): ProjectNetwork {
   return networkAt((POOL_BASE + slot * SLOT_SIZE) >>> 0);
 }
 
-/** Subnets this repo's projects hold, kept beside devkit's lock in the shared git dir. */
-function reservationsFile(commonDir: string): string {
-  return path.join(commonDir, 'devkit-subnets.json');
+/** Whether `subnet` is one devkit hands out: a /28 of 10.213.0.0/16 on a slot boundary. */
+function isOurSubnet(subnet: string): boolean {
+  const range = cidrRange(subnet);
+  return range !== null && subnet.endsWith('/28') && range[0] >= POOL_BASE && range[1] < POOL_BASE + SLOTS * SLOT_SIZE && intToIp(range[0]) === subnet.split('/')[0];
 }
 
-function readReservations(commonDir: string): Record<string, string> {
-  const file = reservationsFile(commonDir);
+/**
+ * Subnets this root's projects hold, kept in devkit's state. Read back
+ * checked: only this root's project names (dev-all, agentK) and only subnets
+ * devkit hands out count, so no forged entry can make devkit create a network
+ * (and a host route) for a range of someone else's.
+ */
+function readReservations(fleet: Fleet): Record<string, string> {
+  let raw: unknown;
   try {
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+    raw = JSON.parse(readFileSync(fleet.state.subnetsFile, 'utf8'));
   } catch {
     return {};
   }
+  const prefix = `${projectPrefix(fleet.config)}-`;
+  const valid: Record<string, string> = {};
+  for (const [project, subnet] of Object.entries(raw !== null && typeof raw === 'object' ? raw : {})) {
+    const profile = project.startsWith(prefix) ? project.slice(prefix.length) : '';
+    if ((profile === DEV_ALL || parseAgentName(profile) !== null) && typeof subnet === 'string' && isOurSubnet(subnet)) valid[project] = subnet;
+  }
+  return valid;
 }
 
 /**
  * The project's internal network: the subnet its network already has, or the
  * one reserved for it, or a new one (first free slot from a hash of the
  * project name) that no other network or reservation overlaps. The caller
- * holds the repo lock, so this repo's concurrent ups never pick the same one.
+ * holds the fleet lock, so this root's concurrent ups never pick the same one.
  */
-export async function projectNetwork(api: EngineApi, commonDir: string, project: string): Promise<ProjectNetwork> {
+export async function projectNetwork(api: EngineApi, fleet: Fleet, project: string): Promise<ProjectNetwork> {
   const networks = await api.networkSubnets();
   const own = networks.find((n) => n.name === `${project}_internal`)?.subnets[0];
-  const reservations = readReservations(commonDir);
+  const reservations = readReservations(fleet);
   const taken = [
     ...networks.filter((n) => n.name !== `${project}_internal`).flatMap((n) => n.subnets),
     ...Object.entries(reservations).filter(([name]) => name !== project).map(([, subnet]) => subnet),
@@ -109,6 +125,8 @@ export async function projectNetwork(api: EngineApi, commonDir: string, project:
     }
   }
   if (chosen === null) throw new DevkitError('no free /28 subnet left in 10.213.0.0/16 for a devkit network: remove networks you no longer use');
-  if (reservations[project] !== chosen.subnet) writeFileAtomic(reservationsFile(commonDir), `${JSON.stringify({ ...reservations, [project]: chosen.subnet }, null, 2)}\n`);
+  if (reservations[project] !== chosen.subnet) {
+    writeFileAtomic(fleet.state.subnetsFile, `${JSON.stringify({ ...reservations, [project]: chosen.subnet }, null, 2)}\n`, { mode: 0o600 });
+  }
   return chosen;
 }

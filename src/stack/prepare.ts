@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import type { DevRoot } from '../agents/devroot.js';
-import type { Io } from '../io.js';
-import type { EngineApi } from '../docker/engine-api.js';
-import { buildStackImages, engine, type BuiltImage } from '../docker/images.js';
-import { writeAgentOverlay, type OverlayAction } from './overlay.js';
-import type { Profile } from './profile.js';
+import type { Io } from '../cli/io.js';
+import { connectEngine, type EngineApi } from '../docker/engine-api.js';
+import { buildStackImages, type BuiltImage } from '../docker/images.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentOwner } from '../fleet/owner.js';
 import { policyFor, writePolicyFiles } from '../policy/policy.js';
 import { projectNetwork } from './network.js';
-import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, profileProject, writeComposeEnv } from './workspace-files.js';
+import { writeAgentOverlay, type OverlayAction } from './overlay.js';
+import type { Profile } from './profile.js';
+import { checkSandbox } from './sandbox-check.js';
+import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, profileProject, writeComposeEnv, writeUserFiles } from './workspace-files.js';
 
 /** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
 export function externalVolumes(workspaceDir: string): string[] {
@@ -31,28 +33,32 @@ export interface PreparedStack {
 
 /**
  * Everything `up` needs before compose runs: the workspace's stack files and
- * .env, the images, the shared cache volumes, and agent K's overlay. The
- * caller holds the repo lock, so concurrent ups build and write once.
+ * .env, the images, the shared cache volumes, agent K's overlay, and the
+ * check that the stack they make is a sandbox. The caller holds the fleet
+ * lock, so concurrent ups build and write once.
  */
-export async function prepareStack(devRoot: DevRoot, profile: Profile, io: Io): Promise<PreparedStack> {
-  const api = await engine();
-  const { overlay } = await writeStackFiles(devRoot, profile, api);
-  const images = await buildStackImages({ baseImage: devRoot.config.baseImage, io, api });
-  await ensureVolumes(api, externalVolumes(devRoot.workspace.dir));
+export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Promise<PreparedStack> {
+  const api = await connectEngine(fleet.env);
+  const { overlay } = await writeStackFiles(fleet, profile, api);
+  const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api, env: fleet.env });
+  await ensureVolumes(api, externalVolumes(fleet.workspace.dir));
+  await checkSandbox(fleet, profile);
   return { images, overlay };
 }
 
 /**
  * The files a profile's stack reads, written where missing or stale:
- * compose.yml and overlays/dev-all, .env, the profile's policy files, and an
- * agent profile's overlay. The caller holds the repo lock (subnets are
- * reserved here).
+ * compose.yml and overlays/dev-all, .env, the profile's policy files and
+ * passwd, and an agent profile's overlay. The caller holds the fleet lock
+ * (subnets are reserved here).
  */
-export async function writeStackFiles(devRoot: DevRoot, profile: Profile, api: EngineApi): Promise<{ overlay: PreparedStack['overlay'] }> {
-  ensureStackFiles(devRoot.workspace.dir);
-  writeComposeEnv(devRoot, await projectNetwork(api, devRoot.repo.commonDir, profileProject(devRoot.config, DEV_ALL)));
-  writePolicyFiles(devRoot.workspace.dir, profile.name, policyFor(devRoot.config, profile.name));
+export async function writeStackFiles(fleet: Fleet, profile: Profile, api: EngineApi): Promise<{ overlay: PreparedStack['overlay'] }> {
+  const owner = agentOwner();
+  ensureStackFiles(fleet.workspace.dir);
+  writeComposeEnv(fleet, await projectNetwork(api, fleet, profileProject(fleet.config, DEV_ALL)), owner);
+  writePolicyFiles(fleet.workspace.dir, profile.name, policyFor(fleet.config, profile.name));
+  writeUserFiles(fleet.workspace.dir, profile.name, owner, profile.agentIndex === null ? '/workspaces/dev' : '/workspace/.devhome');
   if (profile.agentIndex === null) return { overlay: null };
-  const network = await projectNetwork(api, devRoot.repo.commonDir, profile.project);
-  return { overlay: await writeAgentOverlay(devRoot, profile.agentIndex, network) };
+  const network = await projectNetwork(api, fleet, profile.project);
+  return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network) };
 }

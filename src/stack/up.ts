@@ -1,14 +1,14 @@
-import type { CommandContext, DevRoot } from '../agents/devroot.js';
-import { withDevRootLock } from '../agents/devroot.js';
+import type { CommandContext } from '../cli/context.js';
+import { withFleetLock, type Fleet } from '../fleet/fleet.js';
 import { runCompose } from './compose.js';
 import { profileContainers, type StackContainer } from './containers.js';
 import { prepareStack } from './prepare.js';
 import { resolveProfile, type Profile } from './profile.js';
 
-/** Images, overlay and .env under the repo lock, then compose up outside it, so agents start in parallel. */
-export async function upProfile(devRoot: DevRoot, profileName: string | undefined, context: CommandContext, quiet: boolean): Promise<{ profile: Profile; containers: StackContainer[] }> {
-  const profile = await resolveProfile(devRoot, profileName);
-  await withDevRootLock(devRoot, context, `-p ${profile.name} up`, () => prepareStack(devRoot, profile, context.io));
-  await runCompose({ cwd: devRoot.workspace.dir, files: profile.files, args: ['up', '--detach', '--wait'], quiet });
-  return { profile, containers: await profileContainers(devRoot, profile.name) };
+/** Images, overlay and .env under the fleet lock, then compose up outside it, so agents start in parallel. */
+export async function upProfile(fleet: Fleet, profileName: string | undefined, context: CommandContext, quiet: boolean): Promise<{ profile: Profile; containers: StackContainer[] }> {
+  const profile = resolveProfile(fleet, profileName);
+  await withFleetLock(fleet, context, `-p ${profile.name} up`, () => prepareStack(fleet, profile, context.io));
+  await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args: ['up', '--detach', '--wait'], quiet });
+  return { profile, containers: await profileContainers(fleet, profile.name) };
 }

@@ -1,17 +1,21 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../agents/devhome.js';
-import type { DevRoot } from '../agents/devroot.js';
-import { primaryClone } from '../agents/layout.js';
 import type { DevkitConfig } from '../config/config.js';
 import { DevkitError } from '../errors.js';
+import type { Fleet } from '../fleet/fleet.js';
+import type { Owner } from '../fleet/owner.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { policyDir } from '../policy/policy.js';
 import { templatePath } from '../templates.js';
+import { ENV_FILE, formatComposeEnv, type ComposeEnv } from './env-file.js';
 import type { ProjectNetwork } from './network.js';
 
 export const COMPOSE_FILE = 'compose.yml';
 export const DEV_ALL = 'dev-all';
+
+/** What containers made by this devkit carry as `devkit.sandbox`; doctor flags containers without it (made by 0.1.0). */
+export const SANDBOX_VERSION = '2';
 
 export function overlayFile(workspaceDir: string, profile: string): string {
   return path.join(workspaceDir, 'overlays', profile, 'compose.override.yml');
@@ -28,23 +32,23 @@ export function profileProject(config: Pick<DevkitConfig, 'root' | 'repo'>, prof
   return `${projectPrefix(config)}-${profile}`;
 }
 
-/** uid:gid of the user running devkit: containers run as them, so files they write stay theirs. */
-export function hostUser(): { uid: number; gid: number } {
-  return { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
+/** The template files compose.yml and overlays/dev-all are made from. */
+function stackTemplates(workspaceDir: string): Array<[from: string, to: string]> {
+  return [
+    [templatePath('compose.yml'), path.join(workspaceDir, COMPOSE_FILE)],
+    [templatePath('overlays/dev-all/compose.override.yml'), overlayFile(workspaceDir, DEV_ALL)],
+  ];
 }
 
 /**
  * Writes compose.yml and overlays/dev-all from the packaged templates where
- * they are missing; files already there are the user's and are kept.
- * Returns the files written.
+ * they are missing; files already there are the user's and are kept (devkit
+ * checks the stack they make before every up: sandbox-check.ts). Returns the
+ * files written.
  */
 export function ensureStackFiles(workspaceDir: string): string[] {
-  const wanted: Array<[string, string]> = [
-    [templatePath('compose.yml'), path.join(workspaceDir, COMPOSE_FILE)],
-    [templatePath('overlays/dev-all/compose.override.yml'), overlayFile(workspaceDir, DEV_ALL)],
-  ];
   const written: string[] = [];
-  for (const [from, to] of wanted) {
+  for (const [from, to] of stackTemplates(workspaceDir)) {
     if (existsSync(to)) continue;
     mkdirSync(path.dirname(to), { recursive: true });
     copyFileSync(from, to);
@@ -53,46 +57,67 @@ export function ensureStackFiles(workspaceDir: string): string[] {
   return written;
 }
 
-/** The shared git dir, which the overlays mount at its own path; devkit needs the primary's own .git folder. */
-export function sharedGitDir(devRoot: DevRoot): string {
-  const expected = path.join(primaryClone(devRoot.config), '.git');
-  if (devRoot.repo.commonDir !== expected) {
-    throw new DevkitError(`${primaryClone(devRoot.config)} keeps its git dir at ${devRoot.repo.commonDir}; devkit's containers need it at ${expected}`);
-  }
-  // Mounted read-only over the writable .git; both must exist to be mounted.
-  mkdirSync(path.join(expected, 'hooks'), { recursive: true });
-  return expected;
+/** Writes overlays/dev-all again from devkit's template (`overlay create dev-all`); returns whether it changed. */
+export function rewriteDevAllOverlay(workspaceDir: string): boolean {
+  const [, [from, to]] = stackTemplates(workspaceDir) as [[string, string], [string, string]];
+  const text = readFileSync(from, 'utf8');
+  if (existsSync(to) && readFileSync(to, 'utf8') === text) return false;
+  mkdirSync(path.dirname(to), { recursive: true });
+  writeFileAtomic(to, text);
+  return true;
 }
 
-/** A .env value: single-quoted, which compose takes literally (no $ interpolation). */
-function envValue(key: string, value: string): string {
-  if (/['\n\r]/.test(value)) throw new DevkitError(`${key} ${JSON.stringify(value)} cannot be written to .env: it holds a quote or a line break`);
-  return `'${value}'`;
+/** The folder with the passwd and group files a profile's dev container mounts. */
+export function usersDir(workspaceDir: string, profile: string): string {
+  return path.join(workspaceDir, '.devkit', 'users', profile);
+}
+
+/**
+ * The passwd and group files a dev container mounts read-only: the image's
+ * system users and the agent's uid, so ssh and git find a user. Nothing in the
+ * container can change them (0.1.0 made /etc/passwd world-writable for this).
+ */
+export function writeUserFiles(workspaceDir: string, profile: string, owner: Owner, home: string): void {
+  const dir = usersDir(workspaceDir, profile);
+  mkdirSync(dir, { recursive: true });
+  const passwd = [
+    'root:x:0:0:root:/root:/usr/sbin/nologin',
+    'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin',
+    ...(owner.uid === 0 || owner.uid === 65534 ? [] : [`devkit:x:${owner.uid}:${owner.gid}:devkit agent:${home}:/bin/bash`]),
+  ];
+  const group = ['root:x:0:', 'nogroup:x:65534:', ...(owner.gid === 0 || owner.gid === 65534 ? [] : [`devkit:x:${owner.gid}:`])];
+  for (const [name, lines] of [['passwd', passwd], ['group', group]] as const) {
+    const file = path.join(dir, name);
+    const text = `${lines.join('\n')}\n`;
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileAtomic(file, text, { mode: 0o644 });
+  }
 }
 
 /**
  * Writes .env beside compose.yml: the values the checked-in dev-all overlay
  * reads, so `docker compose -f compose.yml -f overlays/dev-all/...` works by hand.
  */
-export function writeComposeEnv(devRoot: DevRoot, devAllNetwork: ProjectNetwork): boolean {
-  const { uid, gid } = hostUser();
-  const values: Record<string, string> = {
-    DEVKIT_PROJECT: projectPrefix(devRoot.config),
-    DEVKIT_ROOT: devRoot.config.root,
-    DEVKIT_REPO: devRoot.config.repo,
-    DEVKIT_GIT_DIR: sharedGitDir(devRoot),
-    DEVKIT_WORKSPACE: devRoot.workspace.dir,
-    DEVKIT_UID: String(uid),
-    DEVKIT_GID: String(gid),
+export function writeComposeEnv(fleet: Fleet, devAllNetwork: ProjectNetwork, owner: Owner): boolean {
+  const values: ComposeEnv = {
+    DEVKIT_PROJECT: projectPrefix(fleet.config),
+    DEVKIT_ROOT: fleet.config.root,
+    DEVKIT_REPO: fleet.config.repo,
+    DEVKIT_GIT_DIR: fleet.shared.gitDir,
+    DEVKIT_WORKSPACE: fleet.workspace.dir,
+    DEVKIT_UID: String(owner.uid),
+    DEVKIT_GID: String(owner.gid),
     DEVKIT_SUBNET: devAllNetwork.subnet,
     DEVKIT_IP_RANGE: devAllNetwork.ipRange,
     DEVKIT_DNS_IP: devAllNetwork.dnsIp,
-    DEVKIT_POLICY_DIR: policyDir(devRoot.workspace.dir, DEV_ALL),
+    DEVKIT_POLICY_DIR: policyDir(fleet.workspace.dir, DEV_ALL),
+    DEVKIT_USERS_DIR: usersDir(fleet.workspace.dir, DEV_ALL),
+    DEVKIT_SANDBOX: SANDBOX_VERSION,
+    DEVKIT_MAX_AGENTS: String(fleet.config.maxAgents),
   };
-  const text =
-    '# Written by devkit from devkit.yml, for docker compose run by hand in this folder.\n' +
-    Object.entries(values).map(([key, value]) => `${key}=${envValue(key, value)}\n`).join('');
-  const file = path.join(devRoot.workspace.dir, '.env');
+  const formatted = formatComposeEnv(values);
+  if ('bad' in formatted) throw new DevkitError(formatted.bad);
+  const { text } = formatted;
+  const file = path.join(fleet.workspace.dir, ENV_FILE);
   if (existsSync(file) && readFileSync(file, 'utf8') === text) return false;
   writeFileAtomic(file, text);
   return true;

@@ -14,7 +14,7 @@ export async function ensureTmux(): Promise<void> {
 }
 
 /** A tmux session name from the repo name: tmux refuses '.' and ':' in them. */
-export function sessionName(repo: string): string {
+export function tmuxSessionName(repo: string): string {
   return repo.replace(/[.:]/g, '-');
 }
 
@@ -45,8 +45,8 @@ export async function openWindow(session: string, window: WindowSpec, sessionExi
 }
 
 /** Attaches the terminal to the session (or switches to it from inside tmux). */
-export async function attach(session: string): Promise<number> {
-  const args = process.env.TMUX ? ['switch-client', '-t', `=${session}`] : ['attach-session', '-t', `=${session}`];
+export async function attach(session: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const args = env.TMUX ? ['switch-client', '-t', `=${session}`] : ['attach-session', '-t', `=${session}`];
   const child = await execa('tmux', args, { stdio: 'inherit', reject: false });
   return child.exitCode ?? 1;
 }

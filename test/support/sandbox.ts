@@ -1,11 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { execa } from 'execa';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const DEVKIT_BIN = fileURLToPath(new URL('../../bin/devkit', import.meta.url));
+/** The CLI under test; DEVKIT_TEST_BIN points the suite at another build (a released devkit, to see a test fail there). */
+export const DEVKIT_BIN = process.env.DEVKIT_TEST_BIN ?? fileURLToPath(new URL('../../bin/devkit', import.meta.url));
 
 export interface RunResult {
   exitCode: number;
@@ -30,6 +31,18 @@ export async function devkit(args: readonly string[], options: RunOptions): Prom
   return { exitCode: child.exitCode ?? -1, stdout: String(child.stdout), stderr: String(child.stderr) };
 }
 
+/**
+ * What a refused command must look like: exit 2 (bad input) or 1, one line on
+ * stderr starting `devkit: ` and matching `message`, nothing on stdout, and
+ * (given a snapshot of the dev root from before) nothing changed.
+ */
+export function expectRefused(result: RunResult, message: RegExp, options: { exitCode?: number; unchanged?: { dir: string; before: Map<string, string> } } = {}): void {
+  expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: options.exitCode ?? 2, stdout: '' });
+  expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^devkit: /)]);
+  expect(result.stderr).toMatch(message);
+  if (options.unchanged !== undefined) expect(snapshot(options.unchanged.dir)).toEqual(options.unchanged.before);
+}
+
 const GIT_IDENTITY = {
   GIT_AUTHOR_NAME: 'Test',
   GIT_AUTHOR_EMAIL: 'test@localhost',
@@ -41,6 +54,29 @@ const GIT_IDENTITY = {
 export async function git(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
   const child = await execa('git', args, { cwd, env: { ...GIT_IDENTITY, ...env }, stdin: 'ignore' });
   return String(child.stdout);
+}
+
+/** The uid agents run as (and own their copies as): the user's own, or 10000 when the tests run as root (as devkit does). */
+export const AGENT_UID = process.getuid?.() === 0 ? 10000 : (process.getuid?.() ?? 1000);
+
+/** A command as agent K would run it on its copy: as the agent's uid, with its HOME. */
+function asAgent(command: string, args: readonly string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [command, [...args]];
+  return ['setpriv', [`--reuid=${AGENT_UID}`, `--regid=${AGENT_UID}`, '--clear-groups', command, ...args]];
+}
+
+/** git in an agent's copy as the agent (its uid), the way its tools would run it. */
+export async function agentGit(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
+  const [command, full] = asAgent('git', args);
+  const child = await execa(command, full, { cwd, env: { ...GIT_IDENTITY, HOME: os.tmpdir(), ...env }, stdin: 'ignore' });
+  return String(child.stdout);
+}
+
+/** A file written the way an agent would write it: owned by the agent's uid. */
+export function writeAsAgent(file: string, content: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+  if (process.getuid?.() === 0) chownSync(file, AGENT_UID, AGENT_UID);
 }
 
 export function tempDir(prefix: string): string {
@@ -62,6 +98,7 @@ export interface DevRootFixture {
  */
 export async function makeDevRoot(options: { files?: number; repo?: string } = {}): Promise<DevRootFixture> {
   const base = tempDir('root');
+  chmodSync(base, 0o755); // the agents' uid walks in to run git as an agent would
   const repo = options.repo ?? 'app';
   const root = path.join(base, 'dev');
   const primary = path.join(root, repo);
@@ -90,6 +127,37 @@ export function agentHome(fixture: DevRootFixture, index: number): string {
   return index === 1 ? path.join(fixture.primary, '.devhome-agent1') : path.join(fixture.root, `agent${index}`, `.devhome-agent${index}`);
 }
 
+/** devkit's state folder for this test file (test/support/state-dir.ts makes one per file). */
+export function stateHome(): string {
+  const dir = process.env.DEVKIT_STATE_DIR;
+  if (dir === undefined) throw new Error('DEVKIT_STATE_DIR is not set: test/support/state-dir.ts runs first');
+  return dir;
+}
+
+/** devkit's state folder for one dev root. */
+export function rootStateOf(fixture: DevRootFixture): string {
+  const roots = path.join(stateHome(), 'roots');
+  for (const name of readdirSync(roots)) {
+    const record = JSON.parse(readFileSync(path.join(roots, name, 'root.json'), 'utf8')) as { root: string };
+    if (record.root === fixture.root) return path.join(roots, name);
+  }
+  throw new Error(`no devkit state for ${fixture.root}`);
+}
+
+/** The agents devkit has records of (K >= 2), sorted. */
+export function agentRecords(fixture: DevRootFixture): number[] {
+  return readdirSync(path.join(rootStateOf(fixture), 'agents'))
+    .map((file) => /^agent(\d+)\.json$/.exec(file)?.[1])
+    .filter((index): index is string => index !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** The bare repository holding devkit's backups for this dev root. */
+export function backupsRepo(fixture: DevRootFixture): string {
+  return path.join(rootStateOf(fixture), 'backups.git');
+}
+
 /**
  * Every path under `dir` with its type, mode, size and content hash-ish
  * (the content itself for small files): equal snapshots mean nothing changed.
@@ -113,29 +181,6 @@ export function snapshot(dir: string): Map<string, string> {
   };
   walk(dir);
   return entries;
-}
-
-export interface WorktreeRecord {
-  path: string;
-  branch: string | null;
-  locked: boolean;
-}
-
-/** `git worktree list --porcelain`, as plain records, read with git itself. */
-export async function worktreeRecords(primary: string): Promise<WorktreeRecord[]> {
-  const text = await git(primary, ['worktree', 'list', '--porcelain']);
-  return text
-    .trim()
-    .split('\n\n')
-    .map((block) => {
-      const lines = block.split('\n');
-      const value = (key: string): string | null => lines.find((line) => line.startsWith(`${key} `))?.slice(key.length + 1) ?? null;
-      return {
-        path: value('worktree') ?? '',
-        branch: value('branch'),
-        locked: lines.some((line) => line === 'locked' || line.startsWith('locked ')),
-      };
-    });
 }
 
 /**

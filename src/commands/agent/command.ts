@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../context.js';
+import { runWith, type CommandHost } from '../context.js';
 
 /**
  * devkit agent run K -- CMD..., and the shortcuts devkit codex K ... and
@@ -7,11 +7,7 @@ import type { CommandHost } from '../context.js';
  * to agent K's devhome, so no two agents share ~/.codex or ~/.claude.json.
  */
 export function registerAgent(program: Command, host: CommandHost): void {
-  const profile = (): string | undefined => program.opts<{ profile?: string }>().profile;
-  const run = async (index: string, cmd: string[]): Promise<void> => {
-    const { runAgentCommand } = await import('./run.js');
-    host.setExitCode(await runAgentCommand({ index, cmd, profile: profile() }));
-  };
+  const run = async (index: string, cmd: string[]): Promise<void> => runWith(host, { index, cmd, profile: host.profile() }, (await import('./run.js')).run);
   const agent = program.command('agent').description("run agents' CLIs, each with its own HOME");
   agent
     .command('run')

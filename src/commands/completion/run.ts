@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CommandContext } from '../../cli/context.js';
 import { UsageError } from '../../errors.js';
 
 function optionsOf(command: Command): string[] {
@@ -53,4 +54,9 @@ export function completionScript(program: Command, shell: string): string {
     return `# devkit completion for zsh: eval "$(devkit completion zsh)"\nautoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n${bashScript(program)}`;
   }
   throw new UsageError(`no completion for shell ${JSON.stringify(shell)}: use bash or zsh`);
+}
+
+export async function run(flags: { shell: string; program: Command }, context: CommandContext): Promise<number> {
+  context.io.out(completionScript(flags.program, flags.shell).trimEnd());
+  return 0;
 }

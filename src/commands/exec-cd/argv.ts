@@ -1,4 +1,4 @@
-import type { ExecCdOptions } from './run.js';
+import type { ExecCdOptions } from '../../exec/exec-cd.js';
 
 /**
  * Recognises exactly `[-p NAME | --profile NAME | --profile=NAME] exec-cd K PATH [CMD...]`,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../context.js';
+import { runWith, type CommandHost } from '../context.js';
 
 export function registerExecCd(program: Command, host: CommandHost): void {
   program
@@ -11,8 +11,5 @@ export function registerExecCd(program: Command, host: CommandHost): void {
     // Everything after PATH belongs to CMD, options included.
     .passThroughOptions()
     .allowUnknownOption()
-    .action(async (index: string, path: string, cmd: string[]) => {
-      const { execCd } = await import('./run.js');
-      host.setExitCode(await execCd({ profile: program.opts<{ profile?: string }>().profile, index, path, cmd }));
-    });
+    .action(async (index: string, path: string, cmd: string[]) => runWith(host, { profile: host.profile(), index, path, cmd }, (await import('./run.js')).run));
 }

@@ -1,20 +1,7 @@
-import { EngineApi, engineSocket } from '../../docker/engine-api.js';
-import { processExecMode, runExec } from '../../exec/session.js';
-import { prepareExec, type ExecCdArgs } from '../../exec/target.js';
+import type { CommandContext } from '../../cli/context.js';
+import { execCd, type ExecCdOptions } from '../../exec/exec-cd.js';
 
-export interface ExecCdOptions extends ExecCdArgs {
-  cmd: string[];
-}
-
-/**
- * exec-cd: CMD (default bash) in the profile's container, in PATH, as agent K.
- * This module is the hot path measured against `docker exec`: keep its
- * imports light. Returns CMD's exit code.
- */
-export async function execCd(options: ExecCdOptions): Promise<number> {
-  const api = new EngineApi(engineSocket(process.env));
-  const cmd = options.cmd.length > 0 ? options.cmd : ['bash'];
-  const mode = processExecMode();
-  const execId = await prepareExec(api, { ...options, cmd, ...mode }, { cwd: process.cwd(), env: process.env });
-  return runExec(api, execId, process, mode);
+/** exec-cd through the full command line (help, odd argument orders); the usual shape starts from exec-cd-main.ts. */
+export async function run(options: ExecCdOptions, context: CommandContext): Promise<number> {
+  return execCd(options, context.env, context.cwd);
 }

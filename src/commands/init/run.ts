@@ -1,13 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { CONFIG_FILE, parseConfigText, type DevkitConfig } from '../../config/config.js';
-import { writeFileAtomic } from '../../agents/devhome.js';
-import type { CommandContext } from '../../agents/devroot.js';
+import type { CommandContext } from '../../cli/context.js';
+import { CONFIG_FILE, checkPlacement, parseConfigText, type DevkitConfig } from '../../config/config.js';
 import { UsageError } from '../../errors.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
+import { stateHome } from '../../state/registry.js';
 import { ensureStackFiles } from '../../stack/workspace-files.js';
-import { checkPathArg, checkRepoName, DEFAULT_MAX_AGENTS } from '../../validate.js';
-import { processContext, type CommandHost } from '../context.js';
+import { devkitInstallDir } from '../../templates.js';
+import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName, resolveExisting } from '../../validate.js';
 
 export interface InitOptions {
   root: string;
@@ -34,10 +35,11 @@ function renderConfig(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
 }
 
 /** Writes devkit.yml in the current directory, which becomes the workspace. */
-export function runInit(options: InitOptions, context: CommandContext): InitResult {
+export function initWorkspace(options: InitOptions, context: CommandContext): InitResult {
   const root = checkPathArg(options.root, { label: '--root', base: context.cwd });
   const repo = checkRepoName(options.repo);
-  if (existsSync(root) && !isDirectory(root)) throw new UsageError(`--root ${root} exists and is not a directory`);
+  if (existsSync(root) && !statSync(root).isDirectory()) throw new UsageError(`--root ${root} exists and is not a directory`);
+  checkPlacement(root, { workspace: resolveExisting(context.cwd), stateHome: resolveExisting(stateHome(context.env)), install: devkitInstallDir() });
   const configPath = path.join(context.cwd, CONFIG_FILE);
   if (existsSync(configPath)) {
     const current = parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir: context.cwd });
@@ -45,23 +47,16 @@ export function runInit(options: InitOptions, context: CommandContext): InitResu
       const stackFiles = ensureStackFiles(context.cwd);
       return { configPath, root, repo, stackFiles, changed: stackFiles.length > 0 };
     }
-    if (options.force !== true) {
-      throw new UsageError(`${configPath} already names root ${current.root} and repo ${current.repo}; pass --force to replace them`);
-    }
+    if (options.force !== true) throw new UsageError(`${configPath} already names root ${current.root} and repo ${current.repo}; pass --force to replace them`);
   }
   writeFileAtomic(configPath, renderConfig({ root, repo }));
   return { configPath, root, repo, stackFiles: ensureStackFiles(context.cwd), changed: true };
 }
 
-function isDirectory(file: string): boolean {
-  return statSync(file).isDirectory();
-}
-
-export async function main(options: InitOptions, host: CommandHost): Promise<void> {
-  const context = processContext(options);
-  const result = runInit(options, context);
+export async function run(options: InitOptions, context: CommandContext): Promise<number> {
+  const result = initWorkspace(options, context);
   if (options.json) context.io.json(result);
   else if (!result.changed) context.io.out(`${result.configPath} already says this; nothing changed`);
   else for (const file of [result.configPath, ...result.stackFiles]) context.io.out(`wrote ${file}`);
-  host.setExitCode(0);
+  return 0;
 }

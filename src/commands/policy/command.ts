@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withJsonOption, type CommandHost } from '../context.js';
+import { runWith, withJsonOption, type CommandHost } from '../context.js';
 
 export interface PolicyOptions {
   agent?: string;
@@ -10,16 +10,16 @@ export interface PolicyOptions {
 export function registerPolicy(program: Command, host: CommandHost): void {
   const policy = program.command('policy').description('the egress allowlist: which domains agents reach through the proxy and DNS');
   const agentOption = (command: Command): Command => withJsonOption(command.option('--agent <K>', "agent K's own list (its agentK stack), not the global one"));
-  agentOption(policy.command('show').description('the allowed domains (each with its subdomains) and CONNECT ports')).action(
-    async (flags: PolicyOptions) => (await import('./run.js')).show(flags, host),
+  agentOption(policy.command('show').description('the allowed domains (each with its subdomains) and CONNECT ports')).action(async (flags: PolicyOptions) =>
+    runWith(host, flags, (await import('./show/run.js')).run),
   );
-  agentOption(policy.command('allow').description('allow HOST and its subdomains; running proxies and resolvers reload, agents keep running').argument('<HOST>')).action(
-    async (hostName: string, flags: PolicyOptions) => (await import('./run.js')).change('allow', hostName, flags, host),
-  );
-  agentOption(policy.command('deny').description('take HOST off the allowlist; running proxies and resolvers reload').argument('<HOST>')).action(
-    async (hostName: string, flags: PolicyOptions) => (await import('./run.js')).change('deny', hostName, flags, host),
-  );
-  agentOption(policy.command('log').description("recent requests the proxies refused, per agent (from the proxies' logs)")).action(
-    async (flags: PolicyOptions) => (await import('./run.js')).log(flags, host),
+  for (const action of ['allow', 'deny'] as const) {
+    const what = action === 'allow' ? 'allow HOST and its subdomains' : 'take HOST off the allowlist';
+    agentOption(policy.command(action).description(`${what}; running proxies and resolvers reload, agents keep running`).argument('<HOST>')).action(
+      async (hostName: string, flags: PolicyOptions) => runWith(host, { ...flags, action, hostName }, (await import('./change/run.js')).run),
+    );
+  }
+  agentOption(policy.command('log').description("recent requests the proxies refused, per agent (from the proxies' logs)")).action(async (flags: PolicyOptions) =>
+    runWith(host, flags, (await import('./log/run.js')).run),
   );
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withJsonOption, type CommandHost } from '../context.js';
+import { runWith, withJsonOption, type CommandHost } from '../context.js';
 
 export function registerSshSetup(program: Command, host: CommandHost): void {
   withJsonOption(
@@ -7,5 +7,5 @@ export function registerSshSetup(program: Command, host: CommandHost): void {
       .command('ssh-setup')
       .description("agent K's SSH key (made once, 0600), .ssh/config through the egress proxy, and core.sshCommand; prints the public key")
       .requiredOption('--index <K>', 'the agent'),
-  ).action(async (flags: { index: string; json?: boolean }) => (await import('./run.js')).main(flags, host));
+  ).action(async (flags: { index: string; json?: boolean }) => runWith(host, flags, (await import('./run.js')).run));
 }

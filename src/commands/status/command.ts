@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withJsonOption, type CommandHost } from '../context.js';
+import { runWith, withJsonOption, type CommandHost } from '../context.js';
 
 export function registerStatus(program: Command, host: CommandHost): void {
   withJsonOption(
@@ -7,5 +7,5 @@ export function registerStatus(program: Command, host: CommandHost): void {
       .command('status')
       .description('one row per agent: branch, ahead/behind, changes, container and uptime, disk of its copy, HOME and volumes, refused egress')
       .option('--watch', 'refresh every 2 seconds until Ctrl-C'),
-  ).action(async (flags: { json?: boolean; watch?: boolean }) => (await import('./run.js')).main(flags, host));
+  ).action(async (flags: { json?: boolean; watch?: boolean }) => runWith(host, flags, (await import('./run.js')).run));
 }

@@ -1,15 +1,10 @@
-import { openDevRoot, type CommandContext } from '../../agents/devroot.js';
-import { agentReports, type AgentReport } from '../../agents/status.js';
-import { engine } from '../../docker/images.js';
+import type { CommandContext } from '../../cli/context.js';
+import { formatTable } from '../../cli/table.js';
+import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError } from '../../errors.js';
-import { formatTable } from '../../table.js';
-import { processContext, type CommandHost } from '../context.js';
+import { openFleet } from '../../fleet/fleet.js';
+import { agentStatuses, type AgentStatus } from '../../status/agent-status.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-export async function runStatus(context: CommandContext): Promise<AgentReport[]> {
-  const devRoot = await openDevRoot(context);
-  return agentReports(devRoot, await engine().catch(() => null));
-}
 
 function size(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -29,14 +24,20 @@ function uptime(seconds: number | null): string {
   return `${Math.round(seconds / 3600)}h`;
 }
 
-function rows(reports: readonly AgentReport[]): string[] {
+function changes(r: AgentStatus): string {
+  if (r.condition === 'tampered') return 'TAMPERED';
+  if (r.dirty === null) return '-';
+  return `${r.dirty.modified}M ${r.dirty.untracked}?${r.stashes > 0 ? ` ${r.stashes}S` : ''}`;
+}
+
+function rows(reports: readonly AgentStatus[]): string[] {
   return formatTable(
     ['AGENT', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'DISK (COPY+HOME+VOL)', 'DENIED'],
     reports.map((r) => [
       r.name,
       r.branch ?? '(detached)',
       r.ahead === null ? '-' : `+${r.ahead}/-${r.behind ?? 0}`,
-      r.dirty === null ? '-' : `${r.dirty.modified}M ${r.dirty.untracked}?`,
+      changes(r),
       r.container === null ? 'no engine' : r.container.state,
       uptime(r.container?.uptimeSeconds ?? null),
       size(r.disk.totalBytes),
@@ -45,20 +46,23 @@ function rows(reports: readonly AgentReport[]): string[] {
   );
 }
 
-export async function main(flags: { json?: boolean; watch?: boolean }, host: CommandHost): Promise<void> {
+async function statuses(context: CommandContext): Promise<AgentStatus[]> {
+  const fleet = openFleet(context);
+  return agentStatuses(fleet, context, await connectEngine(fleet.env).catch(() => null));
+}
+
+export async function run(flags: { json?: boolean; watch?: boolean }, context: CommandContext): Promise<number> {
   if (flags.watch && flags.json) throw new UsageError('--watch redraws a table on the terminal; leave out --json');
-  const context = processContext(flags);
   if (flags.json) {
-    context.io.json({ agents: await runStatus(context) });
-    host.setExitCode(0);
-    return;
+    context.io.json({ agents: await statuses(context) });
+    return 0;
   }
   for (;;) {
-    const lines = rows(await runStatus(context));
-    if (flags.watch) process.stdout.write('\x1b[H\x1b[2J');
-    for (const line of lines) context.io.out(line);
-    if (!flags.watch) break;
+    const reports = await statuses(context);
+    if (flags.watch) context.io.clearScreen();
+    for (const line of rows(reports)) context.io.out(line);
+    for (const r of reports) if (r.problems.length > 0) context.io.log(`devkit: ${r.name} ${r.condition === 'tampered' ? 'is tampered' : 'has a problem'}: ${r.problems.join('; ')}`);
+    if (!flags.watch) return 0;
     await sleep(2000);
   }
-  host.setExitCode(0);
 }

@@ -1,32 +1,36 @@
 import type { Command } from 'commander';
-import { withJsonOption, type CommandHost } from '../context.js';
+import { runWith, withJsonOption, type CommandHost } from '../context.js';
 
 export function registerTeam(program: Command, host: CommandHost): void {
-  const team = program.command('team').description('teams of agents for an orchestrator: each member its own worktree and container');
+  const team = program.command('team').description('teams of agents for an orchestrator: each member its own copy and container');
   withJsonOption(
     team
       .command('create')
-      .description('spawn N members, each with its own worktree and container, recorded with the session that made it')
+      .description('spawn N members, each with its own copy and container, recorded with the session that made it')
       .argument('<NAME>', 'the team')
       .requiredOption('--agents <N>', 'how many members')
       .option('--session <ID>', 'the session that owns the team (default: DEVKIT_SESSION, else a new id)')
       .option('--base <ref>', "where the members' branches start"),
-  ).action(async (name: string, flags: { agents: string; session?: string; base?: string; json?: boolean }) => (await import('./run.js')).create(name, flags, host));
+  ).action(async (name: string, flags: { agents: string; session?: string; base?: string; json?: boolean }) =>
+    runWith(host, { ...flags, name }, (await import('./create/run.js')).run),
+  );
   withJsonOption(
     team
       .command('destroy')
-      .description("remove every member's containers and worktree; a member holding work is refused (kept) unless --force, which backs it up first")
+      .description("remove every member's containers and copy; a member holding work is refused (kept) unless --force, which backs it up first")
       .argument('<NAME>', 'the team')
-      .option('--force', "save members' work under refs/devkit/backup/ and remove them"),
-  ).action(async (name: string, flags: { force?: boolean; json?: boolean }) => (await import('./run.js')).destroy(name, flags, host));
-  withJsonOption(team.command('list').description('teams, their session and members')).action(async (flags: { json?: boolean }) => (await import('./run.js')).list(flags, host));
+      .option('--force', "save members' work to devkit's backups and remove them"),
+  ).action(async (name: string, flags: { force?: boolean; json?: boolean }) => runWith(host, { ...flags, name }, (await import('./destroy/run.js')).run));
+  withJsonOption(team.command('list').description('teams, their session and members')).action(async (flags: { json?: boolean }) =>
+    runWith(host, flags, (await import('./list/run.js')).run),
+  );
 
   const session = program.command('session').description("an orchestrator's sessions");
   withJsonOption(
     session
       .command('cleanup')
-      .description('destroy every team the session made, so no worktree or container outlives it')
+      .description('destroy every team the session made, so no copy or container outlives it')
       .argument('<SESSION_ID>', 'the session')
-      .option('--force', "save members' work under refs/devkit/backup/ and remove them"),
-  ).action(async (id: string, flags: { force?: boolean; json?: boolean }) => (await import('./run.js')).cleanup(id, flags, host));
+      .option('--force', "save members' work to devkit's backups and remove them"),
+  ).action(async (id: string, flags: { force?: boolean; json?: boolean }) => runWith(host, { ...flags, id }, (await import('../session/cleanup/run.js')).run));
 }

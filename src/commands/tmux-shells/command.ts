@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withJsonOption, type CommandHost } from '../context.js';
+import { runWith, withJsonOption, type CommandHost } from '../context.js';
 
 export function registerTmuxShells(program: Command, host: CommandHost): void {
   withJsonOption(
@@ -7,7 +7,5 @@ export function registerTmuxShells(program: Command, host: CommandHost): void {
       .command('tmux-shells')
       .description("a tmux session named after the repo, one window agentK per agent 1..N, each a shell inside its agent's container; again, it adds only missing windows and attaches")
       .argument('<N>', 'agents 1..N'),
-  ).action(async (count: string, flags: { json?: boolean }) =>
-    (await import('./run.js')).main({ count, profile: program.opts<{ profile?: string }>().profile, json: flags.json }, host),
-  );
+  ).action(async (count: string, flags: { json?: boolean }) => runWith(host, { ...flags, count, profile: host.profile() }, (await import('./run.js')).run));
 }

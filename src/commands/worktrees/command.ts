@@ -8,7 +8,7 @@ import { registerWorktreesRemove } from './remove/command.js';
 import { registerWorktreesSession } from './session/command.js';
 
 export function registerWorktrees(program: Command, host: CommandHost): void {
-  const worktrees = program.command('worktrees').description("the agents' git worktrees and HOMEs");
+  const worktrees = program.command('worktrees').description("the agents' copies and HOMEs");
   registerWorktreesInit(worktrees, host);
   registerWorktreesList(worktrees, host);
   registerWorktreesRemove(worktrees, host);

@@ -1,8 +1,8 @@
 import { worktreeNotice } from '../../../agents/notice.js';
-import { processContext, type CommandHost } from '../../context.js';
+import type { CommandContext } from '../../../cli/context.js';
+import { gitBase } from '../../../git/git.js';
 
-export async function main(flags: { from: string }, host: CommandHost): Promise<void> {
-  const context = processContext({});
-  context.io.out((await worktreeNotice(context.cwd, flags.from)).trimEnd());
-  host.setExitCode(0);
+export async function run(flags: { from: string }, context: CommandContext): Promise<number> {
+  context.io.out((await worktreeNotice(context.cwd, flags.from, context.env, gitBase(context.env))).trimEnd());
+  return 0;
 }

@@ -1,10 +1,10 @@
-import { sessionInfo } from '../../../agents/session.js';
-import { processContext, type CommandHost } from '../../context.js';
+import { copyIdentity } from '../../../agents/identity.js';
+import type { CommandContext } from '../../../cli/context.js';
+import { gitBase } from '../../../git/git.js';
 
-export async function main(flags: { json?: boolean }, host: CommandHost): Promise<void> {
-  const context = processContext(flags);
-  const info = await sessionInfo(context.cwd);
+export async function run(flags: { json?: boolean }, context: CommandContext): Promise<number> {
+  const info = await copyIdentity(context.cwd, context.env, gitBase(context.env));
   if (flags.json) context.io.json(info);
   for (const [key, value] of Object.entries(info)) context.io.out(`${key}: ${value ?? ''}`);
-  host.setExitCode(0);
+  return 0;
 }

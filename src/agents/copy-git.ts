@@ -1,0 +1,164 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { headCommit, readCopy, type CopyFacts } from './copy.js';
+import { DevkitError } from '../errors.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentName, agentPaths } from '../fleet/layout.js';
+import { PlantedLinkError, linkOrCopyOut, listIn, openDirIn, openSafeDir, readFileIn, type SafeDir } from '../fs/safe.js';
+import { Git } from '../git/git.js';
+
+/**
+ * The one place devkit runs git on the host over an agent's copy. The copy's
+ * own .git is the agent's (config, hooks, alternates, index extensions), so
+ * git never opens it as a repository. Instead devkit builds a view: a git
+ * folder of its own in its state folder, with its own config, the copy's
+ * HEAD as devkit read it, a copy of the copy's index, and for objects the
+ * shared store plus a quarantine of hard links to the copy's object files
+ * (never the copy's objects folder itself, whose info/alternates could send
+ * git anywhere). git then runs with --git-dir on the view and --work-tree on
+ * the copy, with devkit's hardening (git.ts): nothing the agent wrote can run
+ * a program or redirect git.
+ */
+
+const LOOSE_DIR = /^[0-9a-f]{2}$/;
+const LOOSE_FILE = /^(?:[0-9a-f]{38}|[0-9a-f]{62})$/;
+const PACK_FILE = /^pack-(?:[0-9a-f]{40}|[0-9a-f]{64})\.(?:pack|idx)$/;
+
+/** The quarantine of agent K's objects: hard links (or copies) made by devkit, read by git in views. */
+export function quarantineObjects(fleet: Fleet, index: number): string {
+  return path.join(fleet.state.quarantineDir, agentName(index), 'objects');
+}
+
+function linkNew(dir: SafeDir, names: readonly string[], targetDir: string): void {
+  mkdirSync(targetDir, { recursive: true, mode: 0o700 });
+  for (const name of names) {
+    const target = path.join(targetDir, name);
+    if (!existsSync(target)) linkOrCopyOut(dir, name, target);
+  }
+}
+
+/**
+ * Brings the quarantine up to date with the copy's object files: loose
+ * objects and packs, each a plain file reached without following links.
+ * Nothing else of the copy's objects folder (info/alternates above all) is
+ * taken. A pack is taken only with its index.
+ */
+export function refreshQuarantine(fleet: Fleet, index: number): void {
+  const agent = agentPaths(fleet.config, index);
+  const objects = openSafeDir(fleet.config.root, `${agent.rel.worktree}/.git/objects`);
+  if (objects === null) return;
+  const target = quarantineObjects(fleet, index);
+  try {
+    for (const name of listIn(objects).filter((entry) => LOOSE_DIR.test(entry))) {
+      const sub = openDirIn(objects, name);
+      if (sub === null) continue;
+      try {
+        linkNew(sub, listIn(sub).filter((entry) => LOOSE_FILE.test(entry)), path.join(target, name));
+      } finally {
+        sub.close();
+      }
+    }
+    const packs = openDirIn(objects, 'pack');
+    if (packs !== null) {
+      try {
+        const names = listIn(packs).filter((entry) => PACK_FILE.test(entry));
+        const complete = names.filter((entry) => entry.endsWith('.pack') && names.includes(entry.replace(/\.pack$/, '.idx')));
+        linkNew(packs, complete.flatMap((pack) => [pack.replace(/\.pack$/, '.idx'), pack]), path.join(target, 'pack'));
+      } finally {
+        packs.close();
+      }
+    }
+  } catch (error) {
+    if (error instanceof PlantedLinkError) throw new DevkitError(`${agent.name}'s copy: ${error.message}`, { cause: error });
+    throw error;
+  } finally {
+    objects.close();
+  }
+}
+
+/** Which of the copy's parts the view takes. */
+export interface ViewOptions {
+  /** The commit the view's HEAD names (the copy's HEAD, as devkit read it); null for none. */
+  head: string | null;
+  /** Take a copy of the copy's index (staged state); else the view starts with none. */
+  withIndex: boolean;
+  /** Also read the copy's own objects (through the quarantine). */
+  withObjects: boolean;
+  /** Refs to give the view, full name to commit (what a fetch from it brings). */
+  refs?: ReadonlyMap<string, string>;
+}
+
+export interface CopyView {
+  /** The view's git folder (devkit's). */
+  gitDir: string;
+  /** git over the copy's files through the view. */
+  git: Git;
+}
+
+function viewConfig(objectFormat: string): string {
+  const format = objectFormat === 'sha1' ? '' : `[extensions]\n\tobjectFormat = ${objectFormat}\n`;
+  return `# a devkit view of an agent's copy; devkit's own config, never the agent's\n[core]\n\trepositoryformatversion = ${
+    format === '' ? 0 : 1
+  }\n\tbare = false\n\tfilemode = true\n\tlogallrefupdates = false\n${format}`;
+}
+
+/** Copies the copy's index into the view (a plain file, read without following links), if it has one. */
+function takeIndex(fleet: Fleet, index: number, target: string): void {
+  const agent = agentPaths(fleet.config, index);
+  const git = openSafeDir(fleet.config.root, `${agent.rel.worktree}/.git`);
+  if (git === null) return;
+  try {
+    const bytes = readFileIn(git, 'index', 1024 * 1024 * 1024);
+    if (bytes !== null) writeFileSync(target, bytes, { mode: 0o600 });
+  } finally {
+    git.close();
+  }
+}
+
+/**
+ * Runs `body` with a view of agent K's copy (see above), removed afterwards.
+ * The copy must have passed readCopy's checks: nothing is ever read through a
+ * copy that did not link up as devkit made it, except its plain files.
+ */
+export async function withCopyView<T>(fleet: Fleet, facts: CopyFacts, options: ViewOptions, body: (view: CopyView) => Promise<T>): Promise<T> {
+  if (facts.state !== 'ok' && (options.withIndex || options.withObjects)) {
+    throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}${facts.problems.length > 0 ? ` (${facts.problems.join('; ')})` : ''}: devkit reads no git data through it`);
+  }
+  const agent = agentPaths(fleet.config, facts.index);
+  const gitDir = mkdtempSync(path.join(fleet.state.tmpDir, `view-${agent.name}-`));
+  try {
+    mkdirSync(path.join(gitDir, 'objects', 'info'), { recursive: true });
+    mkdirSync(path.join(gitDir, 'refs', 'heads'), { recursive: true });
+    if (options.withObjects) refreshQuarantine(fleet, facts.index);
+    const alternates = [...(options.withObjects ? [quarantineObjects(fleet, facts.index)] : []), path.join(fleet.shared.gitDir, 'objects')];
+    writeFileSync(path.join(gitDir, 'objects', 'info', 'alternates'), `${alternates.join('\n')}\n`);
+    writeFileSync(path.join(gitDir, 'config'), viewConfig(await objectFormat(fleet)));
+    // With no commit, HEAD names a branch that does not exist: an unborn repository.
+    writeFileSync(path.join(gitDir, 'HEAD'), options.head === null ? 'ref: refs/heads/devkit-none\n' : `${options.head}\n`);
+    const packed = [...(options.refs ?? [])].map(([name, id]) => `${id} ${name}\n`).join('');
+    writeFileSync(path.join(gitDir, 'packed-refs'), `# pack-refs with: peeled fully-peeled sorted \n${packed}`);
+    if (options.withIndex) takeIndex(fleet, facts.index, path.join(gitDir, 'index'));
+    const git = new Git(fleet.git, agent.worktree, [`--git-dir=${gitDir}`, `--work-tree=${agent.worktree}`]);
+    return await body({ gitDir, git });
+  } finally {
+    rmSync(gitDir, { recursive: true, force: true });
+  }
+}
+
+/** Reads the copy and runs `body` with a view of it (for callers that have no facts yet). */
+export async function withFreshCopyView<T>(fleet: Fleet, index: number, options: Omit<ViewOptions, 'head'>, body: (view: CopyView, facts: CopyFacts) => Promise<T>): Promise<T> {
+  const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
+  return withCopyView(fleet, facts, { ...options, head: headCommit(facts) }, (view) => body(view, facts));
+}
+
+const formats = new WeakMap<Fleet, Promise<string>>();
+
+/** The shared repo's object format (sha1, or sha256), asked once per command. */
+export function objectFormat(fleet: Fleet): Promise<string> {
+  let known = formats.get(fleet);
+  if (known === undefined) {
+    known = fleet.shared.git.result(['rev-parse', '--show-object-format']).then((r) => (r.exitCode === 0 ? r.stdout.trim() || 'sha1' : 'sha1'));
+    formats.set(fleet, known);
+  }
+  return known;
+}

@@ -1,0 +1,64 @@
+/**
+ * Where a command's output goes: results on stdout, logs and progress on
+ * stderr. With --json the JSON result is the only thing on stdout (logs stay
+ * on stderr); --quiet silences logs. Every text line is escaped: names,
+ * proxy log lines and file names can come from an agent, and an agent must not
+ * reach the user's terminal with escape sequences. Commands take an Io, so
+ * tests can run them in-process with a double (test/support/io.ts).
+ */
+export interface Io {
+  /** A result line on stdout; not printed in --json mode. */
+  out(line: string): void;
+  /** The JSON result on stdout. */
+  json(value: unknown): void;
+  /** A log line on stderr; silent with --quiet. */
+  log(line: string): void;
+  /** True when stderr is a terminal that progress may redraw (not --json, not --quiet). */
+  readonly interactive: boolean;
+  /** The terminal's width for progress lines. */
+  readonly columns: number;
+  /** Rewrites the progress line on stderr (only when interactive); `done` ends it. */
+  progressLine(text: string, done: boolean): void;
+  /** Clears the terminal on stdout before a redraw (status --watch). */
+  clearScreen(): void;
+}
+
+export interface IoOptions {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Control characters (but tab) as visible escapes: \x1b, \r, \x9b... */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Text for one line: every line of it escaped, and joined as one line shown as several. */
+function safeLines(text: string): string {
+  return text.split('\n').map(escapeControls).join('\n');
+}
+
+export function processIo(options: IoOptions): Io {
+  const json = options.json === true;
+  const quiet = options.quiet === true;
+  return {
+    out: (line) => {
+      if (!json) process.stdout.write(`${safeLines(line)}\n`);
+    },
+    json: (value) => {
+      process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    log: (line) => {
+      if (!quiet) process.stderr.write(`${safeLines(line)}\n`);
+    },
+    interactive: Boolean(process.stderr.isTTY) && !json && !quiet,
+    columns: process.stderr.columns ?? 80,
+    progressLine: (text, done) => {
+      process.stderr.write(`\r\x1b[K${escapeControls(text)}${done ? '\n' : ''}`);
+    },
+    clearScreen: () => {
+      if (process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { Io } from './io.js';
+
+/**
+ * Progress of one long step. On a terminal it rewrites one status line; off a
+ * terminal (and with --json) it logs only the start and the end.
+ */
+export interface Progress {
+  update(detail: string): void;
+  done(summary: string): void;
+}
+
+export function startProgress(io: Io, label: string): Progress {
+  if (!io.interactive) {
+    io.log(`${label}...`);
+    return { update: () => undefined, done: (summary) => io.log(`${label}: ${summary}`) };
+  }
+  const width = Math.max(20, io.columns - 1);
+  const fit = (text: string): string => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+  io.progressLine(fit(`${label}...`), false);
+  return {
+    update: (detail) => io.progressLine(fit(`${label}: ${detail.trim()}`), false),
+    done: (summary) => io.progressLine(fit(`${label}: ${summary}`), true),
+  };
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DevkitError } from '../errors.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentPaths } from '../fleet/layout.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { isInside } from '../fs/paths.js';
+import { policyDir } from '../policy/policy.js';
+import { runCompose } from './compose.js';
+import { ENV_FILE } from './env-file.js';
+import type { Profile } from './profile.js';
+import { DEV_ALL, usersDir } from './workspace-files.js';
+
+/**
+ * Before every `up`, devkit asks compose for the stack its files make and
+ * checks it is a sandbox: no service privileged or with capabilities past the
+ * few named, none running as root where an agent runs, no new privileges, the
+ * dev container only on the internal network (on which the host has no
+ * address), and no host folder mounted but the agent's own, with the shared
+ * repo read-only wherever it appears. compose.yml and the dev-all overlay are
+ * the user's files (made by devkit, perhaps by an older one); this is what
+ * keeps them honest. A passing check is remembered until the files change.
+ */
+
+interface ComposeMountJson {
+  type: string;
+  source?: string;
+  target: string;
+  read_only?: boolean;
+}
+
+interface ComposeServiceJson {
+  user?: string;
+  privileged?: boolean;
+  cap_add?: string[];
+  cap_drop?: string[];
+  security_opt?: string[];
+  network_mode?: string;
+  pid?: string;
+  ipc?: string;
+  devices?: unknown[];
+  networks?: Record<string, unknown>;
+  volumes?: ComposeMountJson[];
+}
+
+interface ComposeConfigJson {
+  services?: Record<string, ComposeServiceJson>;
+  networks?: Record<string, { internal?: boolean; external?: boolean; driver_opts?: Record<string, string> }>;
+}
+
+/** Capabilities a sidecar may add back, each needed and named in the overlays. */
+const ALLOWED_CAPS: Record<string, string[]> = { dns: ['NET_BIND_SERVICE', 'SETGID'], tinyproxy: [], dev: [] };
+
+function hardened(name: string, service: ComposeServiceJson): string[] {
+  const problems: string[] = [];
+  if (service.privileged === true) problems.push(`${name} is privileged`);
+  if (!(service.cap_drop ?? []).map((c) => c.toUpperCase()).includes('ALL')) problems.push(`${name} does not drop all capabilities`);
+  const extra = (service.cap_add ?? []).map((c) => c.toUpperCase().replace(/^CAP_/, '')).filter((c) => !(ALLOWED_CAPS[name] ?? []).includes(c));
+  if (extra.length > 0) problems.push(`${name} adds capabilities ${extra.join(', ')}`);
+  if (!(service.security_opt ?? []).some((o) => /^no-new-privileges(:true)?$/.test(o))) problems.push(`${name} allows new privileges`);
+  for (const [key, value] of [['network_mode', service.network_mode], ['pid', service.pid], ['ipc', service.ipc]] as const) {
+    if (value === 'host') problems.push(`${name} shares the host's ${key}`);
+  }
+  if ((service.devices ?? []).length > 0) problems.push(`${name} has host devices`);
+  return problems;
+}
+
+function uidOf(user: string | undefined): number | null {
+  const uid = user?.split(':')[0];
+  return uid === undefined || !/^[0-9]+$/.test(uid) ? null : Number(uid);
+}
+
+/** The host folders a profile's dev container may mount, and whether each may be written. */
+function allowedBinds(fleet: Fleet, profile: Profile): Array<{ source: string; writable: boolean }> {
+  const shared = [{ source: fleet.shared.gitDir, writable: false }];
+  const users = usersDir(fleet.workspace.dir, profile.name);
+  const userFiles = ['passwd', 'group'].map((file) => ({ source: path.join(users, file), writable: false }));
+  if (profile.agentIndex === null) {
+    return [{ source: fleet.config.root, writable: true }, { source: fleet.shared.top, writable: true }, ...shared, ...userFiles];
+  }
+  const agent = agentPaths(fleet.config, profile.agentIndex);
+  return [{ source: agent.worktree, writable: true }, { source: agent.devhome, writable: true }, ...shared, ...userFiles];
+}
+
+function mountProblems(fleet: Fleet, profile: Profile, name: string, service: ComposeServiceJson): string[] {
+  const allowed = name === 'dev' ? allowedBinds(fleet, profile) : [{ source: policyDir(fleet.workspace.dir, profile.name), writable: false }];
+  const problems: string[] = [];
+  for (const mount of service.volumes ?? []) {
+    if (mount.type !== 'bind') continue;
+    const source = mount.source ?? '';
+    const entry = allowed.find((a) => a.source === source);
+    if (entry === undefined) problems.push(`${name} mounts ${source}, which is not its own`);
+    else if (!entry.writable && mount.read_only !== true) problems.push(`${name} mounts ${source} writable`);
+    if (isInside(source, fleet.shared.gitDir) && mount.read_only !== true) problems.push(`${name} mounts the shared repo (${source}) writable`);
+  }
+  return problems;
+}
+
+/** What is wrong with the stack compose makes for a profile (empty when it is a sandbox). */
+export function sandboxProblems(fleet: Fleet, profile: Profile, config: ComposeConfigJson): string[] {
+  const services = config.services ?? {};
+  const problems: string[] = [];
+  for (const name of ['dev', 'tinyproxy', 'dns']) {
+    const service = services[name];
+    if (service === undefined) {
+      problems.push(`service ${name} is missing`);
+      continue;
+    }
+    problems.push(...hardened(name, service), ...mountProblems(fleet, profile, name, service));
+  }
+  for (const name of Object.keys(services)) if (!['dev', 'tinyproxy', 'dns'].includes(name)) problems.push(`service ${name} is not devkit's`);
+  const dev = services.dev;
+  const uid = uidOf(dev?.user);
+  if (dev !== undefined && (uid === null || uid === 0)) problems.push(`dev runs as ${dev.user ?? 'the image user'}, not an agent's uid`);
+  if (uidOf(services.tinyproxy?.user) === 0 || services.tinyproxy?.user === undefined) problems.push('tinyproxy runs as root');
+  if (dev !== undefined && Object.keys(dev.networks ?? {}).join(',') !== 'internal') problems.push('dev is on networks other than the internal one');
+  const internal = config.networks?.internal;
+  if (internal?.internal !== true) problems.push('the internal network is not internal');
+  if (internal?.driver_opts?.['com.docker.network.bridge.inhibit_ipv4'] !== 'true') problems.push('the host has an address on the internal network');
+  return problems;
+}
+
+function inputsHash(profile: Profile, workspaceDir: string): string {
+  const hash = createHash('sha256').update('sandbox-check-1');
+  for (const file of [...profile.files, path.join(workspaceDir, ENV_FILE)]) hash.update('\0').update(existsSync(file) ? readFileSync(file) : '');
+  return hash.digest('hex');
+}
+
+/** Refuses to go on when the profile's stack is not a sandbox; the fix names the file to look at. */
+export async function checkSandbox(fleet: Fleet, profile: Profile): Promise<void> {
+  const marker = path.join(fleet.state.dir, 'sandbox-checked', profile.name);
+  const hash = inputsHash(profile, fleet.workspace.dir);
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === hash) return;
+  const json = await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args: ['config', '--format', 'json'], quiet: true });
+  const problems = sandboxProblems(fleet, profile, JSON.parse(json) as ComposeConfigJson);
+  if (problems.length > 0) {
+    const fix = profile.name === DEV_ALL ? 'devkit overlay create dev-all rewrites overlays/dev-all from devkit' : `devkit overlay create ${profile.name}`;
+    throw new DevkitError(`the ${profile.name} stack is not a sandbox (${problems.join('; ')}): check compose.yml and ${path.relative(fleet.workspace.dir, profile.files[1])}; ${fix}`);
+  }
+  mkdirSync(path.dirname(marker), { recursive: true });
+  writeFileAtomic(marker, hash);
+}

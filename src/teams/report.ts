@@ -1,0 +1,14 @@
+import type { Io } from '../cli/io.js';
+import { DevkitError } from '../errors.js';
+import type { MemberOutcome } from './teams.js';
+
+/** Prints each member's outcome; a member left behind makes the command fail, after the others went on. */
+export function reportOutcomes(io: Io, results: Array<{ team: string; members: MemberOutcome[] }>): void {
+  for (const { team, members } of results) {
+    for (const member of members) {
+      io.out(`${team}/${member.agent}\t${member.removed ? `removed${member.backupRef === null ? '' : `, work saved to ${member.backupRef}`}` : `LEFT: ${member.problem}`}`);
+    }
+  }
+  const left = results.flatMap((r) => r.members.filter((m) => !m.removed).map((m) => `${r.team}/${m.agent}`));
+  if (left.length > 0) throw new DevkitError(`${left.join(', ')} left in place (see above); the team record keeps them: run again with --force to back up their work and remove them`);
+}

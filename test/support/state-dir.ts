@@ -1,0 +1,13 @@
+import { afterAll } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Runs before every test file (vitest setupFiles): devkit keeps its state in
+ * the user's state folder, so each test file gets one of its own in the temp
+ * folder, removed after the file. Every devkit the file runs inherits it.
+ */
+const dir = mkdtempSync(path.join(os.tmpdir(), 'devkit-state-'));
+process.env.DEVKIT_STATE_DIR = dir;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
