@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineApi, engineSocket } from '../src/docker/engine-api.js';
-import { completeResponse, decodeChunked, engineUpgrade, parseResponse } from '../src/docker/engine-http.js';
+import { completeResponse, decodeChunked, engineRequest, engineUpgrade, parseResponse } from '../src/docker/engine-http.js';
 import { describeWithDocker } from './support/docker.js';
 import { tempDir } from './support/sandbox.js';
 
@@ -45,6 +45,26 @@ describe('engine HTTP framing', () => {
     expect(() => parseResponse(Buffer.from(crlf('SSH-2.0-OpenSSH', '', '')))).toThrow(/not HTTP/);
   });
 
+  it('reads no body on 1xx, 204 and 304 answers, nor on any answer to HEAD, whatever Content-Length says', () => {
+    for (const status of ['101 Switching Protocols', '204 No Content', '304 Not Modified']) {
+      const answer = completeResponse(Buffer.from(crlf(`HTTP/1.1 ${status}`, 'Content-Length: 12', '', '')));
+      expect(answer).toEqual({ status: Number(status.slice(0, 3)), body: Buffer.alloc(0) });
+    }
+    const head = Buffer.from(crlf('HTTP/1.1 200 OK', 'Content-Length: 12', '', ''));
+    expect(completeResponse(head)).toBeNull(); // a GET's body is still to come
+    expect(completeResponse(head, 'HEAD')).toEqual({ status: 200, body: Buffer.alloc(0) });
+    expect(parseResponse(Buffer.from(crlf('HTTP/1.1 204 No Content', '', 'stray'))).body).toEqual(Buffer.alloc(0));
+  });
+
+  it('skips interim 1xx answers before the final one', () => {
+    const interim = crlf('HTTP/1.1 100 Continue', '', 'HTTP/1.1 103 Early Hints', 'Link: </x>', '', '');
+    const whole = `${interim}${crlf('HTTP/1.1 201 Created', 'Content-Length: 2', '', 'ok')}`;
+    for (let cut = 0; cut < whole.length; cut++) expect(completeResponse(Buffer.from(whole.slice(0, cut)))).toBeNull();
+    expect(completeResponse(Buffer.from(whole))).toEqual({ status: 201, body: Buffer.from('ok') });
+    const unframed = parseResponse(Buffer.from(`${interim}${crlf('HTTP/1.1 200 OK', '', 'to the end')}`));
+    expect(unframed.body.toString()).toBe('to the end');
+  });
+
   describe('on a socket of our own', () => {
     const servers: net.Server[] = [];
     afterEach(() => servers.splice(0).forEach((server) => server.close()));
@@ -65,6 +85,36 @@ describe('engine HTTP framing', () => {
       answer.resume();
       await new Promise((resolve) => answer.on('close', resolve));
       expect(Buffer.concat(chunks).toString()).toBe('first bytes');
+    });
+
+    it('ends a bodiless answer at its head while the engine keeps the connection open', async () => {
+      const socketPath = await serve((socket) =>
+        socket.on('data', (request: Buffer) => {
+          const modified = request.includes('/modified') ? '304 Not Modified' : '204 No Content';
+          const status = request.toString().startsWith('HEAD') ? '200 OK' : modified;
+          socket.write(crlf(`HTTP/1.1 ${status}`, 'Content-Length: 10', '', ''));
+        }),
+      );
+      for (const request of [{ method: 'HEAD', path: '/x' }, { method: 'POST', path: '/modified' }, { method: 'DELETE', path: '/x' }]) {
+        expect((await engineRequest(socketPath, { ...request, timeoutMs: 2000 })).body).toEqual(Buffer.alloc(0));
+      }
+    });
+
+    it('reads the final answer after an interim one, on a request and on an upgrade', async () => {
+      const socketPath = await serve((socket) =>
+        socket.once('data', (request: Buffer) => {
+          const upgrade = crlf('HTTP/1.1 101 UPGRADED', 'Upgrade: tcp', '', 'stream');
+          const sized = crlf('HTTP/1.1 200 OK', 'Content-Length: 2', '', 'ok');
+          socket.write(crlf('HTTP/1.1 100 Continue', '', request.includes('/start') ? upgrade : sized));
+        }),
+      );
+      const answer = await engineRequest(socketPath, { method: 'GET', path: '/x', timeoutMs: 2000 });
+      expect({ status: answer.status, body: answer.body.toString() }).toEqual({ status: 200, body: 'ok' });
+      const upgraded = await engineUpgrade(socketPath, { method: 'POST', path: '/exec/x/start', json: '{}' });
+      if (!(upgraded instanceof net.Socket)) throw new Error(`expected a socket, got status ${upgraded.status}`);
+      const first = await new Promise<Buffer>((resolve) => upgraded.once('data', resolve).resume());
+      upgraded.destroy();
+      expect(first.toString()).toBe('stream');
     });
 
     it('gives up on an engine that does not answer in time, as an unreachable engine', async () => {

@@ -7,7 +7,8 @@ import net from 'node:net';
  * start (its first request alone is 10 to 13 ms against 5 here), which is
  * most of what separated exec-cd from its 1.5x target. The engine is the only
  * peer, so only what it sends is read: a status line, headers, and a body
- * framed by Content-Length, chunked, or the end of the connection.
+ * framed by Content-Length, chunked, or the end of the connection, with
+ * HTTP/1.1's rules for answers without a body and interim (1xx) answers.
  */
 
 export interface EngineHttpRequest {
@@ -41,11 +42,11 @@ function requestText(request: EngineHttpRequest, extraHeaders: readonly string[]
   return `${lines.join('\r\n')}\r\n\r\n${request.json ?? ''}`;
 }
 
-/** The status line and headers, once all of them have arrived; null before. */
-export function parseHead(bytes: Buffer): ResponseHead | null {
-  const end = bytes.indexOf(HEAD_END);
+/** The status line and headers of the response starting at `from`, once all of them have arrived; null before. */
+function parseOneHead(bytes: Buffer, from: number): ResponseHead | null {
+  const end = bytes.indexOf(HEAD_END, from);
   if (end < 0) return null;
-  const [statusLine = '', ...headerLines] = bytes.subarray(0, end).toString('latin1').split('\r\n');
+  const [statusLine = '', ...headerLines] = bytes.subarray(from, end).toString('latin1').split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1];
   if (status === undefined) throw new Error(`the engine answered something that is not HTTP: ${JSON.stringify(statusLine.slice(0, 80))}`);
   const headers = new Map<string, string>();
@@ -54,6 +55,16 @@ export function parseHead(bytes: Buffer): ResponseHead | null {
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
   return { status: Number(status), headers, bodyStart: end + HEAD_END.length };
+}
+
+/** An interim answer (100 Continue, 103 Early Hints): a head alone, before the real one. 101 is final: the upgrade. */
+const isInterim = (status: number): boolean => status >= 100 && status < 200 && status !== 101;
+
+/** The final answer's status line and headers, past any interim answers, once all of them have arrived; null before. */
+export function parseHead(bytes: Buffer): ResponseHead | null {
+  let head = parseOneHead(bytes, 0);
+  while (head !== null && isInterim(head.status)) head = parseOneHead(bytes, head.bodyStart);
+  return head;
 }
 
 /** The payload of a chunked body; null while it is incomplete; throws when it is malformed. */
@@ -78,30 +89,39 @@ export function decodeChunked(raw: Buffer): Buffer | null {
   }
 }
 
+/** RFC 9112 section 6.3: these answers end with their head, whatever Content-Length says (HEAD's gives the size a GET would get). */
+function hasNoBody(status: number, method: string): boolean {
+  return method === 'HEAD' || status < 200 || status === 204 || status === 304;
+}
+
 /**
- * The body as the head frames it (chunks, Content-Length, or else everything
- * up to the end of the connection, once it has `ended`); null while it is
- * incomplete.
+ * The body as the head frames it (none, chunks, Content-Length, or else
+ * everything up to the end of the connection, once it has `ended`); null
+ * while it is incomplete.
  */
-function bodyOf(head: ResponseHead, raw: Buffer, ended: boolean): Buffer | null {
+function bodyOf(head: ResponseHead, method: string, raw: Buffer, ended: boolean): Buffer | null {
+  if (hasNoBody(head.status, method)) return raw.subarray(0, 0);
   if (head.headers.get('transfer-encoding')?.toLowerCase() === 'chunked') return decodeChunked(raw);
   const length = head.headers.get('content-length');
   if (length === undefined) return ended ? raw : null;
   return raw.length >= Number(length) ? raw.subarray(0, Number(length)) : null;
 }
 
-/** The whole answer as soon as all of it has arrived; null before. */
-export function completeResponse(bytes: Buffer): EngineHttpResponse | null {
+/** The whole answer to a `method` request as soon as all of it has arrived; null before. */
+export function completeResponse(bytes: Buffer, method = 'GET'): EngineHttpResponse | null {
   const head = parseHead(bytes);
-  const body = head === null ? null : bodyOf(head, bytes.subarray(head.bodyStart), false);
+  const body = head === null ? null : bodyOf(head, method, bytes.subarray(head.bodyStart), false);
   return head === null || body === null ? null : { status: head.status, body };
 }
 
-/** The answer when the connection has ended: what framing it has must be complete; without framing the body runs to the end. */
-export function parseResponse(bytes: Buffer): EngineHttpResponse {
+/**
+ * The answer to a `method` request when the connection has ended: what
+ * framing it has must be complete; without framing the body runs to the end.
+ */
+export function parseResponse(bytes: Buffer, method = 'GET'): EngineHttpResponse {
   const head = parseHead(bytes);
   if (head === null) throw new Error('the engine closed the connection before answering');
-  const body = bodyOf(head, bytes.subarray(head.bodyStart), true);
+  const body = bodyOf(head, method, bytes.subarray(head.bodyStart), true);
   if (body === null) throw new Error('the engine ended its answer early');
   return { status: head.status, body };
 }
@@ -121,6 +141,7 @@ function connect(socketPath: string, timeoutMs: number | undefined): net.Socket 
  */
 function readAnswer(
   socket: net.Socket,
+  method: string,
   settle: { resolve: (answer: EngineHttpResponse) => void; reject: (error: unknown) => void },
   onHead: (head: ResponseHead, read: Buffer) => boolean = () => false,
 ): void {
@@ -149,7 +170,7 @@ function readAnswer(
       const head = parseHead(read);
       if (head === null) return;
       if (onHead(head, read)) return stopReading();
-      const body = bodyOf(head, read.subarray(head.bodyStart), false);
+      const body = bodyOf(head, method, read.subarray(head.bodyStart), false);
       if (body !== null) succeed({ status: head.status, body });
     } catch (error) {
       fail(error);
@@ -157,7 +178,7 @@ function readAnswer(
   }
   function onEnd(): void {
     try {
-      succeed(parseResponse(read));
+      succeed(parseResponse(read, method));
     } catch (error) {
       fail(error);
     }
@@ -171,7 +192,7 @@ function readAnswer(
 export function engineRequest(socketPath: string, request: EngineHttpRequest): Promise<EngineHttpResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath, request.timeoutMs);
-    readAnswer(socket, { resolve, reject });
+    readAnswer(socket, request.method, { resolve, reject });
     socket.write(requestText(request, ['Connection: close']));
   });
 }
@@ -184,7 +205,7 @@ export function engineRequest(socketPath: string, request: EngineHttpRequest): P
 export function engineUpgrade(socketPath: string, request: EngineHttpRequest): Promise<net.Socket | EngineHttpResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath, request.timeoutMs);
-    readAnswer(socket, { resolve, reject }, (head, read) => {
+    readAnswer(socket, request.method, { resolve, reject }, (head, read) => {
       if (head.status >= 300) return false; // a refusal is read like any answer
       socket.setTimeout(0);
       socket.pause();
