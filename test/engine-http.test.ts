@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineApi, engineSocket } from '../src/docker/engine-api.js';
-import { completeResponse, decodeChunked, engineRequest, engineUpgrade, parseResponse } from '../src/docker/engine-http.js';
+import { ANSWER_LIMITS, completeResponse, decodeChunked, engineRequest, engineUpgrade, parseResponse } from '../src/docker/engine-http.js';
 import { describeWithDocker } from './support/docker.js';
 import { tempDir } from './support/sandbox.js';
 
@@ -67,10 +67,17 @@ describe('engine HTTP framing', () => {
 
   describe('on a socket of our own', () => {
     const servers: net.Server[] = [];
-    afterEach(() => servers.splice(0).forEach((server) => server.close()));
+    const connections: net.Socket[] = [];
+    afterEach(() => {
+      connections.splice(0).forEach((socket) => socket.destroy()); // a test that failed may leave one streaming
+      servers.splice(0).forEach((server) => server.close());
+    });
     const serve = async (onConnection: (socket: net.Socket) => void): Promise<string> => {
       const socketPath = path.join(tempDir('devkit-engine-http-'), 'engine.sock');
-      const server = net.createServer(onConnection);
+      const server = net.createServer((socket) => {
+        connections.push(socket);
+        onConnection(socket);
+      });
       servers.push(server);
       await new Promise<void>((resolve) => server.listen(socketPath, resolve));
       return socketPath;
@@ -115,6 +122,41 @@ describe('engine HTTP framing', () => {
       const first = await new Promise<Buffer>((resolve) => upgraded.once('data', resolve).resume());
       upgraded.destroy();
       expect(first.toString()).toBe('stream');
+    });
+
+    /** An engine that answers with `head`, then writes `piece` after piece until devkit hangs up. */
+    const flood = (head: string, piece: string) => (socket: net.Socket) => {
+      socket.on('error', () => undefined); // devkit hangs up mid-write
+      const pump = (): void => {
+        while (!socket.destroyed && socket.write(piece));
+        if (!socket.destroyed) socket.once('drain', pump);
+      };
+      socket.once('data', () => socket.write(head, pump));
+    };
+    const small = { headBytes: 1024, bodyBytes: 64 * 1024 };
+
+    it('stops reading a body past the limit, whatever its framing', { timeout: 10_000 }, async () => {
+      const piece = 'x'.repeat(4096);
+      for (const head of [crlf('HTTP/1.1 200 OK', '', ''), crlf('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked', '', '')]) {
+        const chunk = head.includes('chunked') ? crlf(piece.length.toString(16), piece, '') : piece;
+        const socketPath = await serve(flood(head, chunk));
+        const request = engineRequest(socketPath, { method: 'GET', path: '/x', limits: small });
+        await expect(request).rejects.toThrow(/^the engine's answer has a body over 64 KiB, more than devkit reads$/);
+      }
+    });
+
+    it('stops reading a head past the limit', { timeout: 10_000 }, async () => {
+      const socketPath = await serve(flood('HTTP/1.1 200 OK\r\n', 'X-Filler: yes\r\n'));
+      await expect(engineRequest(socketPath, { method: 'GET', path: '/x', limits: small })).rejects.toThrow(/a head over 1 KiB/);
+    });
+
+    it('refuses a body announced past the limit before reading it, in one line naming the call', async () => {
+      expect(ANSWER_LIMITS).toEqual({ headBytes: 64 * 1024, bodyBytes: 64 * 1024 * 1024 });
+      const head = crlf('HTTP/1.1 200 OK', `Content-Length: ${64 * 1024 * 1024 + 1}`, '', 'x');
+      const socketPath = await serve((socket) => socket.once('data', () => socket.write(head)));
+      await expect(new EngineApi(socketPath).request('GET', '/info', undefined, 2000)).rejects.toThrow(
+        /^the engine's answer has a body over 64 MiB, more than devkit reads \(GET \/info\)$/,
+      );
     });
 
     it('gives up on an engine that does not answer in time, as an unreachable engine', async () => {

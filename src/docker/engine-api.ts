@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { DevkitError } from '../errors.js';
-import { engineRequest, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
+import { AnswerTooLargeError, engineRequest, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
 
 /**
  * The small JSON calls of the Docker Engine API, over the engine's unix
@@ -107,13 +107,19 @@ export class EngineApi {
     );
   }
 
+  /** Why `call` got no answer, as one line: an answer too large to read, or else an engine out of reach. */
+  private failure(call: string, error: unknown): DevkitError {
+    if (error instanceof AnswerTooLargeError) return new DevkitError(`${error.message} (${call})`, { cause: error });
+    return this.unreachable(error);
+  }
+
   /** One request and the engine's answer, whatever its status; `timeoutMs` bounds the wait. */
   private async exchange(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<EngineHttpResponse> {
     const json = options.body === undefined ? undefined : JSON.stringify(options.body);
     try {
       return await engineRequest(this.socketPath, { method, path: `${API}${path}`, json, timeoutMs: options.timeoutMs });
     } catch (error) {
-      throw this.unreachable(error);
+      throw this.failure(`${method} ${path}`, error);
     }
   }
 
@@ -235,7 +241,7 @@ export class EngineApi {
     try {
       answer = await engineUpgrade(this.socketPath, { method: 'POST', path: `${API}${path}`, json: JSON.stringify({ Detach: false, Tty: tty }) });
     } catch (error) {
-      throw this.unreachable(error);
+      throw this.failure(`POST ${path}`, error);
     }
     if ('status' in answer) throw refusal(`POST ${path}`, answer);
     return answer;

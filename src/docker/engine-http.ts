@@ -19,6 +19,33 @@ export interface EngineHttpRequest {
   json?: string;
   /** Abandons the request when the engine has not answered in time. */
   timeoutMs?: number;
+  /** How much of the answer is read at most: ANSWER_LIMITS unless a test sets less. */
+  limits?: AnswerLimits;
+}
+
+export interface AnswerLimits {
+  headBytes: number;
+  bodyBytes: number;
+}
+
+/**
+ * The engine's answers on these paths are JSON of a few KB (a /system/df or
+ * a long container list, a few MB at most); past these sizes it is not
+ * sending what devkit asked for, and reading on would only fill memory.
+ */
+export const ANSWER_LIMITS: Readonly<AnswerLimits> = { headBytes: 64 * 1024, bodyBytes: 64 * 1024 * 1024 };
+
+/** An answer larger than the limits: it is not read further. */
+export class AnswerTooLargeError extends Error {
+  constructor(part: 'head' | 'body', limit: number) {
+    super(`the engine's answer has a ${part} over ${sizeText(limit)}, more than devkit reads`);
+    this.name = 'AnswerTooLargeError';
+  }
+}
+
+function sizeText(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
 export interface EngineHttpResponse {
@@ -126,6 +153,17 @@ export function parseResponse(bytes: Buffer, method = 'GET'): EngineHttpResponse
   return { status: head.status, body };
 }
 
+/**
+ * Throws once an answer is past the limits: its head before it is complete
+ * or once it is, and its body as read so far or as Content-Length announces it.
+ */
+function checkSize(read: Buffer, head: ResponseHead | null, method: string, limits: AnswerLimits): void {
+  if ((head?.bodyStart ?? read.length) > limits.headBytes) throw new AnswerTooLargeError('head', limits.headBytes);
+  if (head === null || hasNoBody(head.status, method)) return;
+  const announced = Number(head.headers.get('content-length') ?? 0);
+  if (Math.max(read.length - head.bodyStart, announced) > limits.bodyBytes) throw new AnswerTooLargeError('body', limits.bodyBytes);
+}
+
 function connect(socketPath: string, timeoutMs: number | undefined): net.Socket {
   const socket = net.connect(socketPath);
   if (timeoutMs !== undefined) {
@@ -135,16 +173,18 @@ function connect(socketPath: string, timeoutMs: number | undefined): net.Socket 
 }
 
 /**
- * Reads an answer off `socket`: resolves with it once complete (or once the
- * connection ends), and closes the connection. `onHead` may take the
- * connection over instead (an upgrade) by returning true.
+ * Reads the answer to `request` off `socket`: resolves with it once complete
+ * (or once the connection ends), and closes the connection; fails once it is
+ * past the limits. `onHead` may take the connection over instead (an
+ * upgrade) by returning true.
  */
 function readAnswer(
   socket: net.Socket,
-  method: string,
+  request: EngineHttpRequest,
   settle: { resolve: (answer: EngineHttpResponse) => void; reject: (error: unknown) => void },
   onHead: (head: ResponseHead, read: Buffer) => boolean = () => false,
 ): void {
+  const { method, limits = ANSWER_LIMITS } = request;
   let read: Buffer = Buffer.alloc(0);
   let settled = false;
   const stopReading = (): void => {
@@ -168,8 +208,9 @@ function readAnswer(
     read = read.length === 0 ? chunk : Buffer.concat([read, chunk]);
     try {
       const head = parseHead(read);
-      if (head === null) return;
+      if (head === null) return checkSize(read, head, method, limits);
       if (onHead(head, read)) return stopReading();
+      checkSize(read, head, method, limits);
       const body = bodyOf(head, method, read.subarray(head.bodyStart), false);
       if (body !== null) succeed({ status: head.status, body });
     } catch (error) {
@@ -192,7 +233,7 @@ function readAnswer(
 export function engineRequest(socketPath: string, request: EngineHttpRequest): Promise<EngineHttpResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath, request.timeoutMs);
-    readAnswer(socket, request.method, { resolve, reject });
+    readAnswer(socket, request, { resolve, reject });
     socket.write(requestText(request, ['Connection: close']));
   });
 }
@@ -205,7 +246,7 @@ export function engineRequest(socketPath: string, request: EngineHttpRequest): P
 export function engineUpgrade(socketPath: string, request: EngineHttpRequest): Promise<net.Socket | EngineHttpResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath, request.timeoutMs);
-    readAnswer(socket, request.method, { resolve, reject }, (head, read) => {
+    readAnswer(socket, request, { resolve, reject }, (head, read) => {
       if (head.status >= 300) return false; // a refusal is read like any answer
       socket.setTimeout(0);
       socket.pause();
