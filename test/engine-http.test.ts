@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -157,6 +158,27 @@ describe('engine HTTP framing', () => {
       await expect(new EngineApi(socketPath).request('GET', '/info', undefined, 2000)).rejects.toThrow(
         /^the engine's answer has a body over 64 MiB, more than devkit reads \(GET \/info\)$/,
       );
+    });
+
+    it('reads a large body that arrives in many reads of all sizes unchanged, sized or chunked', async () => {
+      const body = randomBytes(3 * 1024 * 1024);
+      const pieces = (bytes: Buffer): Buffer[] => {
+        const out: Buffer[] = [];
+        for (let at = 0, size = 1; at < bytes.length; at += size, size = ((size * 7) % 70_000) + 1) out.push(bytes.subarray(at, at + size));
+        return out;
+      };
+      const chunks = pieces(body).flatMap((piece) => [Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
+      const chunked = Buffer.concat([...chunks, Buffer.from('0\r\n\r\n')]);
+      for (const [framing, payload] of [[`Content-Length: ${body.length}`, body], ['Transfer-Encoding: chunked', chunked]] as const) {
+        const socketPath = await serve((socket) =>
+          socket.once('data', async () => {
+            for (const piece of pieces(Buffer.concat([Buffer.from(crlf('HTTP/1.1 200 OK', framing, '', '')), payload]))) {
+              if (!socket.write(piece)) await new Promise((resolve) => socket.once('drain', resolve));
+            }
+          }),
+        );
+        expect((await engineRequest(socketPath, { method: 'GET', path: '/x', timeoutMs: 10_000 })).body.equals(body)).toBe(true);
+      }
     });
 
     it('gives up on an engine that does not answer in time, as an unreachable engine', async () => {
