@@ -181,6 +181,16 @@ describe('engine HTTP framing', () => {
       }
     });
 
+    it('gives up on an answer that is not whole in time, though the engine sends a byte now and then', { timeout: 10_000 }, async () => {
+      const socketPath = await serve((socket) => {
+        const drip = setInterval(() => socket.write('X'), 50);
+        socket.on('close', () => clearInterval(drip));
+      });
+      const started = performance.now();
+      await expect(engineRequest(socketPath, { method: 'GET', path: '/x', timeoutMs: 300 })).rejects.toThrow(/^no answer in 300 ms$/);
+      expect(performance.now() - started).toBeLessThan(2000);
+    });
+
     it('gives up on an engine that does not answer in time, as an unreachable engine', async () => {
       const socketPath = await serve(() => undefined);
       await expect(new EngineApi(socketPath).request('GET', '/_ping', undefined, 200)).rejects.toThrow(/cannot reach the Docker engine .*no answer in 200 ms/);

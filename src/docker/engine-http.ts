@@ -17,7 +17,7 @@ export interface EngineHttpRequest {
   path: string;
   /** A JSON body, sent with its type and length. */
   json?: string;
-  /** Abandons the request when the engine has not answered in time. */
+  /** Abandons the request when the engine has not answered in full in time (an engine sending a byte now and then too). */
   timeoutMs?: number;
   /** How much of the answer is read at most: ANSWER_LIMITS unless a test sets less. */
   limits?: AnswerLimits;
@@ -192,19 +192,11 @@ function accumulator(): (chunk: Buffer) => Buffer {
   };
 }
 
-function connect(socketPath: string, timeoutMs: number | undefined): net.Socket {
-  const socket = net.connect(socketPath);
-  if (timeoutMs !== undefined) {
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-  }
-  return socket;
-}
-
 /**
  * Reads the answer to `request` off `socket`: resolves with it once complete
  * (or once the connection ends), and closes the connection; fails once it is
- * past the limits. `onHead` may take the connection over instead (an
- * upgrade) by returning true.
+ * past the limits or its time. `onHead` may take the connection over instead
+ * (an upgrade) by returning true.
  */
 function readAnswer(
   socket: net.Socket,
@@ -216,8 +208,11 @@ function readAnswer(
   const append = accumulator();
   let read: Buffer = Buffer.alloc(0);
   let settled = false;
+  const { timeoutMs } = request;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => fail(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
   const stopReading = (): void => {
     settled = true;
+    clearTimeout(timer);
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.off('error', fail);
@@ -261,7 +256,7 @@ function readAnswer(
 /** Sends one request and resolves with the whole answer; rejects on a connection error or timeout. */
 export function engineRequest(socketPath: string, request: EngineHttpRequest): Promise<EngineHttpResponse> {
   return new Promise((resolve, reject) => {
-    const socket = connect(socketPath, request.timeoutMs);
+    const socket = net.connect(socketPath);
     readAnswer(socket, request, { resolve, reject });
     socket.write(requestText(request, ['Connection: close']));
   });
@@ -274,10 +269,9 @@ export function engineRequest(socketPath: string, request: EngineHttpRequest): P
  */
 export function engineUpgrade(socketPath: string, request: EngineHttpRequest): Promise<net.Socket | EngineHttpResponse> {
   return new Promise((resolve, reject) => {
-    const socket = connect(socketPath, request.timeoutMs);
+    const socket = net.connect(socketPath);
     readAnswer(socket, request, { resolve, reject }, (head, read) => {
       if (head.status >= 300) return false; // a refusal is read like any answer
-      socket.setTimeout(0);
       socket.pause();
       const rest = read.subarray(head.bodyStart);
       if (rest.length > 0) socket.unshift(rest);
