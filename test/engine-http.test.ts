@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EngineApi, engineSocket } from '../src/docker/engine-api.js';
 import { ANSWER_LIMITS, completeResponse, decodeChunked, engineRequest, engineUpgrade, parseResponse } from '../src/docker/engine-http.js';
 import { describeWithDocker } from './support/docker.js';
-import { tempDir } from './support/sandbox.js';
+import { fakeEngines } from './support/fake-engine.js';
 
 const crlf = (...lines: string[]): string => lines.join('\r\n');
 
@@ -67,22 +66,7 @@ describe('engine HTTP framing', () => {
   });
 
   describe('on a socket of our own', () => {
-    const servers: net.Server[] = [];
-    const connections: net.Socket[] = [];
-    afterEach(() => {
-      connections.splice(0).forEach((socket) => socket.destroy()); // a test that failed may leave one streaming
-      servers.splice(0).forEach((server) => server.close());
-    });
-    const serve = async (onConnection: (socket: net.Socket) => void): Promise<string> => {
-      const socketPath = path.join(tempDir('devkit-engine-http-'), 'engine.sock');
-      const server = net.createServer((socket) => {
-        connections.push(socket);
-        onConnection(socket);
-      });
-      servers.push(server);
-      await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-      return socketPath;
-    };
+    const serve = fakeEngines();
 
     it('hands over an upgraded connection with the stream bytes that came with the head', async () => {
       const socketPath = await serve((socket) => socket.once('data', () => socket.end(crlf('HTTP/1.1 101 UPGRADED', 'Upgrade: tcp', '', 'first bytes'))));

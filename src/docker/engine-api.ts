@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { debugSwallow } from '../debug.js';
 import { DevkitError } from '../errors.js';
 import { AnswerTooLargeError, engineRequest, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
 
@@ -252,6 +253,7 @@ export class EngineApi {
   }
 
   async resizeExec(execId: string, rows: number, columns: number): Promise<void> {
-    await this.request('POST', `/exec/${execId}/resize?h=${rows}&w=${columns}`).catch(() => undefined); // the process may have ended
+    // The process may have ended.
+    await this.request('POST', `/exec/${execId}/resize?h=${rows}&w=${columns}`).catch(debugSwallow(`resizing exec ${execId.slice(0, 12)}`));
   }
 }

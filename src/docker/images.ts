@@ -5,6 +5,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { DEFAULT_BASE_IMAGE } from '../config/config.js';
+import { debugError } from '../debug.js';
 import { DevkitError, oneLine } from '../errors.js';
 import type { Io } from '../cli/io.js';
 import { startProgress } from '../cli/progress.js';
@@ -52,7 +53,8 @@ export function debianMirror(): string {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
-    } catch {
+    } catch (error) {
+      debugError(`reading ${file}`, error);
       continue;
     }
     const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];

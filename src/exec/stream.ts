@@ -1,6 +1,7 @@
 import { fstatSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { isatty } from 'node:tty';
+import { debugError, debugSwallow } from '../debug.js';
 import { splitFrames, type EngineApi, type ExecState } from '../docker/engine-api.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -33,7 +34,7 @@ async function exitState(api: EngineApi, execId: string): Promise<ExecState> {
   // The stream can end a moment before the engine records the exit code; an unanswered inspect is tried again.
   let last: ExecState | null = null;
   for (let attempt = 0; attempt < 500; attempt++) {
-    last = (await api.inspectExec(execId, 2000).catch(() => null)) ?? last;
+    last = (await api.inspectExec(execId, 2000).catch(debugSwallow(`inspecting exec ${execId.slice(0, 12)}`))) ?? last;
     if (last !== null && !last.Running) return last;
     await sleep(10);
   }
@@ -91,7 +92,7 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
   let innerPid: Promise<number | null> | null = null;
   const lookUpPid = async (): Promise<number | null> => {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const state = await api.inspectExec(execId, 500).catch(() => null);
+      const state = await api.inspectExec(execId, 500).catch(debugSwallow(`inspecting exec ${execId.slice(0, 12)}`));
       if (state !== null && (!state.Running || state.Pid > 0)) return state.Running ? state.Pid : null;
       await sleep(25);
     }
@@ -102,8 +103,8 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
     void innerPid.then((pid) => {
       try {
         if (pid !== null) process.kill(pid, signal);
-      } catch {
-        // it has just ended
+      } catch (error) {
+        debugError(`passing ${signal} to pid ${pid}`, error); // it has just ended
       }
     });
   };
@@ -124,7 +125,10 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
 
   await new Promise<void>((resolve) => {
     socket.on('close', () => resolve());
-    socket.on('error', () => resolve());
+    socket.on('error', (error) => {
+      debugError(`the stream of exec ${execId.slice(0, 12)}`, error);
+      resolve();
+    });
   });
 
   stdin?.unpipe(socket);

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { locateWorkspace } from '../config/locate.js';
 import type { ContainerSummary, EngineApi, ExecSpec } from '../docker/engine-api.js';
+import { debugSwallow } from '../debug.js';
 import { DevkitError, UsageError } from '../errors.js';
 import { agentPaths } from '../fleet/layout.js';
 import { requireAgent } from '../fleet/records.js';
@@ -120,7 +121,8 @@ export async function prepareExec(api: EngineApi, request: ExecCdRequest, contex
   if (stack !== null && (scope.envRoot === null || scope.envRoot === stack.root)) {
     const spec = planExec(request, { profile, root: stack.root, repo: stack.repo, stateHome: scope.stateHome });
     const name = `${stack.project}-${profile}-dev-1`;
-    const [container, execId] = await Promise.all([api.findContainer(name), api.createExec(name, spec).catch(() => null)]);
+    const exec = api.createExec(name, spec).catch(debugSwallow(`creating the exec in ${name}`)); // the label search below tries again
+    const [container, execId] = await Promise.all([api.findContainer(name), exec]);
     if (container !== null && hasLabels(container, { ...wanted, 'devkit.root': stack.root, 'devkit.repo': stack.repo })) {
       checkRunning(container, profile);
       if (execId !== null) return execId;
