@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { isatty } from 'node:tty';
 import { debugError, debugSwallow } from '../debug.js';
 import { splitFrames, type EngineApi, type ExecState } from '../docker/engine-api.js';
+import { DevkitError, oneLine } from '../errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The streams an exec is wired to (process, or streams of the caller's); stdin is read only when the mode attaches it. */
@@ -30,15 +31,74 @@ function demultiplex(socket: Socket, stdout: NodeJS.WritableStream, stderr: Node
   });
 }
 
-async function exitState(api: EngineApi, execId: string): Promise<ExecState> {
-  // The stream can end a moment before the engine records the exit code; an unanswered inspect is tried again.
-  let last: ExecState | null = null;
-  for (let attempt = 0; attempt < 500; attempt++) {
-    last = (await api.inspectExec(execId, 2000).catch(debugSwallow(`inspecting exec ${execId.slice(0, 12)}`))) ?? last;
-    if (last !== null && !last.Running) return last;
-    await sleep(10);
+/** How long in all devkit waits for the engine to report an exec's exit code, or its pid, before it gives up. */
+export const EXEC_REPORT_WAIT_MS = 10_000;
+
+interface ExecPoll<T> {
+  /** What is waited for, as the message names it. */
+  what: string;
+  /** The most one inspect may take, and the pause between inspects. */
+  tryMs: number;
+  pauseMs: number;
+  /** What the state reports, or undefined while it does not yet; `notYet` says so in the message. */
+  reported: (state: ExecState) => T | undefined;
+  notYet: string;
+}
+
+/** An inspect's failure in a few words: the connection's own error rather than the advice around it. */
+function failureText(error: unknown): string {
+  const reason = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+/**
+ * Inspects an exec until its state reports what `poll` waits for, within
+ * `waitMs` in all: an unanswered inspect is tried again, each bounded by the
+ * time left. Then fails with one line naming the exec, and what the engine
+ * last said of it or else why no inspect was answered.
+ */
+async function pollExec<T>(api: EngineApi, execId: string, waitMs: number, poll: ExecPoll<T>): Promise<T> {
+  const shortId = execId.slice(0, 12);
+  const deadline = performance.now() + waitMs;
+  let answered = false;
+  let failure = 'none was made';
+  for (let left = waitMs; left > 0; left = deadline - performance.now()) {
+    const state = await api.inspectExec(execId, Math.ceil(Math.min(poll.tryMs, left))).catch((error: unknown) => {
+      failure = failureText(error);
+      return debugSwallow(`inspecting exec ${shortId}`)(error);
+    });
+    const found = state === null ? undefined : poll.reported(state);
+    if (found !== undefined) return found;
+    answered ||= state !== null;
+    await sleep(Math.min(poll.pauseMs, Math.max(0, deadline - performance.now())));
   }
-  return last ?? { Running: false, ExitCode: null, Pid: 0 };
+  const failed = `the Docker engine did not report the ${poll.what} of exec ${shortId} within ${waitMs / 1000} s`;
+  throw new DevkitError(`${failed} (${answered ? poll.notYet : `no inspect answered: ${oneLine(failure)}`})`);
+}
+
+/** The exec's state once it has ended. The stream can end a moment before the engine records the exit code. */
+export function exitState(api: EngineApi, execId: string, waitMs = EXEC_REPORT_WAIT_MS): Promise<ExecState> {
+  return pollExec(api, execId, waitMs, {
+    what: 'exit code',
+    tryMs: 2000,
+    pauseMs: 10,
+    reported: (state) => (state.Running ? undefined : state),
+    notYet: 'it still says the exec is running',
+  });
+}
+
+/**
+ * The inner process's host pid, null once it has ended. The engine can leave
+ * an inspect right after the start unanswered, and report pid 0 at first.
+ */
+export function innerPid(api: EngineApi, execId: string, waitMs = EXEC_REPORT_WAIT_MS): Promise<number | null> {
+  return pollExec(api, execId, waitMs, {
+    what: 'pid',
+    tryMs: 500,
+    pauseMs: 25,
+    reported: (state) => (!state.Running ? null : state.Pid > 0 ? state.Pid : undefined),
+    notYet: 'it reports no pid for it yet',
+  });
 }
 
 /** How an exec is wired to devkit's own stdio. */
@@ -87,20 +147,15 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
   const socket = await api.startExec(execId, tty);
   socket.setNoDelay(true);
 
-  // The inner process's host pid, looked up when the first signal comes. The engine can leave an
-  // inspect right after the start unanswered, so each try is bounded and retried.
-  let innerPid: Promise<number | null> | null = null;
-  const lookUpPid = async (): Promise<number | null> => {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const state = await api.inspectExec(execId, 500).catch(debugSwallow(`inspecting exec ${execId.slice(0, 12)}`));
-      if (state !== null && (!state.Running || state.Pid > 0)) return state.Running ? state.Pid : null;
-      await sleep(25);
-    }
-    return null;
-  };
+  // The inner process's host pid, looked up when the first signal comes; asked again at the next when the engine did not tell.
+  let pidLookUp: Promise<number | null> | null = null;
   const forward = (signal: NodeJS.Signals): void => {
-    innerPid ??= lookUpPid();
-    void innerPid.then((pid) => {
+    pidLookUp ??= innerPid(api, execId).catch((error: unknown) => {
+      pidLookUp = null;
+      stderr.write(`devkit: ${oneLine(error instanceof Error ? error.message : String(error))}: ${signal} not passed on\n`);
+      return null;
+    });
+    void pidLookUp.then((pid) => {
       try {
         if (pid !== null) process.kill(pid, signal);
       } catch (error) {
