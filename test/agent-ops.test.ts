@@ -83,10 +83,18 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
 
   it('status --watch redraws the table until stopped, and refuses --json', async () => {
     const watch = execa(DEVKIT_BIN, ['status', '--watch'], { cwd: fx.workspace, reject: false });
-    await new Promise((resolve) => setTimeout(resolve, 3500));
+    let output = '';
+    const frames = (): number => output.split('\x1b[H\x1b[2J').filter((frame) => frame.includes('AGENT')).length;
+    // Stopped once the second full table is drawn (each frame clears the screen first).
+    await new Promise<void>((resolve) => {
+      watch.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (frames() >= 2 && /agent3[^\n]*\n/.test(output.split('\x1b[H\x1b[2J').at(-1) ?? '')) resolve();
+      });
+    });
     watch.kill('SIGINT');
-    const result = await watch;
-    expect(String(result.stdout).split('\x1b[H\x1b[2J').filter((frame) => frame.includes('AGENT')).length).toBeGreaterThanOrEqual(2);
+    await watch;
+    expect(frames()).toBeGreaterThanOrEqual(2);
     const both = await run(['status', '--watch', '--json']);
     expect(both).toMatchObject({ exitCode: 2, stderr: 'devkit: --watch redraws a table on the terminal; leave out --json' });
   });

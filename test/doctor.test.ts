@@ -1,23 +1,16 @@
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectPrefix } from '../src/stack/workspace-files.js';
 import { describeWithDocker, docker, removeStacks } from './support/docker.js';
-import { agentCopy, devkit, git, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+import { agentCopy, agentRecords, devkit, git, makeDevRoot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
 
 interface Finding {
   check: string;
   ok: boolean;
   detail: string;
   fix: string | null;
-}
-
-function adminDir(fx: DevRootFixture, k: number): string {
-  const base = path.join(fx.primary, '.git', 'worktrees');
-  const id = readdirSync(base).find((name) => readFileSync(path.join(base, name, 'gitdir'), 'utf8').trim() === `${agentCopy(fx, k)}/.git`);
-  if (id === undefined) throw new Error(`no admin folder for agent ${k}`);
-  return path.join(base, id);
 }
 
 describeWithDocker('doctor and gc on a broken setup', () => {
@@ -37,11 +30,11 @@ describeWithDocker('doctor and gc on a broken setup', () => {
     expect(healthy.findings.filter((f) => !f.ok)).toEqual([]);
     expect(healthy.exitCode).toBe(0);
 
-    // A worktree folder deleted by hand.
+    // A copy's folder deleted by hand.
     rmSync(agentCopy(fx, 3), { recursive: true });
-    // A stale index.lock, its git long gone.
-    const lock = path.join(adminDir(fx, 4), 'index.lock');
-    writeFileSync(lock, '');
+    // A stale index.lock in agent 4's copy, its git long gone.
+    const lock = path.join(agentCopy(fx, 4), '.git', 'index.lock');
+    writeAsAgent(lock, '');
     const old = new Date(Date.now() - 120_000);
     utimesSync(lock, old, old);
     // An orphaned container with devkit's labels, for an agent that does not exist.
@@ -55,10 +48,10 @@ describeWithDocker('doctor and gc on a broken setup', () => {
     // An overlay edited by hand, no longer what its template makes.
     const overlay = path.join(fx.workspace, 'overlays', 'agent2', 'compose.override.yml');
     writeFileSync(overlay, readFileSync(overlay, 'utf8').replace('working_dir: /workspace', 'working_dir: /tmp'));
-    // Work in a copy git lost, whose branch is gone too: only its files hold it.
-    rmSync(adminDir(fx, 5), { recursive: true });
-    await git(fx.primary, ['branch', '-D', 'agent5/main']);
-    writeFileSync(path.join(agentCopy(fx, 5), 'precious.txt'), 'only here\n');
+    // Work in a copy that no longer links up as devkit made it (its .git swapped for a file): only its files hold it.
+    rmSync(path.join(agentCopy(fx, 5), '.git'), { recursive: true });
+    writeAsAgent(path.join(agentCopy(fx, 5), '.git'), 'gitdir: /somewhere/else\n');
+    writeAsAgent(path.join(agentCopy(fx, 5), 'precious.txt'), 'only here\n');
   });
   afterAll(async () => {
     await execa('docker', ['rm', '-f', orphan], { reject: false });
@@ -80,7 +73,7 @@ describeWithDocker('doctor and gc on a broken setup', () => {
         ['overlay', 'devkit overlay create agent2'],
         ['worktrees: copy-missing', 'devkit worktrees prune --apply'],
         ['worktrees: stale-lock', 'devkit worktrees prune --apply'],
-        ['worktrees: copy-unregistered', expect.stringMatching(/left alone: branch agent5\/main is gone/)],
+        ['worktrees: copy-tampered', 'devkit worktrees remove 5 --force (saves its files to devkit\'s backups), then devkit worktrees init 5'],
       ]),
     );
     expect(findings.find((f) => f.check === 'containers')?.detail).toMatch(/-agent9 runs for agent9, which no longer exists/);
@@ -98,11 +91,13 @@ describeWithDocker('doctor and gc on a broken setup', () => {
     expect((await run(['gc'])).exitCode).toBe(0);
     const { findings } = await doctor();
     // Left: the copy holding work, the volume that may hold data, and the hand-edited overlay (a person's edit).
-    expect(findings.filter((f) => !f.ok).map((f) => f.check).sort()).toEqual(['overlay', 'volumes', 'worktrees: copy-unregistered']);
+    expect(findings.filter((f) => !f.ok).map((f) => f.check).sort()).toEqual(['overlay', 'volumes', 'worktrees: copy-tampered']);
     expect(readFileSync(path.join(agentCopy(fx, 5), 'precious.txt'), 'utf8')).toBe('only here\n');
-    expect(existsSync(path.join(adminDir(fx, 4), 'index.lock'))).toBe(false);
+    expect(existsSync(path.join(agentCopy(fx, 4), '.git', 'index.lock'))).toBe(false);
     expect((await execa('docker', ['inspect', orphan], { reject: false })).exitCode).not.toBe(0);
-    expect((await git(fx.primary, ['worktree', 'list', '--porcelain'])).includes(agentCopy(fx, 3))).toBe(false);
+    expect(agentRecords(fx)).toEqual([2, 4, 5]);
     expect((await git(fx.primary, ['branch', '--list', 'agent3/main'])).trim()).toBe('agent3/main');
+    // Agent 2 still exists, so its running containers were left alone.
+    expect(await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent2', '--filter', 'status=running'])).not.toBe('');
   });
 });

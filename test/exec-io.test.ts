@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { processRuns } from './support/processes.js';
 import { paneShows, tmux } from './support/tmux.js';
 import { describeWithDocker, removeStacks } from './support/docker.js';
 import { DEVKIT_BIN, devkit, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
@@ -65,14 +66,15 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
     await paneShows(session, /^home is \/workspace\/\.devhome$/m);
     await tmux(['send-keys', '-t', session, 'stty size', 'Enter']);
     await paneShows(session, /^40 160$/m);
-    await tmux(['send-keys', '-t', session, 'sleep 100', 'Enter']);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const marker = String(1000 + (process.pid % 1000));
+    await tmux(['send-keys', '-t', session, `sleep ${marker}`, 'Enter']);
+    await processRuns(['sleep', marker]);
     await tmux(['send-keys', '-t', session, 'C-c']);
     // Ctrl-C reached sleep inside the container: the shell is back, and sleep died of SIGINT.
     await tmux(['send-keys', '-t', session, 'echo "inner=$?"', 'Enter']);
     await paneShows(session, /^inner=130$/m);
-    await tmux(['send-keys', '-t', session, 'exec sleep 100', 'Enter']);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await tmux(['send-keys', '-t', session, `exec sleep ${marker}1`, 'Enter']);
+    await processRuns(['sleep', `${marker}1`]);
     await tmux(['send-keys', '-t', session, 'C-c']);
     await paneShows(session, /devkit-exit=130$/m); // after the echoed ^C
   });

@@ -25,7 +25,7 @@ describe('SSH remotes and push failures', () => {
 
 describe('policy files and proxy logs', () => {
   it('matches each domain and its subdomains only, and forwards only those names', () => {
-    const files = renderPolicyFiles('agent2', { allow: ['github.com', 'repo1.maven.org'], ports: [443, 22], hosts: { 'git.corp.example': '10.1.2.3' } });
+    const files = renderPolicyFiles('agent2', { allow: ['github.com', 'repo1.maven.org'], ports: [443, 22], hosts: { 'git.corp.example': '10.1.2.3' }, resolvers: ['127.0.0.11'] });
     const patterns = (files.filter ?? '').trim().split('\n').map((line) => new RegExp(line));
     const allowed = (host: string) => patterns.some((pattern) => pattern.test(host));
     expect(['github.com', 'ssh.github.com', 'repo1.maven.org'].every(allowed)).toBe(true);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectPrefix } from '../src/stack/workspace-files.js';
 import { describeWithDocker, docker, removeStacks } from './support/docker.js';
-import { DEVKIT_BIN, agentCopy, devkit, git, makeDevRoot, snapshot, worktreeRecords, type DevRootFixture } from './support/sandbox.js';
+import { DEVKIT_BIN, agentCopy, agentRecords, devkit, expectRefused, git, makeDevRoot, rootStateOf, snapshot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
 
 interface Team {
   name: string;
@@ -16,10 +16,11 @@ describeWithDocker('teams and session cleanup', () => {
   let fx: DevRootFixture;
   const session = `session-${process.pid}`;
   const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
-  const teamFile = (name: string) => path.join(fx.primary, '.git', 'devkit-teams', `${name}.json`);
+  const teamFile = (name: string) => path.join(rootStateOf(fx), 'teams', `${name}.json`);
 
   beforeAll(async () => {
     fx = await makeDevRoot();
+    expect((await devkit(['worktrees', 'list'], { cwd: fx.workspace })).exitCode).toBe(0);
   });
   afterAll(async () => {
     if (fx !== undefined) {
@@ -51,7 +52,7 @@ describeWithDocker('teams and session cleanup', () => {
 
     // A member of t1 holds uncommitted work: cleanup refuses it and goes on with the rest.
     const busy = team1.members[0]?.index ?? -1;
-    writeFileSync(path.join(agentCopy(fx, busy), 'unsaved.txt'), 'work of a member\n');
+    writeAsAgent(path.join(agentCopy(fx, busy), 'unsaved.txt'), 'work of a member\n');
     const refused = await run(['session', 'cleanup', session]);
     expect(refused.exitCode).toBe(1);
     expect(refused.stdout).toMatch(new RegExp(`^t1/agent${busy}\\tLEFT: agent ${busy} holds 1 untracked file`, 'm'));
@@ -66,17 +67,17 @@ describeWithDocker('teams and session cleanup', () => {
     expect(forced.exitCode).toBe(0);
     const ref = new RegExp(`^t1/agent${busy}\\tremoved, work saved to (refs/devkit/backup/agent${busy}/\\S+)$`, 'm').exec(forced.stdout)?.[1];
     expect(ref).toBeDefined();
-    expect(await git(fx.primary, ['show', `${ref}:unsaved.txt`])).toBe('work of a member');
+    expect(await git(fx.primary, ['--git-dir', path.join(rootStateOf(fx), 'backups.git'), 'show', `${ref}:unsaved.txt`])).toBe('work of a member');
 
-    // Nothing of either team remains: worktrees, containers, networks, locks, records.
-    expect((await worktreeRecords(fx.primary)).map((r) => r.path)).toEqual([fx.primary]);
+    // Nothing of either team remains: copies, agent records, containers, networks, locks, team records.
+    expect(agentRecords(fx)).toEqual([]);
     for (const member of [...team1.members, ...team2.members]) expect(existsSync(agentCopy(fx, member.index))).toBe(false);
     expect(await docker(['ps', '-aq', '--filter', `label=devkit.root=${fx.root}`])).toBe('');
     const prefix = projectPrefix({ root: fx.root, repo: fx.repo });
     const networks = (await docker(['network', 'ls', '--format', '{{.Name}}'])).split('\n').filter((name) => name.startsWith(prefix));
     expect(networks).toEqual([]);
-    expect(readdirSync(path.join(fx.primary, '.git')).filter((name) => name.startsWith('devkit.lock'))).toEqual([]);
-    expect(readdirSync(path.join(fx.primary, '.git', 'devkit-teams'))).toEqual([]);
+    expect(readdirSync(rootStateOf(fx)).filter((name) => name.startsWith('lock'))).toEqual([]);
+    expect(readdirSync(path.join(rootStateOf(fx), 'teams'))).toEqual([]);
   });
 
   it('bad input: an unknown team, a bad team name, a bad member count: exit 2, one line, nothing changed', async () => {
@@ -88,10 +89,7 @@ describeWithDocker('teams and session cleanup', () => {
     ];
     for (const [args, message] of cases) {
       const before = snapshot(fx.root);
-      const result = await run(args);
-      expect({ args, exitCode: result.exitCode }).toEqual({ args, exitCode: 2 });
-      expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)]);
-      expect(snapshot(fx.root)).toEqual(before);
+      expectRefused(await run(args), message, { unchanged: { dir: fx.root, before } });
     }
   });
 });

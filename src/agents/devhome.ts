@@ -6,10 +6,13 @@ import { ownerToSet } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { lstatIn, openDirIn, openSafeDir, setDirOwner, writeFileIn } from '../fs/safe.js';
 
-/** What a new HOME's .gitconfig says: the shared repo may be read though it belongs to another uid (devkit as root). */
-function initialGitconfig(fleet: Fleet): string {
-  return `# written by devkit when it made this HOME; yours (the agent's) to change\n[safe]\n\tdirectory = ${fleet.shared.gitDir}\n`;
-}
+/**
+ * What a new HOME's .gitconfig says. Inside a container the agent's git reads
+ * the shared repo (at the paths each profile mounts it), which belongs to
+ * another uid when devkit runs as root; every repository in there is the
+ * agent's own or that read-only one, so git may trust them all.
+ */
+const INITIAL_GITCONFIG = "# written by devkit when it made this HOME; yours (the agent's) to change\n[safe]\n\tdirectory = *\n";
 
 /**
  * Creates agent K's HOME (mode 0700, with a 0700 .ssh and a .gitconfig) when it
@@ -34,7 +37,7 @@ export function ensureDevhome(fleet: Fleet, index: number): boolean {
         setDirOwner(ssh, owner, 0o700);
         ssh.close();
       }
-      writeFileIn(home, '.gitconfig', initialGitconfig(fleet), { mode: 0o644, owner });
+      writeFileIn(home, '.gitconfig', INITIAL_GITCONFIG, { mode: 0o644, owner });
     } finally {
       home.close();
     }

@@ -1,12 +1,13 @@
 import { readdirSync } from 'node:fs';
 import type { CommandContext } from '../cli/context.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentIndexOfFolder, agentPaths } from '../fleet/layout.js';
+import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { headState, branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
 import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
 import { headBranch, headCommit, readCopy, type CopyFacts } from './copy.js';
 import { withCopyView } from './copy-git.js';
+import { debugSwallow } from '../debug.js';
 import { syncAgents, type SyncOutcome } from './sync.js';
 
 /**
@@ -66,7 +67,7 @@ async function copyDirt(fleet: Fleet, facts: CopyFacts): Promise<DirtyCounts | n
   if (facts.state !== 'ok') return null;
   return withCopyView(fleet, facts, { head: headCommit(facts), withIndex: true, withObjects: true }, async (view) =>
     parseStatus(await view.git.run(statusArgs(false))),
-  ).catch(() => null);
+  ).catch(debugSwallow(`status of ${agentName(facts.index)}'s copy`));
 }
 
 async function primarySummary(fleet: Fleet, shared: Map<string, BranchInfo>): Promise<CopySummary> {

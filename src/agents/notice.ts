@@ -4,6 +4,7 @@ import type { GitBase } from '../git/git.js';
 import { renderText } from '../templates.js';
 import { checkPathArg } from '../validate.js';
 import { copyIdentity } from './identity.js';
+import { debugSwallow } from '../debug.js';
 
 /**
  * The notice for an agent forked into a copy: the paths it inherited name
@@ -15,7 +16,7 @@ export async function worktreeNotice(cwd: string, fromRaw: string, env: NodeJS.P
   if (self.original_cwd === null) throw new UsageError(`${self.path} is not part of a devkit dev root (its repo has no primary clone)`);
   const devRoot = path.dirname(self.original_cwd);
   const parent = checkPathArg(fromRaw, { label: '--from', base: cwd, within: devRoot });
-  const parentInfo = await copyIdentity(parent, env, git).catch(() => null);
+  const parentInfo = await copyIdentity(parent, env, git).catch(debugSwallow(`the copy holding ${parent}`));
   if (parentInfo === null || parentInfo.original_cwd !== self.original_cwd || parentInfo.index === null) {
     throw new UsageError(`--from ${parent} is not a working copy of this repo (${self.original_cwd})`);
   }

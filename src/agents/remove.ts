@@ -11,6 +11,7 @@ import { assessRisk, backupCopy, describeRisk, isAtRisk, type AtRisk, type Backu
 import { readCopy } from './copy.js';
 import { quarantineObjects } from './copy-git.js';
 import { syncAgent } from './sync.js';
+import { debugSwallow } from '../debug.js';
 
 export interface RemoveRequest {
   index: number;
@@ -81,7 +82,7 @@ export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise
   }
   await refuseWhileWritable(fleet, request.index);
   // Bring its branches in first: then only what is on no shared branch counts as at risk.
-  await syncAgent(fleet, request.index).catch(() => undefined);
+  await syncAgent(fleet, request.index).catch(debugSwallow(`sync of agent ${request.index} before removing it`));
   const facts = readCopy(fleet.config, fleet.shared.gitDir, request.index);
   const atRisk = await assessRisk(fleet, facts);
   if (isAtRisk(atRisk) && !request.force) {

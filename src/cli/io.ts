@@ -19,7 +19,7 @@ export interface Io {
   readonly columns: number;
   /** Rewrites the progress line on stderr (only when interactive); `done` ends it. */
   progressLine(text: string, done: boolean): void;
-  /** Clears the terminal on stdout before a redraw (status --watch). */
+  /** Clears the terminal on stdout before a redraw (status --watch, which asks for a terminal). */
   clearScreen(): void;
 }
 
@@ -58,7 +58,7 @@ export function processIo(options: IoOptions): Io {
       process.stderr.write(`\r\x1b[K${escapeControls(text)}${done ? '\n' : ''}`);
     },
     clearScreen: () => {
-      if (process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
+      process.stdout.write('\x1b[H\x1b[2J');
     },
   };
 }

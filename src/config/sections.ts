@@ -17,7 +17,12 @@ export interface EgressConfig {
    * your own network.
    */
   hosts: Record<string, string>;
+  /** The DNS servers allowed names are forwarded to (default: Docker's own resolver in the dns sidecar). */
+  resolvers: string[];
 }
+
+/** Docker's embedded resolver, as the dns sidecar sees it. */
+export const DOCKER_RESOLVER = '127.0.0.11';
 
 /** Where `git push` over SSH goes: a Host alias and what it really connects to. */
 export interface SshConfig {
@@ -75,9 +80,9 @@ function port(value: unknown, what: string, file: string): number {
 }
 
 export function validateEgress(raw: unknown, file: string): EgressConfig {
-  if (raw === undefined) return { allow: [...DEFAULT_ALLOW], ports: [443], agents: {}, hosts: {} };
+  if (raw === undefined) return { allow: [...DEFAULT_ALLOW], ports: [443], agents: {}, hosts: {}, resolvers: [DOCKER_RESOLVER] };
   const fields = mapping(raw, 'egress', file);
-  onlyKeys(fields, ['allow', 'ports', 'agents', 'hosts'], 'egress', file);
+  onlyKeys(fields, ['allow', 'ports', 'agents', 'hosts', 'resolvers'], 'egress', file);
   const ports = fields.ports === undefined ? [443] : fields.ports;
   if (!Array.isArray(ports)) throw new UsageError(`${file}: 'egress.ports' must be a list of ports`);
   const agents: Record<string, { allow: string[] }> = {};
@@ -92,11 +97,14 @@ export function validateEgress(raw: unknown, file: string): EgressConfig {
     checkDomain(name, `${file}: 'egress.hosts' name`);
     hosts[name] = checkIpv4(String(address), `${file}: 'egress.hosts.${name}'`);
   }
+  const resolvers = fields.resolvers ?? [DOCKER_RESOLVER];
+  if (!Array.isArray(resolvers) || resolvers.length === 0) throw new UsageError(`${file}: 'egress.resolvers' must be a list of IPv4 addresses`);
   return {
     allow: fields.allow === undefined ? [...DEFAULT_ALLOW] : hostList(fields.allow, 'egress.allow', file),
     ports: ports.map((value) => port(value, 'egress.ports', file)),
     agents,
     hosts,
+    resolvers: resolvers.map((address) => checkIpv4(String(address), `${file}: 'egress.resolvers' entry`)),
   };
 }
 

@@ -13,12 +13,14 @@ export interface ProfilePolicy {
   ports: number[];
   /** Names with the address they resolve to (devkit.yml egress.hosts), each allowed as it is. */
   hosts: Record<string, string>;
+  /** Where allowed names are looked up. */
+  resolvers: string[];
 }
 
 /** The global allowlist, plus agent K's own additions for its agentK stack. */
 export function policyFor(config: Pick<DevkitConfig, 'egress'>, profile: string): ProfilePolicy {
   const extra = config.egress.agents[profile]?.allow ?? [];
-  return { allow: [...new Set([...config.egress.allow, ...extra])].sort(), ports: [...config.egress.ports], hosts: { ...config.egress.hosts } };
+  return { allow: [...new Set([...config.egress.allow, ...extra])].sort(), ports: [...config.egress.ports], hosts: { ...config.egress.hosts }, resolvers: [...config.egress.resolvers] };
 }
 
 /** Where a profile's policy files live; its sidecars mount this folder read-only at /etc/devkit/policy. */
@@ -34,7 +36,7 @@ function escapeRegex(text: string): string {
  * The files the sidecars read: tinyproxy's filter (one extended regular
  * expression per domain, matching it and its subdomains, and per named host)
  * and config (the CONNECT ports); dnsmasq's servers-file (allowlisted domains
- * forwarded to Docker's resolver in the sidecar; every other name gets
+ * forwarded to the resolvers, Docker's own in the sidecar by default; every other name gets
  * NXDOMAIN, and a forwarded answer with a private, loopback or link-local
  * address is dropped: stop-dns-rebind in dnsmasq.conf) and hosts file (the
  * named hosts, answered with their address).
@@ -43,7 +45,7 @@ export function renderPolicyFiles(profile: string, policy: ProfilePolicy): Recor
   const hosts = Object.entries(policy.hosts).sort(([a], [b]) => a.localeCompare(b));
   return {
     filter: [...policy.allow.map((domain) => `(^|\\.)${escapeRegex(domain)}$\n`), ...hosts.map(([name]) => `^${escapeRegex(name)}$\n`)].join(''),
-    'dns-servers': policy.allow.map((domain) => `server=/${domain}/127.0.0.11\n`).join(''),
+    'dns-servers': policy.allow.flatMap((domain) => policy.resolvers.map((resolver) => `server=/${domain}/${resolver}\n`)).join(''),
     hosts: hosts.map(([name, address]) => `${address} ${name}\n`).join(''),
     'tinyproxy.conf': renderText('policy/tinyproxy.conf.hbs', { profile, ports: policy.ports }),
   };

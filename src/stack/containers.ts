@@ -1,5 +1,6 @@
 import type { Io } from '../cli/io.js';
 import { formatTable } from '../cli/table.js';
+import { debugSwallow } from '../debug.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import type { Fleet } from '../fleet/fleet.js';
 
@@ -51,6 +52,7 @@ export async function removeProjectByLabel(api: EngineApi, root: string, project
   const containers = await api.listContainers([`com.docker.compose.project=${project}`, `devkit.root=${root}`]);
   for (const container of containers) await api.removeContainer(container.Id);
   const networks = await api.listNetworks([`com.docker.compose.project=${project}`]);
-  for (const network of networks) await api.removeNetwork(network.Id).catch(() => undefined); // still used by something else: keep it
+  // A network still used by something else stays.
+  for (const network of networks) await api.removeNetwork(network.Id).catch(debugSwallow(`removing network ${network.Name}`));
   return { containers: containers.length, networks: networks.length };
 }

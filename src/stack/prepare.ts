@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { Io } from '../cli/io.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { buildStackImages, type BuiltImage } from '../docker/images.js';
+import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { agentOwner } from '../fleet/owner.js';
 import { policyFor, writePolicyFiles } from '../policy/policy.js';
 import { projectNetwork } from './network.js';
@@ -21,9 +24,23 @@ export function externalVolumes(workspaceDir: string): string[] {
     .map(([key, spec]) => spec?.name ?? key);
 }
 
-async function ensureVolumes(api: EngineApi, names: readonly string[]): Promise<void> {
+/**
+ * The shared cache volumes, made where missing and writable by every agent's
+ * uid (sticky, like /tmp). A new volume takes the dev image's modes; one made
+ * by an older devkit is set once by a throwaway container with no network
+ * and no capabilities, and devkit's state remembers it.
+ */
+async function ensureVolumes(fleet: Fleet, api: EngineApi, names: readonly string[]): Promise<void> {
   // Creating a volume that exists is a no-op for the engine, so concurrent ups agree.
   await Promise.all(names.map((name) => api.createVolume(name, { 'devkit.cache': 'true' })));
+  const marker = path.join(fleet.state.dir, 'caches-writable');
+  const done = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n') : [];
+  const todo = names.filter((name) => !done.includes(name));
+  if (todo.length === 0) return;
+  const mounts = todo.flatMap((name, i) => ['-v', `${name}:/c/${i}`]);
+  const made = await execa('docker', ['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '0:0', ...mounts, 'devkit/dev:local', 'chmod', '1777', ...todo.map((_, i) => `/c/${i}`)], { reject: false, stdin: 'ignore' });
+  if (made.exitCode !== 0) throw new DevkitError(`cannot make the shared cache volumes writable for agents: ${String(made.stderr).trim()}`);
+  writeFileAtomic(marker, [...done, ...todo].join('\n'));
 }
 
 export interface PreparedStack {
@@ -41,7 +58,7 @@ export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Prom
   const api = await connectEngine(fleet.env);
   const { overlay } = await writeStackFiles(fleet, profile, api);
   const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api, env: fleet.env });
-  await ensureVolumes(api, externalVolumes(fleet.workspace.dir));
+  await ensureVolumes(fleet, api, externalVolumes(fleet.workspace.dir));
   await checkSandbox(fleet, profile);
   return { images, overlay };
 }

@@ -88,7 +88,8 @@ function mountProblems(fleet: Fleet, profile: Profile, name: string, service: Co
   const problems: string[] = [];
   for (const mount of service.volumes ?? []) {
     if (mount.type !== 'bind') continue;
-    const source = mount.source ?? '';
+    // compose prints its config as compose input: a literal $ comes back as $$.
+    const source = (mount.source ?? '').replaceAll('$$', '$');
     const entry = allowed.find((a) => a.source === source);
     if (entry === undefined) problems.push(`${name} mounts ${source}, which is not its own`);
     else if (!entry.writable && mount.read_only !== true) problems.push(`${name} mounts ${source} writable`);

@@ -4,6 +4,7 @@ import type { CommandContext } from '../cli/context.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
+import { debugSwallow } from '../debug.js';
 import { diskUsage } from '../fs/disk.js';
 import { recentDenials } from '../policy/policy.js';
 import { agentProject } from '../stack/overlay.js';
@@ -36,8 +37,8 @@ export async function agentStatuses(fleet: Fleet, context: CommandContext, api: 
       const devhomeBytes = diskUsage(paths.devhome);
       // Volumes of agent K's own compose project (the shared caches are external and belong to no agent).
       const volumesBytes = volumeSizes.get(agentProject(fleet, agent.index)) ?? 0;
-      const container = api === null ? null : await containerOf(api, fleet.config.root, agent.name).catch(() => null);
-      const egressDenials = api === null ? null : ((await recentDenials(api, fleet.config.root, agent.name).catch(() => null))?.length ?? null);
+      const container = api === null ? null : await containerOf(api, fleet.config.root, agent.name).catch(debugSwallow(`${agent.name}'s container`));
+      const egressDenials = api === null ? null : ((await recentDenials(api, fleet.config.root, agent.name).catch(debugSwallow(`${agent.name}'s proxy log`)))?.length ?? null);
       return {
         ...agent,
         container,

@@ -9,5 +9,7 @@ import path from 'node:path';
  * folder, removed after the file. Every devkit the file runs inherits it.
  */
 const dir = mkdtempSync(path.join(os.tmpdir(), 'devkit-state-'));
+// testcontainers (helper containers) uses local images; Ryuk's cannot be pulled here: suites clean up themselves.
+process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 process.env.DEVKIT_STATE_DIR = dir;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

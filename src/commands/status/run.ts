@@ -1,5 +1,6 @@
 import type { CommandContext } from '../../cli/context.js';
 import { formatTable } from '../../cli/table.js';
+import { debugSwallow } from '../../debug.js';
 import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError } from '../../errors.js';
 import { openFleet } from '../../fleet/fleet.js';
@@ -48,7 +49,7 @@ function rows(reports: readonly AgentStatus[]): string[] {
 
 async function statuses(context: CommandContext): Promise<AgentStatus[]> {
   const fleet = openFleet(context);
-  return agentStatuses(fleet, context, await connectEngine(fleet.env).catch(() => null));
+  return agentStatuses(fleet, context, await connectEngine(fleet.env).catch(debugSwallow('the engine')));
 }
 
 export async function run(flags: { json?: boolean; watch?: boolean }, context: CommandContext): Promise<number> {

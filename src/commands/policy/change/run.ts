@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { CommandContext } from '../../../cli/context.js';
 import { loadWorkspace } from '../../../config/config.js';
+import { debugSwallow } from '../../../debug.js';
 import { connectEngine } from '../../../docker/engine-api.js';
 import { openFleet, withFleetLock, type Fleet } from '../../../fleet/fleet.js';
 import { policyAgent } from '../../../policy/agent-option.js';
@@ -24,7 +25,7 @@ export async function run(flags: PolicyOptions & { action: 'allow' | 'deny'; hos
     const changed = editPolicy(fleet.workspace.configPath, fleet.config, { action: flags.action, host: hostName, agent });
     // Read devkit.yml again: the policy now in force is what it says.
     const config = loadWorkspace(context.cwd, context.env).config;
-    const api = changed ? await connectEngine(fleet.env).catch(() => null) : null;
+    const api = changed ? await connectEngine(fleet.env).catch(debugSwallow('the engine, to reload sidecars')) : null;
     let reloaded = 0;
     for (const profile of changed ? affectedProfiles(fleet, agent) : []) {
       writePolicyFiles(fleet.workspace.dir, profile, policyFor(config, profile));
