@@ -46,6 +46,8 @@ async function ensureVolumes(fleet: Fleet, api: EngineApi, names: readonly strin
 export interface PreparedStack {
   images: BuiltImage[];
   overlay: { file: string; action: OverlayAction } | null;
+  /** The profile's policy files changed: running sidecars must read them again. */
+  policyChanged: boolean;
 }
 
 /**
@@ -56,11 +58,11 @@ export interface PreparedStack {
  */
 export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Promise<PreparedStack> {
   const api = await connectEngine(fleet.env);
-  const { overlay } = await writeStackFiles(fleet, profile, api);
+  const { overlay, policyChanged } = await writeStackFiles(fleet, profile, api);
   const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api, env: fleet.env });
   await ensureVolumes(fleet, api, externalVolumes(fleet.workspace.dir));
   await checkSandbox(fleet, profile);
-  return { images, overlay };
+  return { images, overlay, policyChanged };
 }
 
 /**
@@ -69,13 +71,13 @@ export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Prom
  * passwd, and an agent profile's overlay. The caller holds the fleet lock
  * (subnets are reserved here).
  */
-export async function writeStackFiles(fleet: Fleet, profile: Profile, api: EngineApi): Promise<{ overlay: PreparedStack['overlay'] }> {
+export async function writeStackFiles(fleet: Fleet, profile: Profile, api: EngineApi): Promise<Pick<PreparedStack, 'overlay' | 'policyChanged'>> {
   const owner = agentOwner();
   ensureStackFiles(fleet.workspace.dir);
   writeComposeEnv(fleet, await projectNetwork(api, fleet, profileProject(fleet.config, DEV_ALL)), owner);
-  writePolicyFiles(fleet.workspace.dir, profile.name, policyFor(fleet.config, profile.name));
+  const policyChanged = writePolicyFiles(fleet.workspace.dir, profile.name, policyFor(fleet.config, profile.name));
   writeUserFiles(fleet.workspace.dir, profile.name, owner, profile.agentIndex === null ? '/workspaces/dev' : '/workspace/.devhome');
-  if (profile.agentIndex === null) return { overlay: null };
+  if (profile.agentIndex === null) return { overlay: null, policyChanged };
   const network = await projectNetwork(api, fleet, profile.project);
-  return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network) };
+  return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network), policyChanged };
 }

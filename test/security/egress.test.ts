@@ -1,0 +1,71 @@
+import { execa } from 'execa';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithDocker, docker, removeStacks } from '../support/docker.js';
+import { DNS_SERVER, HTTP_SERVER, connectSidecars, makeInternet, type Internet } from '../support/internet.js';
+import { devkit, expectRefused, makeDevRoot, snapshot, type DevRootFixture } from '../support/sandbox.js';
+
+/**
+ * G5. Egress is default deny with no bypass (threat-model.md, attack 17): an
+ * allowlist entry is a real domain name, and no private, loopback or
+ * link-local address is reached through an allowed name (DNS rebinding)
+ * unless devkit.yml names that address.
+ */
+describeWithDocker('G5: egress is default deny with no bypass', () => {
+  let fx: DevRootFixture;
+  let internet: Internet;
+  let victimAddress = '';
+  const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
+  const inAgent = (script: string) => run(['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', script]);
+  const config = () => path.join(fx.workspace, 'devkit.yml');
+
+  beforeAll(async () => {
+    fx = await makeDevRoot();
+    internet = await makeInternet();
+    // A service on a private network, and a DNS server (an attacker's, upstream) answering allowed names with private addresses.
+    const victim = await internet.start(null, HTTP_SERVER('a private service'));
+    victimAddress = internet.address(victim);
+    const dns = await internet.start(null, DNS_SERVER({ 'rebind.devkit.test': victimAddress, 'loop.devkit.test': '127.0.0.1', 'zero.devkit.test': '0.0.0.0' }));
+    appendFileSync(config(), `egress:\n  allow: [rebind.devkit.test, loop.devkit.test, zero.devkit.test]\n  resolvers: [${internet.address(dns)}]\n`);
+    expect((await run(['worktrees', 'init', '2'])).exitCode).toBe(0);
+    expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
+    // The proxy can route to the private service: only the rebinding protection stands in the way.
+    await connectSidecars(fx.root, 'agent2', internet.network.getName());
+  });
+  afterAll(async () => {
+    if (fx !== undefined) {
+      await removeStacks(fx.root);
+      fx.cleanup();
+    }
+    await internet?.stop();
+  });
+
+  it('attack 17: policy allow of a top-level domain, a number or an IP literal is exit 2, one line, nothing changed', async () => {
+    for (const host of ['com', '3', '10.0.0.1', '0x7f.1', 'github']) {
+      const before = snapshot(fx.workspace);
+      expectRefused(await run(['policy', 'allow', host]), new RegExp(`HOST "${host.replace('.', '\\.')}" is not a domain`), { unchanged: { dir: fx.workspace, before } });
+    }
+    // The same entries written into devkit.yml by hand are refused when it is read.
+    const text = readFileSync(config(), 'utf8');
+    writeFileSync(config(), text.replace('allow: [rebind.devkit.test', 'allow: [com, rebind.devkit.test'));
+    expectRefused(await run(['policy', 'show']), /'egress\.allow' entry "com" is not a domain/);
+    writeFileSync(config(), text);
+  });
+
+  it('an allowed name answered with a private address (DNS rebinding) reaches nothing through the proxy; loopback and 0.0.0.0 neither', async () => {
+    for (const name of ['rebind', 'loop', 'zero']) {
+      const tried = await inAgent(`curl -s -m 5 -o /dev/null -w '%{http_code}' http://${name}.devkit.test/; echo; getent hosts ${name}.devkit.test || echo unresolved`);
+      expect({ name, answer: tried.stdout }).toEqual({ name, answer: expect.stringMatching(/^(000|5\d\d)\nunresolved$/) });
+    }
+    const dns = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent2', '--filter', 'label=com.docker.compose.service=dns']);
+    expect(String((await execa('docker', ['logs', dns], { all: true })).all)).toMatch(/possible DNS-rebind attack detected: rebind\.devkit\.test/);
+  });
+
+  it('unless devkit.yml names that address for the name (egress.hosts): then it answers', async () => {
+    appendFileSync(config(), `  hosts: { rebind.devkit.test: ${victimAddress} }\n`);
+    expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
+    const tried = await inAgent('curl -s -m 5 http://rebind.devkit.test/');
+    expect(tried.stdout).toBe('hello from a private service');
+  });
+});
