@@ -1,8 +1,8 @@
-import { chownSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker } from '../support/docker.js';
-import { AGENT_UID, agentCopy, git } from '../support/sandbox.js';
+import { agentCopy, git } from '../support/sandbox.js';
 import { makeArena, marker, type Arena } from './attacker.js';
 
 /**
@@ -23,7 +23,8 @@ describeWithDocker('G1: the host never runs what an agent wrote', () => {
     const attack = await arena.inAgent(
       2,
       `git init -q sub && (cd sub && git -c user.name=a -c user.email=a@b commit -q --allow-empty -m s && git config core.fsmonitor "${marker(arena, 'attack1')}; false") && git add sub && ` +
-        `git config core.fsmonitor "${marker(arena, 'attack1-own')}; false" && git config core.hooksPath /workspace/hooks && echo done`,
+        // Its own repository's config too, where it can write it.
+        `(git config core.fsmonitor "${marker(arena, 'attack1-own')}; false"; git config core.hooksPath /workspace/hooks; true) 2>/dev/null && echo done`,
     );
     expect(attack).toMatchObject({ exitCode: 0, stdout: 'done' });
     for (const args of [['worktrees', 'list'], ['status'], ['sync', '2'], ['worktrees', 'prune'], ['doctor']]) await arena.run(args);
@@ -81,8 +82,8 @@ describeWithDocker('G1: the host never runs what an agent wrote', () => {
 
   it("attack 4: in dev-all the primary clone's .git cannot be renamed away, nor the primary clone itself", async () => {
     const { fx } = arena;
-    // As when devkit runs as the user who owns the dev root: the agents' uid may write it, so only the mounts stop this.
-    if (process.getuid?.() === 0) for (const dir of [fx.root, fx.primary]) chownSync(dir, AGENT_UID, AGENT_UID);
+    // As when devkit runs as the user who owns the dev root: the agents' uid may write in it, so only the mounts stop this.
+    for (const dir of [fx.root, fx.primary]) chmodSync(dir, 0o777);
     expect((await arena.run(['-p', 'dev-all', 'up'])).exitCode).toBe(0);
     const attack = await arena.inDevAll(
       1,
@@ -93,7 +94,7 @@ describeWithDocker('G1: the host never runs what an agent wrote', () => {
     expect(attack.stdout).not.toMatch(/MOVED/);
     expect(attack.stderr).toMatch(/cannot move 'app\/.git' to 'app\/.git-moved': Device or resource busy/);
     expect(attack.stderr).toMatch(/cannot move 'app' to 'app-moved': Device or resource busy/);
-    if (process.getuid?.() === 0) for (const dir of [fx.root, fx.primary]) chownSync(dir, 0, 0);
+    for (const dir of [fx.root, fx.primary]) chmodSync(dir, 0o755);
     expect((await arena.run(['worktrees', 'init', '5'])).exitCode).toBe(0);
     expect((await git(fx.primary, ['rev-parse', '--git-dir'])).trim()).toBe('.git');
     expect(arena.markersLeft()).toEqual([]);

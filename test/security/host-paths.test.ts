@@ -143,8 +143,14 @@ describeWithDocker("G2: the host never follows an agent's pointer", () => {
     }
   });
 
-  it("attack 15: an agent tampering with its own copy does not make gc remove its (or another agent's) running containers", async () => {
-    const tamper = await arena.inAgent(2, `rm -rf /workspace/.git && echo 'gitdir: /nowhere' > /workspace/.git; echo x > ${arena.fx.primary}/.git/worktrees 2>/dev/null; true`);
+  it("attack 15: an agent making another agent look gone (its admin entry, its lock) does not get gc to remove that agent's running containers", async () => {
+    const shared = path.join(arena.fx.primary, '.git');
+    // 0.1.0 kept every agent's worktree admin folder in the shared .git, writable by all: point them all nowhere, unlock them.
+    const tamper = await arena.inAgent(
+      2,
+      `for d in ${shared}/worktrees/*; do echo /nowhere/.git > $d/gitdir; rm -f $d/locked; done 2>/dev/null; ` +
+        `rm -rf /workspace/.git && echo 'gitdir: /nowhere' > /workspace/.git; true`,
+    );
     expect(tamper.exitCode).toBe(0);
     expect((await arena.run(['gc'])).exitCode).toBe(0);
     for (const profile of ['agent2', 'agent3', 'agent5']) {

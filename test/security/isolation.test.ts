@@ -56,7 +56,12 @@ describeWithDocker('G3: agents cannot touch each other, and can still work', () 
     expect((await arena.run(['sync', '5'])).exitCode).toBe(0);
     const tip = (await git(fx.primary, ['rev-parse', 'agent5/main'])).trim();
     const shared = path.join(fx.primary, '.git');
-    const attack = await arena.inAgent(2, `git --git-dir=${shared} replace --graft ${tip} HEAD && echo GRAFTED; git replace --graft ${tip} HEAD && git push -f origin 'refs/replace/*' && echo PUSHED; true`);
+    const main = (await git(fx.primary, ['rev-parse', 'main'])).trim();
+    // main's commit, grafted to have agent 5's tip as a parent: agent 5's work would look merged into main.
+    const attack = await arena.inAgent(
+      2,
+      `git --git-dir=${shared} replace --graft ${main} ${tip} && echo GRAFTED; git replace --graft ${main} ${tip} && git push -f origin 'refs/replace/*' && echo PUSHED; true`,
+    );
     expect(attack.stdout).not.toMatch(/GRAFTED|PUSHED/);
     const removed = await arena.run(['worktrees', 'remove', '5', '--delete-branch']);
     expect(removed.exitCode).toBe(1);
