@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lchownSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError, UsageError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -7,6 +7,7 @@ import { agentName, agentPaths, type AgentPaths } from '../fleet/layout.js';
 import { agentOwner, ownerToSet, type Owner } from '../fleet/owner.js';
 import { readAgentRecords, writeAgentRecord } from '../fleet/records.js';
 import { childPath, lstatIn, openDirIn, openSafeDir, pinnedPath, setDirOwner, writeFileIn, type SafeDir } from '../fs/safe.js';
+import type { HeadRef } from '../git/refs.js';
 import { branchRef, configGet, headState, refExists, refsUnder, resolveCommit, shortBranch } from '../git/repo.js';
 import { alternatesText, readCopy } from './copy.js';
 import { objectFormat, withCopyView } from './copy-git.js';
@@ -94,19 +95,30 @@ function copyConfig(fleet: Fleet, agent: AgentPaths & { branch: string }, upstre
   );
 }
 
-/** Gives a freshly made tree to the agent's uid (devkit as root), never following a link. */
-function chownTree(dir: string, owner: Owner): void {
-  lchownSync(dir, owner.uid, owner.gid);
+/** Gives everything below a folder to the agent's uid (devkit as root), never following a link. */
+function chownBelow(dir: string, owner: Owner): void {
   for (const name of readdirSync(dir)) {
     const full = path.join(dir, name);
-    const stat = lstatSync(full);
-    if (stat.isDirectory()) chownTree(full, owner);
-    else lchownSync(full, owner.uid, owner.gid);
+    lchownSync(full, owner.uid, owner.gid);
+    if (lstatSync(full).isDirectory()) chownBelow(full, owner);
   }
 }
 
-/** Writes the .git folder of a new copy into `git` (a folder devkit just made). */
-async function writeGitDir(fleet: Fleet, git: SafeDir, agent: AgentPaths & { branch: string }, tip: string, upstream: string | null): Promise<void> {
+/** Gives a copy devkit made (or moved) to the agent's uid: the folder through its descriptor, then what it holds. */
+function chownCopy(copy: SafeDir, owner: Owner): void {
+  setDirOwner(copy, owner);
+  chownBelow(pinnedPath(copy), owner);
+}
+
+/** What a copy's own .git starts with: its HEAD, its branches (full ref to commit), and what its branch tracks. */
+interface GitDirSpec {
+  head: HeadRef;
+  refs: ReadonlyMap<string, string>;
+  upstream: string | null;
+}
+
+/** Writes the .git folder of a copy into `git` (a folder devkit just made). */
+async function writeGitDir(fleet: Fleet, git: SafeDir, agent: AgentPaths & { branch: string }, spec: GitDirSpec): Promise<void> {
   const made = (parent: SafeDir, name: string): SafeDir => {
     const dir = openDirIn(parent, name, { create: { mode: 0o755 } });
     if (dir === null) throw new DevkitError(`cannot make ${path.join(parent.path, name)}`);
@@ -114,22 +126,78 @@ async function writeGitDir(fleet: Fleet, git: SafeDir, agent: AgentPaths & { bra
   };
   const [objects, refs, info] = [made(git, 'objects'), made(git, 'refs'), made(git, 'info')];
   const [objectsInfo, heads, tags] = [made(objects, 'info'), made(refs, 'heads'), made(refs, 'tags')];
-  const own = made(heads, agent.name);
   made(objects, 'pack').close();
   try {
-    writeFileIn(git, 'HEAD', `ref: refs/heads/${agent.branch}\n`);
-    writeFileIn(git, 'config', copyConfig(fleet, agent, upstream, await objectFormat(fleet)));
+    writeFileIn(git, 'HEAD', spec.head.kind === 'branch' ? `ref: ${spec.head.ref}\n` : `${spec.head.commit}\n`);
+    writeFileIn(git, 'config', copyConfig(fleet, agent, spec.upstream, await objectFormat(fleet)));
     writeFileIn(git, 'description', `devkit copy of ${agent.name}\n`);
     writeFileIn(objectsInfo, 'alternates', alternatesText(fleet.shared.gitDir));
-    writeFileIn(own, path.basename(agent.branch), `${tip}\n`);
     writeFileIn(info, 'exclude', addDevhomeExcludes('') ?? '');
-    // Every shared branch as origin's, so the agent reads them at once (git fetch origin refreshes them).
+    // Its own branches loose; every shared branch as origin's, so the agent reads them at once (git fetch origin refreshes them).
     const branches = await refsUnder(fleet.shared.git, 'refs/heads/');
-    const packed = [...branches].map(([ref, id]) => `${id} refs/remotes/origin/${ref.slice('refs/heads/'.length)}\n`).join('');
-    writeFileIn(git, 'packed-refs', `# pack-refs with: peeled fully-peeled sorted \n${packed}`);
+    const own = [...spec.refs].map(([ref, id]) => `${id} ${ref}\n`);
+    const origin = [...branches].map(([ref, id]) => `${id} refs/remotes/origin/${ref.slice('refs/heads/'.length)}\n`);
+    const byName = (line: string): string => line.slice(line.indexOf(' ') + 1);
+    const sorted = [...own, ...origin].sort((a, b) => (byName(a) < byName(b) ? -1 : 1));
+    writeFileIn(git, 'packed-refs', `# pack-refs with: peeled fully-peeled sorted \n${sorted.join('')}`);
   } finally {
-    for (const dir of [own, tags, heads, objectsInfo, info, refs, objects]) dir.close();
+    for (const dir of [tags, heads, objectsInfo, info, refs, objects]) dir.close();
   }
+}
+
+/** The tip of a shared branch, or null. */
+async function sharedTip(fleet: Fleet, ref: string): Promise<string | null> {
+  const result = await fleet.shared.git.result(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  return result.exitCode === 0 ? result.stdout.trim() : null;
+}
+
+/**
+ * Turns agent K's 0.1.0 worktree into a copy of its own, in place: a .git
+ * folder of its own (HEAD as the worktree had it, its branches at their shared
+ * tips, the worktree's index) is built beside the worktree's .git file and
+ * swapped in for it. Files are not touched (given to the agents' uid when devkit
+ * runs as root, as 0.1.0 made them root's). The caller removes the old admin folder.
+ */
+export async function convertWorktree(fleet: Fleet, index: number, old: { head: HeadRef; index: string }): Promise<void> {
+  const agent = agentPaths(fleet.config, index);
+  if (agent.branch === null) throw new DevkitError('agent 1 is the primary clone: it is no worktree');
+  const refs = new Map<string, string>();
+  for (const ref of [`refs/heads/${agent.branch}`, ...(old.head.kind === 'branch' ? [old.head.ref] : [])]) {
+    const tip = await sharedTip(fleet, ref);
+    if (tip !== null) refs.set(ref, tip);
+  }
+  const upstream = (await configGet(fleet.shared.git, `branch.${agent.branch}.merge`)) ?? null;
+  const copy = openSafeDir(fleet.config.root, agent.rel.worktree);
+  if (copy === null) throw new DevkitError(`${agent.worktree} is gone`);
+  const fresh = `.devkit-git-${randomBytes(6).toString('hex')}`;
+  try {
+    const git = openDirIn(copy, fresh, { create: { mode: 0o755 } });
+    if (git === null) throw new DevkitError(`cannot make ${path.join(agent.worktree, fresh)}`);
+    try {
+      await writeGitDir(fleet, git, { ...agent, branch: agent.branch }, { head: old.head, refs, upstream });
+      if (existsSync(old.index)) writeFileIn(git, 'index', readFileSync(old.index));
+    } finally {
+      git.close();
+    }
+    const pointer = `.devkit-0.1.0-git-file-${randomBytes(6).toString('hex')}`;
+    renameSync(pinnedPath(copy, '.git'), pinnedPath(copy, pointer));
+    renameSync(pinnedPath(copy, fresh), pinnedPath(copy, '.git'));
+    rmSync(pinnedPath(copy, pointer), { force: true });
+    const owner = ownerToSet();
+    if (owner !== null) {
+      chownCopy(copy, owner);
+      // 0.1.0 ran agents as root when devkit ran as root: their HOMEs go to the agents' uid too.
+      const home = openSafeDir(fleet.config.root, agent.rel.devhome);
+      if (home !== null) {
+        chownCopy(home, owner);
+        home.close();
+      }
+    }
+  } finally {
+    rmSync(pinnedPath(copy, fresh), { recursive: true, force: true });
+    copy.close();
+  }
+  if (!readAgentRecords(fleet.state).has(index)) writeAgentRecord(fleet.state, { index, name: agentName(index), createdAt: new Date().toISOString(), owner: agentOwner() });
 }
 
 /**
@@ -150,7 +218,7 @@ async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, ba
     const git = copy === null ? null : openDirIn(copy, '.git', { create: { mode: 0o755 } });
     if (copy === null || git === null) throw new DevkitError(`cannot make ${path.join(agent.dir, staging)}`);
     try {
-      await writeGitDir(fleet, git, agent, tip, upstream);
+      await writeGitDir(fleet, git, agent, { head: { kind: 'branch', ref: `refs/heads/${agent.branch}` }, refs: new Map([[`refs/heads/${agent.branch}`, tip]]), upstream });
       const facts = { index: agent.index, state: 'ok' as const, problems: [], head: null, branches: new Map(), stash: null };
       await withCopyView(fleet, facts, { head: tip, withIndex: false, withObjects: false }, async (view) => {
         const work = childPath(copy);
@@ -158,10 +226,7 @@ async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, ba
         writeFileIn(git, 'index', readFileSync(path.join(view.gitDir, 'index')));
       });
       const owner = ownerToSet();
-      if (owner !== null) {
-        setDirOwner(copy, owner);
-        chownTree(pinnedPath(copy), owner);
-      }
+      if (owner !== null) chownCopy(copy, owner);
     } finally {
       git?.close();
       copy?.close();

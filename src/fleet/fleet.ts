@@ -21,7 +21,8 @@ export interface Fleet {
   env: NodeJS.ProcessEnv;
 }
 
-export function openFleet(context: CommandContext): Fleet {
+/** The fleet as devkit.yml and the state folder describe it (commands open it with openFleet, which also moves a 0.1.0 layout). */
+export function loadFleet(context: CommandContext): Fleet {
   const workspace = loadWorkspace(context.cwd, context.env);
   const base = gitBase(context.env);
   const shared = openSharedRepo(base, primaryClone(workspace.config));

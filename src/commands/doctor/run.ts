@@ -1,11 +1,11 @@
+import { openFleet } from '../context.js';
 import type { CommandContext } from '../../cli/context.js';
 import { formatTable } from '../../cli/table.js';
 import { diagnose } from '../../doctor/doctor.js';
 import { engineOrError } from '../../doctor/engine-or-error.js';
-import { openFleet } from '../../fleet/fleet.js';
 
 export async function run(flags: { json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const { api, error } = await engineOrError(fleet.env);
   const found = await diagnose(fleet, api, error);
   if (flags.json) context.io.json({ findings: found });

@@ -1,10 +1,10 @@
+import { openFleet } from '../context.js';
 import type { CommandContext } from '../../cli/context.js';
-import { openFleet } from '../../fleet/fleet.js';
 import { runCompose } from '../../stack/compose.js';
 import { resolveProfile } from '../../stack/profile.js';
 
 export async function run(options: { profile?: string; volumes?: boolean; json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const profile = resolveProfile(fleet, options.profile);
   // The shared caches are external volumes: --volumes removes only this project's own.
   const args = ['down', ...(options.volumes === true ? ['--volumes'] : [])];

@@ -1,11 +1,12 @@
+import { openFleet } from '../context.js';
 import type { CommandContext } from '../../cli/context.js';
 import { diagnose } from '../../doctor/doctor.js';
 import { engineOrError } from '../../doctor/engine-or-error.js';
 import { collectGarbage } from '../../doctor/gc.js';
-import { openFleet, withFleetLock } from '../../fleet/fleet.js';
+import { withFleetLock } from '../../fleet/fleet.js';
 
 export async function run(flags: { json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const actions = await withFleetLock(fleet, context, 'gc', async () => {
     const { api, error } = await engineOrError(fleet.env);
     return collectGarbage(fleet, await diagnose(fleet, api, error), api);

@@ -1,10 +1,10 @@
+import { openFleet } from '../context.js';
 import type { CommandContext } from '../../cli/context.js';
-import { openFleet } from '../../fleet/fleet.js';
 import { printContainers, profileContainers } from '../../stack/containers.js';
 import { resolveProfile } from '../../stack/profile.js';
 
 export async function run(options: { profile?: string; json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   // Without -p, every profile of this dev root.
   const profile = options.profile === undefined ? undefined : resolveProfile(fleet, options.profile).name;
   const containers = await profileContainers(fleet, profile);

@@ -1,12 +1,13 @@
+import { openFleet } from '../context.js';
 import type { CommandContext } from '../../cli/context.js';
-import { openFleet, withFleetLock } from '../../fleet/fleet.js';
+import { withFleetLock } from '../../fleet/fleet.js';
 import { agentPaths } from '../../fleet/layout.js';
 import { requireAgent } from '../../fleet/records.js';
 import { setUpSsh } from '../../ssh/setup.js';
 import { parseIndex } from '../../validate.js';
 
 export async function run(flags: { index: string; json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const index = requireAgent(fleet.state, parseIndex(flags.index, { what: '--index K', max: fleet.config.maxAgents }));
   const result = await withFleetLock(fleet, context, `ssh-setup --index ${index}`, () => setUpSsh(fleet, agentPaths(fleet.config, index), fleet.config.ssh));
   if (flags.json) context.io.json(result);

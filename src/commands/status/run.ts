@@ -1,9 +1,9 @@
+import { openFleet } from '../context.js';
 import type { CommandContext } from '../../cli/context.js';
 import { formatTable } from '../../cli/table.js';
 import { debugSwallow } from '../../debug.js';
 import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError } from '../../errors.js';
-import { openFleet } from '../../fleet/fleet.js';
 import { agentStatuses, type AgentStatus } from '../../status/agent-status.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -48,7 +48,7 @@ function rows(reports: readonly AgentStatus[]): string[] {
 }
 
 async function statuses(context: CommandContext): Promise<AgentStatus[]> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   return agentStatuses(fleet, context, await connectEngine(fleet.env).catch(debugSwallow('the engine')));
 }
 

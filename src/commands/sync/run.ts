@@ -1,12 +1,12 @@
+import { openFleet } from '../context.js';
 import { knownIndexes } from '../../agents/inspect.js';
 import { syncAgents } from '../../agents/sync.js';
 import type { CommandContext } from '../../cli/context.js';
-import { openFleet } from '../../fleet/fleet.js';
 import { requireAgent } from '../../fleet/records.js';
 import { parseIndex } from '../../validate.js';
 
 export async function run(flags: { index?: string; json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const indexes = flags.index === undefined ? [...knownIndexes(fleet).recorded] : [requireAgent(fleet.state, parseIndex(flags.index, { what: 'K (the agent index)', max: fleet.config.maxAgents }))];
   const outcomes = await syncAgents(fleet, context, indexes);
   if (flags.json) context.io.json({ agents: outcomes });

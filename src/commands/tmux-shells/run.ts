@@ -1,9 +1,10 @@
+import { openFleet } from '../context.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandContext } from '../../cli/context.js';
 import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError } from '../../errors.js';
-import { openFleet, withFleetLock } from '../../fleet/fleet.js';
+import { withFleetLock } from '../../fleet/fleet.js';
 import { agentName, agentPaths } from '../../fleet/layout.js';
 import { knownAgents } from '../../fleet/records.js';
 import { setUpSsh } from '../../ssh/setup.js';
@@ -21,7 +22,7 @@ export interface TmuxShellsResult {
 }
 
 async function openShells(options: { count: string; profile?: string }, context: CommandContext): Promise<TmuxShellsResult> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const count = parseIndex(options.count, { what: 'N (the number of agents)', max: fleet.config.maxAgents });
   await ensureTmux();
   const known = knownAgents(fleet.state);

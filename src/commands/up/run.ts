@@ -1,10 +1,10 @@
+import { openFleet } from '../context.js';
 import type { CommandContext } from '../../cli/context.js';
-import { openFleet } from '../../fleet/fleet.js';
 import { printContainers } from '../../stack/containers.js';
 import { upProfile } from '../../stack/up.js';
 
 export async function run(options: { profile?: string; json?: boolean }, context: CommandContext): Promise<number> {
-  const result = await upProfile(openFleet(context), options.profile, context, options.json === true);
+  const result = await upProfile(await openFleet(context), options.profile, context, options.json === true);
   if (options.json) context.io.json(result);
   printContainers(context.io, result.containers);
   return 0;

@@ -1,13 +1,14 @@
+import { openFleet } from '../../context.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { connectEngine } from '../../../docker/engine-api.js';
-import { openFleet, withFleetLock } from '../../../fleet/fleet.js';
+import { withFleetLock } from '../../../fleet/fleet.js';
 import type { OverlayAction } from '../../../stack/overlay.js';
 import { writeStackFiles } from '../../../stack/prepare.js';
 import { resolveProfile } from '../../../stack/profile.js';
 import { overlayFile, rewriteDevAllOverlay } from '../../../stack/workspace-files.js';
 
 export async function run(flags: { name: string; json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const profile = resolveProfile(fleet, flags.name);
   const result = await withFleetLock(fleet, context, `overlay create ${profile.name}`, async (): Promise<{ file: string; action: OverlayAction }> => {
     if (profile.agentIndex === null) {

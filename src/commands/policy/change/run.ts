@@ -1,9 +1,10 @@
+import { openFleet } from '../../context.js';
 import { existsSync } from 'node:fs';
 import type { CommandContext } from '../../../cli/context.js';
 import { loadWorkspace } from '../../../config/config.js';
 import { debugSwallow } from '../../../debug.js';
 import { connectEngine } from '../../../docker/engine-api.js';
-import { openFleet, withFleetLock, type Fleet } from '../../../fleet/fleet.js';
+import { withFleetLock, type Fleet } from '../../../fleet/fleet.js';
 import { policyAgent } from '../../../policy/agent-option.js';
 import { editPolicy } from '../../../policy/edit.js';
 import { policyDir, policyFor, reloadSidecars, writePolicyFiles } from '../../../policy/policy.js';
@@ -19,7 +20,7 @@ function affectedProfiles(fleet: Fleet, agent: string | null): string[] {
 
 export async function run(flags: PolicyOptions & { action: 'allow' | 'deny'; hostName: string }, context: CommandContext): Promise<number> {
   const hostName = checkDomain(flags.hostName, 'HOST');
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const agent = policyAgent(fleet.config, flags.agent);
   const result = await withFleetLock(fleet, context, `policy ${flags.action} ${hostName}`, async () => {
     const changed = editPolicy(fleet.workspace.configPath, fleet.config, { action: flags.action, host: hostName, agent });

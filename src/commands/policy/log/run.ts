@@ -1,13 +1,13 @@
+import { openFleet } from '../../context.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { formatTable } from '../../../cli/table.js';
 import { connectEngine } from '../../../docker/engine-api.js';
-import { openFleet } from '../../../fleet/fleet.js';
 import { policyAgent } from '../../../policy/agent-option.js';
 import { recentDenials } from '../../../policy/policy.js';
 import type { PolicyOptions } from '../command.js';
 
 export async function run(flags: PolicyOptions, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const agent = policyAgent(fleet.config, flags.agent);
   const denials = await recentDenials(await connectEngine(fleet.env), fleet.config.root, agent ?? undefined);
   if (flags.json) context.io.json({ denials });

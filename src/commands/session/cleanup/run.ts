@@ -1,10 +1,10 @@
+import { openFleet } from '../../context.js';
 import type { CommandContext } from '../../../cli/context.js';
-import { openFleet } from '../../../fleet/fleet.js';
 import { reportOutcomes } from '../../../teams/report.js';
 import { cleanupSession, sessionId } from '../../../teams/teams.js';
 
 export async function run(flags: { id: string; force?: boolean; json?: boolean }, context: CommandContext): Promise<number> {
-  const results = await cleanupSession(openFleet(context), sessionId(flags.id, {}), flags.force === true, context);
+  const results = await cleanupSession(await openFleet(context), sessionId(flags.id, {}), flags.force === true, context);
   if (flags.json) context.io.json({ session: flags.id, teams: results });
   if (results.length === 0) context.io.log(`session ${flags.id} has no teams`);
   reportOutcomes(context.io, results);

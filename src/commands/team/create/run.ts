@@ -1,10 +1,10 @@
+import { openFleet } from '../../context.js';
 import type { CommandContext } from '../../../cli/context.js';
-import { openFleet } from '../../../fleet/fleet.js';
 import { createTeam, sessionId } from '../../../teams/teams.js';
 import { parseIndex } from '../../../validate.js';
 
 export async function run(flags: { name: string; agents: string; session?: string; base?: string; json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const count = parseIndex(flags.agents, { what: '--agents N', max: fleet.config.maxAgents });
   const team = await createTeam(fleet, { name: flags.name, count, session: sessionId(flags.session, context.env), base: flags.base }, context);
   if (flags.json) context.io.json(team);

@@ -1,6 +1,7 @@
+import { openFleet } from '../../context.js';
 import { provisionAgents, resolveBase } from '../../../agents/provision.js';
 import type { CommandContext } from '../../../cli/context.js';
-import { openFleet, withFleetLock } from '../../../fleet/fleet.js';
+import { withFleetLock } from '../../../fleet/fleet.js';
 import { parseIndex } from '../../../validate.js';
 
 export interface WorktreesInitOptions {
@@ -16,7 +17,7 @@ const ACTION_TEXT = {
 } as const;
 
 export async function run(options: WorktreesInitOptions, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const count = parseIndex(options.count, { what: 'N (the number of agents)', max: fleet.config.maxAgents });
   const base = await resolveBase(fleet, options.base);
   const result = await withFleetLock(fleet, context, `worktrees init ${count}`, () => provisionAgents(fleet, count, base));

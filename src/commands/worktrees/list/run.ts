@@ -1,7 +1,7 @@
+import { openFleet } from '../../context.js';
 import { inspectAgents, type CopySummary } from '../../../agents/inspect.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { formatTable } from '../../../cli/table.js';
-import { openFleet } from '../../../fleet/fleet.js';
 
 function describeRow(agent: CopySummary): string[] {
   const dirty = agent.dirty === null ? '-' : agent.dirty.modified + agent.dirty.untracked === 0 ? 'clean' : `${agent.dirty.modified}M ${agent.dirty.untracked}?`;
@@ -11,7 +11,7 @@ function describeRow(agent: CopySummary): string[] {
 }
 
 export async function run(flags: { json?: boolean }, context: CommandContext): Promise<number> {
-  const agents = await inspectAgents(openFleet(context), context);
+  const agents = await inspectAgents(await openFleet(context), context);
   if (flags.json) context.io.json({ agents });
   const header = ['AGENT', 'BRANCH', 'HEAD', 'STATE', 'CHANGES', 'AHEAD/BEHIND', 'PATH'];
   for (const line of formatTable(header, agents.map(describeRow))) context.io.out(line);

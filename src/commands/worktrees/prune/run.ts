@@ -1,10 +1,11 @@
+import { openFleet } from '../../context.js';
 import { applyFixes, findOrphans } from '../../../agents/prune.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { formatTable } from '../../../cli/table.js';
-import { openFleet, withFleetLock } from '../../../fleet/fleet.js';
+import { withFleetLock } from '../../../fleet/fleet.js';
 
 export async function run(flags: { apply?: boolean; json?: boolean }, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   // Look again under the lock: another devkit may have changed things while we waited.
   const findings = flags.apply === true ? await withFleetLock(fleet, context, 'worktrees prune --apply', async () => applyFixes(fleet, findOrphans(fleet))) : findOrphans(fleet);
   if (flags.json) context.io.json({ findings });

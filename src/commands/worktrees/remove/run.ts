@@ -1,6 +1,7 @@
+import { openFleet } from '../../context.js';
 import { removeAgent } from '../../../agents/remove.js';
 import type { CommandContext } from '../../../cli/context.js';
-import { openFleet, withFleetLock } from '../../../fleet/fleet.js';
+import { withFleetLock } from '../../../fleet/fleet.js';
 import { parseIndex } from '../../../validate.js';
 
 export interface WorktreesRemoveOptions {
@@ -11,7 +12,7 @@ export interface WorktreesRemoveOptions {
 }
 
 export async function run(options: WorktreesRemoveOptions, context: CommandContext): Promise<number> {
-  const fleet = openFleet(context);
+  const fleet = await openFleet(context);
   const index = parseIndex(options.index, { what: 'K (the agent index)', max: fleet.config.maxAgents });
   const request = { index, force: options.force === true, deleteBranch: options.deleteBranch === true };
   const result = await withFleetLock(fleet, context, `worktrees remove ${index}`, () => removeAgent(fleet, request));
