@@ -1,16 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { templatePath } from './install.js';
 import Handlebars from 'handlebars';
 
-/** The templates/ folder shipped beside dist/ (people may read and change them). */
-export function templatePath(name: string): string {
-  return fileURLToPath(new URL(`../templates/${name}`, import.meta.url));
-}
-
-/** The folder devkit is installed in (templates/ and dist/ sit in it). */
-export function devkitInstallDir(): string {
-  return fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-}
 
 /** A value as compose must see it to take it literally: `$` doubled (no interpolation). */
 export function composeLiteral(value: string): string {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SSH } from '../src/config/sections.js';
 import { explainPushFailure, sshRemoteUrl } from '../src/ssh/push.js';
-import { parseDenials, renderPolicyFiles } from '../src/policy/policy.js';
+import { parseDenials } from '../src/policy/log.js';
+import { renderPolicyFiles } from '../src/policy/policy.js';
 
 // Our own logic around git's, nc's, tinyproxy's and dnsmasq's words; the same paths run against the real programs in egress-ssh.test.ts.
 describe('SSH remotes and push failures', () => {

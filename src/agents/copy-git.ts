@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { headCommit, readCopy, type CopyFacts } from './copy.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentPaths } from '../fleet/layout.js';
-import { PlantedLinkError, linkOrCopyOut, listIn, openDirIn, openSafeDir, readFileIn, type SafeDir } from '../fs/safe.js';
-import { Git } from '../git/git.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { PlantedLinkError, linkOrCopyOut, listIn, openDirIn, openFileIn, openSafeDir, readFileIn, type SafeDir } from '../fs/safe.js';
+import { Git, type GitResult } from '../git/git.js';
+import { statusArgs } from '../git/status.js';
 
 /**
  * The one place devkit runs git on the host over an agent's copy. The copy's
@@ -132,7 +134,7 @@ export async function withCopyView<T>(fleet: Fleet, facts: CopyFacts, options: V
     if (options.withObjects) refreshQuarantine(fleet, facts.index);
     const alternates = [...(options.withObjects ? [quarantineObjects(fleet, facts.index)] : []), path.join(fleet.shared.gitDir, 'objects')];
     writeFileSync(path.join(gitDir, 'objects', 'info', 'alternates'), `${alternates.join('\n')}\n`);
-    writeFileSync(path.join(gitDir, 'config'), viewConfig(await objectFormat(fleet)));
+    writeFileSync(path.join(gitDir, 'config'), viewConfig(objectFormat(fleet)));
     // With no commit, HEAD names a branch that does not exist: an unborn repository.
     writeFileSync(path.join(gitDir, 'HEAD'), options.head === null ? 'ref: refs/heads/devkit-none\n' : `${options.head}\n`);
     const packed = [...(options.refs ?? [])].map(([name, id]) => `${id} ${name}\n`).join('');
@@ -145,20 +147,77 @@ export async function withCopyView<T>(fleet: Fleet, facts: CopyFacts, options: V
   }
 }
 
+/** What copyStatuses asks of one copy. */
+export interface StatusRequest {
+  facts: CopyFacts;
+  head: string | null;
+  /** Also read the copy's own objects (through its quarantine): its HEAD is not in the shared store. */
+  withObjects: boolean;
+}
+
+/**
+ * `git status` of copies (porcelain, every untracked file), through each
+ * agent's standing view: a git folder of devkit's per agent, made once
+ * (config, alternates), whose HEAD is set to the copy's HEAD commit, with the
+ * copy's index read in place through a descriptor devkit opened without
+ * following links (GIT_INDEX_FILE on /proc). No copy of the index, no folder
+ * made per call, and one process starting the gits: status and list run
+ * this for every agent on every call. A copy that cannot be read gives null.
+ */
+export async function copyStatuses(fleet: Fleet, requests: readonly StatusRequest[]): Promise<Array<string | null>> {
+  const opened: number[] = [];
+  try {
+    const calls: Array<Promise<GitResult>> = [];
+    for (const { facts, head, withObjects } of requests) {
+      if (facts.state !== 'ok') throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}: devkit reads no git data through it`);
+      const agent = agentPaths(fleet.config, facts.index);
+      const view = standingView(fleet, facts.index);
+      if (withObjects) refreshQuarantine(fleet, facts.index);
+      const headText = head === null ? 'ref: refs/heads/devkit-none\n' : `${head}\n`;
+      const headFile = path.join(view, 'HEAD');
+      if (!existsSync(headFile) || readFileSync(headFile, 'utf8') !== headText) writeFileAtomic(headFile, headText);
+      const dotGit = openSafeDir(fleet.config.root, `${agent.rel.worktree}/.git`);
+      const indexFd = dotGit === null ? null : openFileIn(dotGit, 'index');
+      dotGit?.close();
+      if (indexFd !== null) opened.push(indexFd);
+      const index = indexFd === null ? path.join(view, 'no-index') : `/proc/${process.pid}/fd/${indexFd}`;
+      const git = new Git(fleet.git, agent.worktree, [`--git-dir=${view}`, `--work-tree=${agent.worktree}`]);
+      calls.push(git.result(statusArgs(false), { env: { GIT_INDEX_FILE: index }, batched: true }));
+    }
+    const results = await Promise.all(calls);
+    return results.map((result) => (result.exitCode === 0 ? result.stdout : null));
+  } finally {
+    for (const fd of opened) closeSync(fd);
+  }
+}
+
+/** Agent K's standing view (see copyStatuses), made on first use. */
+function standingView(fleet: Fleet, index: number): string {
+  const dir = path.join(fleet.state.dir, 'views', agentName(index));
+  const config = viewConfig(objectFormat(fleet));
+  const alternates = `${quarantineObjects(fleet, index)}\n${path.join(fleet.shared.gitDir, 'objects')}\n`;
+  const ready = path.join(dir, 'config');
+  if (existsSync(ready) && readFileSync(ready, 'utf8') === config && readFileSync(path.join(dir, 'objects', 'info', 'alternates'), 'utf8') === alternates) return dir;
+  mkdirSync(path.join(dir, 'objects', 'info'), { recursive: true, mode: 0o700 });
+  mkdirSync(path.join(dir, 'refs', 'heads'), { recursive: true });
+  mkdirSync(quarantineObjects(fleet, index), { recursive: true, mode: 0o700 });
+  writeFileAtomic(path.join(dir, 'objects', 'info', 'alternates'), alternates);
+  writeFileAtomic(ready, config);
+  return dir;
+}
+
 /** Reads the copy and runs `body` with a view of it (for callers that have no facts yet). */
 export async function withFreshCopyView<T>(fleet: Fleet, index: number, options: Omit<ViewOptions, 'head'>, body: (view: CopyView, facts: CopyFacts) => Promise<T>): Promise<T> {
   const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
   return withCopyView(fleet, facts, { ...options, head: headCommit(facts) }, (view) => body(view, facts));
 }
 
-const formats = new WeakMap<Fleet, Promise<string>>();
-
-/** The shared repo's object format (sha1, or sha256), asked once per command. */
-export function objectFormat(fleet: Fleet): Promise<string> {
-  let known = formats.get(fleet);
-  if (known === undefined) {
-    known = fleet.shared.git.result(['rev-parse', '--show-object-format']).then((r) => (r.exitCode === 0 ? r.stdout.trim() || 'sha1' : 'sha1'));
-    formats.set(fleet, known);
-  }
-  return known;
+/**
+ * The shared repo's object format: sha256 when its config says so, else sha1.
+ * Read from the config file (devkit's to trust: no container can write it),
+ * not by a git process: status asks for it on every call.
+ */
+export function objectFormat(fleet: Fleet): string {
+  const config = readFileSync(path.join(fleet.shared.gitDir, 'config'), 'utf8');
+  return /^\s*objectformat\s*=\s*sha256\s*$/im.test(config) ? 'sha256' : 'sha1';
 }

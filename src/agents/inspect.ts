@@ -1,13 +1,16 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
-import { headState, branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
+import { parseHead } from '../git/refs.js';
+import { branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
+import type { GitResult } from '../git/git.js';
 import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
 import { headBranch, headCommit, readCopy, type CopyFacts } from './copy.js';
-import { withCopyView } from './copy-git.js';
-import { debugSwallow } from '../debug.js';
+import { copyStatuses } from './copy-git.js';
+import { debugError } from '../debug.js';
 import { syncAgents, type SyncOutcome } from './sync.js';
 
 /**
@@ -41,38 +44,48 @@ export interface CopySummary {
   behind: number | null;
 }
 
-/** Agent indexes with a folder under the root that holds a copy, registered or not. */
-function copiesOnDisk(fleet: Fleet): number[] {
-  let names: string[];
+/** Agent folders under the root (`agentK`, K >= 2), whatever they hold. */
+export function agentFolders(fleet: Fleet): number[] {
   try {
-    names = readdirSync(fleet.config.root);
+    return readdirSync(fleet.config.root)
+      .map(agentIndexOfFolder)
+      .filter((index): index is number => index !== null);
   } catch {
     return [];
   }
-  return names.map(agentIndexOfFolder).filter((index): index is number => index !== null && readCopy(fleet.config, fleet.shared.gitDir, index).state !== 'missing');
 }
 
-/** Every agent devkit can see: agent 1, agents it made, and agent folders it has no record of. */
-export function knownIndexes(fleet: Fleet): { recorded: Set<number>; all: number[] } {
+/** Every agent devkit can see: agent 1, agents it made, and agent folders holding a copy it has no record of; each copy read once. */
+export function knownCopies(fleet: Fleet): { recorded: Set<number>; facts: Map<number, CopyFacts> } {
   const recorded = new Set(readAgentRecords(fleet.state).keys());
-  const all = [...new Set([1, ...recorded, ...copiesOnDisk(fleet)])].sort((a, b) => a - b);
-  return { recorded, all };
+  const facts = new Map<number, CopyFacts>();
+  for (const index of [...new Set([...recorded, ...agentFolders(fleet)])].sort((a, b) => a - b)) {
+    const read = readCopy(fleet.config, fleet.shared.gitDir, index);
+    if (recorded.has(index) || read.state !== 'missing') facts.set(index, read);
+  }
+  return { recorded, facts };
+}
+
+/** Every agent index devkit can see (see knownCopies), agent 1 first. */
+export function knownIndexes(fleet: Fleet): { recorded: Set<number>; all: number[] } {
+  const { recorded, facts } = knownCopies(fleet);
+  return { recorded, all: [1, ...facts.keys()] };
 }
 
 function tracking(info: BranchInfo | undefined): Pick<CopySummary, 'base' | 'ahead' | 'behind'> {
   return { base: info?.upstream ?? null, ahead: info?.track?.ahead ?? null, behind: info?.track?.behind ?? null };
 }
 
-async function copyDirt(fleet: Fleet, facts: CopyFacts): Promise<DirtyCounts | null> {
-  if (facts.state !== 'ok') return null;
-  return withCopyView(fleet, facts, { head: headCommit(facts), withIndex: true, withObjects: true }, async (view) =>
-    parseStatus(await view.git.run(statusArgs(false))),
-  ).catch(debugSwallow(`status of ${agentName(facts.index)}'s copy`));
+/** The primary clone's HEAD, read from its HEAD file (devkit trusts it) and the branches already listed. */
+function primaryHead(fleet: Fleet, shared: Map<string, BranchInfo>): { branch: string | null; commit: string | null } {
+  const head = parseHead(readFileSync(path.join(fleet.shared.gitDir, 'HEAD'), 'utf8'));
+  if (head === null) return { branch: null, commit: null };
+  return head.kind === 'branch' ? { branch: head.ref, commit: shared.get(head.ref)?.id ?? null } : { branch: null, commit: head.commit };
 }
 
-async function primarySummary(fleet: Fleet, shared: Map<string, BranchInfo>): Promise<CopySummary> {
+function primarySummary(fleet: Fleet, shared: Map<string, BranchInfo>, status: GitResult): CopySummary {
   const paths = agentPaths(fleet.config, 1);
-  const [head, status] = await Promise.all([headState(fleet.shared.git), fleet.shared.git.result(statusArgs(false))]);
+  const head = primaryHead(fleet, shared);
   const branch = head.branch === null ? null : shortBranch(head.branch);
   return {
     index: 1,
@@ -90,36 +103,71 @@ async function primarySummary(fleet: Fleet, shared: Map<string, BranchInfo>): Pr
   };
 }
 
-async function agentSummary(fleet: Fleet, index: number, recorded: boolean, shared: Map<string, BranchInfo>, sync: SyncOutcome | undefined): Promise<CopySummary> {
-  const paths = agentPaths(fleet.config, index);
-  const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
+interface SummaryInput {
+  facts: CopyFacts;
+  recorded: boolean;
+  shared: Map<string, BranchInfo>;
+  sync: SyncOutcome | undefined;
+  /** `git status` of the copy, or null when it could not be read. */
+  status: string | null;
+}
+
+function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
+  const { facts } = input;
+  const paths = agentPaths(fleet.config, facts.index);
   const branch = headBranch(facts);
-  const dirt = await copyDirt(fleet, facts);
-  const condition: CopyCondition = facts.state !== 'ok' ? facts.state : recorded ? 'ok' : 'unregistered';
+  const head = headCommit(facts);
+  const dirt = input.status === null ? null : parseStatus(input.status);
+  const condition: CopyCondition = facts.state !== 'ok' ? facts.state : input.recorded ? 'ok' : 'unregistered';
   return {
-    index,
+    index: facts.index,
     name: paths.name,
     path: paths.worktree,
     devhome: paths.devhome,
     branch,
-    head: headCommit(facts),
+    head,
     condition,
-    problems: [...facts.problems, ...(sync?.error ? [sync.error] : [])],
+    problems: [...facts.problems, ...(input.sync?.error ? [input.sync.error] : [])],
     exists: facts.state !== 'missing',
     dirty: dirt === null ? null : { modified: dirt.modified, untracked: dirt.untracked },
     stashes: facts.stash?.count ?? 0,
-    ...tracking(branch === null ? undefined : shared.get(`refs/heads/${branch}`)),
+    ...tracking(branch === null ? undefined : input.shared.get(`refs/heads/${branch}`)),
   };
+}
+
+/**
+ * `git status` of each readable copy. A copy's status does not depend on the
+ * sync (which moves shared refs only), so it is asked beside it; the view
+ * reads the shared store and the copy's quarantine, so a HEAD found in
+ * neither (a commit not yet brought in) fails once and is asked again with
+ * the quarantine refreshed from the copy.
+ */
+async function readableStatuses(fleet: Fleet, readable: readonly CopyFacts[]): Promise<Array<string | null>> {
+  const ask = (facts: readonly CopyFacts[], withObjects: boolean): Promise<Array<string | null>> =>
+    copyStatuses(fleet, facts.map((f) => ({ facts: f, head: headCommit(f), withObjects }))).catch((error: unknown) => {
+      debugError("status of the agents' copies", error);
+      return facts.map(() => null);
+    });
+  const first = await ask(readable, false);
+  const again = readable.filter((f, i) => first[i] === null && headCommit(f) !== null);
+  if (again.length === 0) return first;
+  const second = new Map((await ask(again, true)).map((status, i) => [again[i], status]));
+  return readable.map((f, i) => (second.has(f) ? (second.get(f) ?? null) : (first[i] ?? null)));
 }
 
 /** Every agent's summary, after bringing their branches into the shared repo. */
 export async function inspectAgents(fleet: Fleet, context: CommandContext): Promise<CopySummary[]> {
-  const { recorded, all } = knownIndexes(fleet);
-  const synced = await syncAgents(fleet, context, [...recorded]);
-  const shared = await sharedBranches(fleet.shared.git);
-  return Promise.all(
-    all.map((index) =>
-      index === 1 ? primarySummary(fleet, shared) : agentSummary(fleet, index, recorded.has(index), shared, synced.find((s) => s.index === index)),
-    ),
+  const { recorded, facts } = knownCopies(fleet);
+  const readable = [...facts.values()].filter((f) => f.state === 'ok');
+  const statuses = Promise.all([fleet.shared.git.result(statusArgs(false), { batched: true }), readableStatuses(fleet, readable)]);
+  const before = await sharedBranches(fleet.shared.git, { batched: true });
+  const synced = await syncAgents(fleet, context, [...recorded], { facts, shared: new Map([...before].map(([ref, info]) => [ref, info.id])) });
+  // Read again when a sync moved a branch: ahead/behind counts change with it.
+  const shared = synced.some((s) => s.changed.length > 0) ? await sharedBranches(fleet.shared.git) : before;
+  const [primaryStatus, copies] = await statuses;
+  const statusOf = new Map(readable.map((f, i) => [f.index, copies[i] ?? null]));
+  const agents = [...facts.values()].map((f) =>
+    agentSummary(fleet, { facts: f, recorded: recorded.has(f.index), shared, sync: synced.find((s) => s.index === f.index), status: statusOf.get(f.index) ?? null }),
   );
+  return [primarySummary(fleet, shared, primaryStatus), ...agents];
 }

@@ -129,7 +129,7 @@ async function writeGitDir(fleet: Fleet, git: SafeDir, agent: AgentPaths & { bra
   made(objects, 'pack').close();
   try {
     writeFileIn(git, 'HEAD', spec.head.kind === 'branch' ? `ref: ${spec.head.ref}\n` : `${spec.head.commit}\n`);
-    writeFileIn(git, 'config', copyConfig(fleet, agent, spec.upstream, await objectFormat(fleet)));
+    writeFileIn(git, 'config', copyConfig(fleet, agent, spec.upstream, objectFormat(fleet)));
     writeFileIn(git, 'description', `devkit copy of ${agent.name}\n`);
     writeFileIn(objectsInfo, 'alternates', alternatesText(fleet.shared.gitDir));
     writeFileIn(info, 'exclude', addDevhomeExcludes('') ?? '');

@@ -46,9 +46,8 @@ interface Plan {
 const short = (ref: string): string => ref.replace(/^refs\/heads\//, '');
 
 /** What syncing agent K would change; `sharedRefs` are the shared repo's branches (refs/heads/*) to their commits. */
-function plan(fleet: Fleet, index: number, sharedRefs: ReadonlyMap<string, string>): Plan {
-  const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
-  const namespace = agentNamespace(index);
+function plan(facts: CopyFacts, sharedRefs: ReadonlyMap<string, string>): Plan {
+  const namespace = agentNamespace(facts.index);
   const shared = new Map([...sharedRefs].filter(([ref]) => ref.startsWith(namespace)));
   const updates = new Map<string, string>();
   const gone = new Map<string, string>();
@@ -102,7 +101,7 @@ async function sharedRefs(fleet: Fleet): Promise<Map<string, string>> {
 
 /** Brings agent K's branches in. The caller holds the fleet lock. */
 export async function syncAgent(fleet: Fleet, index: number): Promise<SyncOutcome> {
-  return apply(fleet, plan(fleet, index, await sharedRefs(fleet)));
+  return apply(fleet, plan(readCopy(fleet.config, fleet.shared.gitDir, index), await sharedRefs(fleet)));
 }
 
 /**
@@ -110,10 +109,15 @@ export async function syncAgent(fleet: Fleet, index: number): Promise<SyncOutcom
  * something to bring (status and list call this on every run, and an idle
  * fleet costs a read of each copy's refs). Agent 1 is the shared repo itself.
  */
-export async function syncAgents(fleet: Fleet, context: CommandContext, indexes: readonly number[]): Promise<SyncOutcome[]> {
+export async function syncAgents(
+  fleet: Fleet,
+  context: CommandContext,
+  indexes: readonly number[],
+  known: { facts?: ReadonlyMap<number, CopyFacts>; shared?: ReadonlyMap<string, string> } = {},
+): Promise<SyncOutcome[]> {
   const agents = indexes.filter((index) => index >= 2);
-  const refs = await sharedRefs(fleet);
-  const plans = agents.map((index) => plan(fleet, index, refs));
+  const refs = known.shared ?? (await sharedRefs(fleet));
+  const plans = agents.map((index) => plan(known.facts?.get(index) ?? readCopy(fleet.config, fleet.shared.gitDir, index), refs));
   if (!plans.some(needsWork)) return Promise.all(plans.map((p) => apply(fleet, p)));
   return withFleetLock(fleet, context, 'sync', async () => {
     const outcomes: SyncOutcome[] = [];

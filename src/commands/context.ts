@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { processContext, type CommandContext } from '../cli/context.js';
-import { loadFleet, type Fleet } from '../fleet/fleet.js';
-import { migrateFromOldLayout } from '../migrate/from-0.1.0.js';
 
 /** What program.ts hands every command's register function. */
 export interface CommandHost {
@@ -30,11 +28,4 @@ export function processHost(program: Command, exit: { code: number }): CommandHo
 export async function runWith<T extends object>(host: CommandHost, flags: T, run: (flags: T, context: CommandContext) => Promise<number>): Promise<void> {
   const json = 'json' in flags && flags.json === true;
   host.setExitCode(await run(flags, host.context({ json })));
-}
-
-/** The fleet a command works on: devkit.yml's dev root, its shared repo and devkit's state, moved from 0.1.0's layout on first use. */
-export async function openFleet(context: CommandContext): Promise<Fleet> {
-  const fleet = loadFleet(context);
-  await migrateFromOldLayout(fleet, context);
-  return fleet;
 }

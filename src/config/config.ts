@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
 import { isInside } from '../fs/paths.js';
 import { registerWorkspace } from '../state/registry.js';
-import { devkitInstallDir } from '../templates.js';
+import { devkitInstallDir } from '../install.js';
 import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName, resolveExisting } from '../validate.js';
 import { CONFIG_FILE } from './find.js';
 import { locateWorkspace } from './locate.js';
 import { validateEgress, validateSsh, type EgressConfig, type SshConfig } from './sections.js';
+import { parseYaml, parseYamlCached, type ParsedYaml } from './yaml-cache.js';
 
 /** The image devkit bootstraps with debootstrap when devkit.yml names no other. */
 export const DEFAULT_BASE_IMAGE = 'devkit/base:bookworm';
@@ -81,13 +81,14 @@ function requireString(fields: Raw, key: string, file: string): string {
   return value;
 }
 
-export function parseConfigText(text: string, where: { file: string; dir: string }): DevkitConfig {
-  const doc = parseDocument(text, { prettyErrors: false });
-  const firstError = doc.errors[0];
-  if (firstError !== undefined) {
-    throw new UsageError(`${where.file}: not valid YAML: ${firstError.message.split('\n')[0]}`);
-  }
-  return validateConfig(doc.toJS(), where);
+function configFrom(parsed: ParsedYaml, where: { file: string; dir: string }): DevkitConfig {
+  if (!parsed.ok) throw new UsageError(`${where.file}: not valid YAML: ${parsed.error}`);
+  return validateConfig(parsed.value, where);
+}
+
+/** devkit.yml's text, parsed and validated. */
+export async function parseConfigText(text: string, where: { file: string; dir: string }): Promise<DevkitConfig> {
+  return configFrom(await parseYaml(text), where);
 }
 
 /** Refuses a dev root that holds what devkit must trust: the workspace, devkit's state, devkit itself. */
@@ -110,10 +111,13 @@ export function checkPlacement(root: string, places: { workspace: string; stateH
  * refuses a dev root that holds the workspace, devkit's state or devkit, and
  * records which workspace manages the root.
  */
-export function loadWorkspace(cwd: string, env: NodeJS.ProcessEnv): Workspace {
+export async function loadWorkspace(cwd: string, env: NodeJS.ProcessEnv): Promise<Workspace> {
   const location = locateWorkspace(cwd, env);
   const { dir, configPath } = location;
-  const fromFile = configPath === null ? null : parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir });
+  const fromFile =
+    configPath === null
+      ? null
+      : configFrom(await parseYamlCached(readFileSync(configPath, 'utf8'), { stateHome: location.stateHome, configPath }), { file: configPath, dir });
   const config =
     fromFile === null
       ? validateConfig({ root: env.DEVKIT_ROOT, repo: env.DEVKIT_REPO }, { file: 'DEVKIT_ROOT/DEVKIT_REPO', dir: cwd })

@@ -9,7 +9,7 @@ import { debugError } from '../debug.js';
 import { DevkitError, oneLine } from '../errors.js';
 import type { Io } from '../cli/io.js';
 import { startProgress } from '../cli/progress.js';
-import { templatePath } from '../templates.js';
+import { templatePath } from '../install.js';
 import type { EngineApi } from './engine-api.js';
 
 /** What the bootstrapped base holds: everything the dev, proxy, dns and test images need. */

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import { loadWorkspace, type DevkitConfig, type Workspace } from '../config/config.js';
 import { gitBase, type GitBase } from '../git/git.js';
@@ -22,8 +23,8 @@ export interface Fleet {
 }
 
 /** The fleet as devkit.yml and the state folder describe it (commands open it with openFleet, which also moves a 0.1.0 layout). */
-export function loadFleet(context: CommandContext): Fleet {
-  const workspace = loadWorkspace(context.cwd, context.env);
+export async function loadFleet(context: CommandContext): Promise<Fleet> {
+  const workspace = await loadWorkspace(context.cwd, context.env);
   const base = gitBase(context.env);
   const shared = openSharedRepo(base, primaryClone(workspace.config));
   const state = rootState(workspace.stateDir);
@@ -34,4 +35,20 @@ export function loadFleet(context: CommandContext): Fleet {
 /** Runs `body` holding devkit's lock on the dev root (state/lock.ts). */
 export function withFleetLock<T>(fleet: Fleet, context: CommandContext, command: string, body: () => Promise<T>): Promise<T> {
   return withRepoLock({ file: fleet.state.lockFile, command, io: context.io, env: fleet.env }, body);
+}
+
+/** What format devkit's state for a root is in: 2 once a 0.1.0 layout has been moved (or there was none). */
+export const STATE_FORMAT = '2';
+
+export function stateFormatFile(fleet: Pick<Fleet, 'state'>): string {
+  return path.join(fleet.state.dir, 'format');
+}
+
+/** True when nothing of devkit 0.1.0 is left to move for this root (one small file read). */
+export function movedFromOldLayout(fleet: Pick<Fleet, 'state'>): boolean {
+  try {
+    return readFileSync(stateFormatFile(fleet), 'utf8').trim() === STATE_FORMAT;
+  } catch {
+    return false;
+  }
 }

@@ -87,12 +87,7 @@ export function openTrustedDir(dir: string): SafeDir {
 
 /** What is at `name` in `dir`, not following a link; null when nothing is. */
 export function lstatIn(dir: SafeDir, name: string): Stats | null {
-  try {
-    return lstatSync(via(dir, name));
-  } catch (error) {
-    if (errno(error) === 'ENOENT') return null;
-    throw error;
-  }
+  return lstatSync(via(dir, name), { throwIfNoEntry: false }) ?? null;
 }
 
 /** Opens the folder `name` in `dir` (making it with `create`); a link or a file there is refused. Null when missing. */
@@ -157,8 +152,8 @@ export function listIn(dir: SafeDir): string[] {
   return readdirSync(`/proc/self/fd/${dir.fd}`);
 }
 
-/** Opens a plain file for reading without following a link or blocking on a FIFO; null when missing. */
-function openFileIn(dir: SafeDir, name: string): number | null {
+/** Opens a plain file for reading without following a link or blocking on a FIFO; null when missing. The caller closes it. */
+export function openFileIn(dir: SafeDir, name: string): number | null {
   const where = path.join(dir.path, name);
   let fd: number;
   try {

@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError, UsageError } from '../errors.js';
-import { Git, type GitBase } from './git.js';
+import { Git, type GitBase, type GitCall } from './git.js';
 import { parseTrack } from './status.js';
 
 /**
@@ -110,8 +110,8 @@ export interface BranchInfo {
 }
 
 /** Every local branch with what it tracks, in one git call (status and list ask for all agents at once). */
-export async function branches(git: Git): Promise<Map<string, BranchInfo>> {
-  const out = await git.run(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(upstream:short)%00%(upstream:track)', 'refs/heads/']);
+export async function branches(git: Git, call: GitCall = {}): Promise<Map<string, BranchInfo>> {
+  const out = await git.run(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(upstream:short)%00%(upstream:track)', 'refs/heads/'], call);
   const found = new Map<string, BranchInfo>();
   for (const line of out.split('\n')) {
     const [ref, id, upstream, track] = line.split('\0');

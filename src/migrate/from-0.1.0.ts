@@ -5,7 +5,7 @@ import { convertWorktree } from '../agents/provision.js';
 import type { CommandContext } from '../cli/context.js';
 import { connectEngine } from '../docker/engine-api.js';
 import { DevkitError } from '../errors.js';
-import { withFleetLock, type Fleet } from '../fleet/fleet.js';
+import { STATE_FORMAT, movedFromOldLayout, stateFormatFile, withFleetLock, type Fleet } from '../fleet/fleet.js';
 import { agentIndexOfCopy } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { parseHead } from '../git/refs.js';
@@ -22,23 +22,12 @@ import { readTeam, writeTeam } from '../teams/store.js';
  * branch untouched. Work on the agent's branch stays on it in the shared repo.
  */
 
-const FORMAT = '2';
-
 interface Moved {
   teams: number;
   subnets: number;
   backups: number;
   agents: number[];
   left: string[];
-}
-
-function formatFile(fleet: Fleet): string {
-  return path.join(fleet.state.dir, 'format');
-}
-
-/** True when nothing of 0.1.0 is left to move (the common case: one file read). */
-function migrated(fleet: Fleet): boolean {
-  return existsSync(formatFile(fleet)) && readFileSync(formatFile(fleet), 'utf8').trim() === FORMAT;
 }
 
 function refuseLiveOldLock(gitDir: string): void {
@@ -154,9 +143,9 @@ function say(context: CommandContext, fleet: Fleet, moved: Moved): void {
  * are down: the command that finds them says so, and the move runs again.
  */
 export async function migrateFromOldLayout(fleet: Fleet, context: CommandContext): Promise<void> {
-  if (migrated(fleet)) return;
+  if (movedFromOldLayout(fleet)) return;
   await withFleetLock(fleet, context, 'move from devkit 0.1.0', async () => {
-    if (migrated(fleet)) return;
+    if (movedFromOldLayout(fleet)) return;
     const moved: Moved = { teams: 0, subnets: 0, backups: 0, agents: [], left: [] };
     refuseLiveOldLock(fleet.shared.gitDir);
     moveTeams(fleet, moved);
@@ -182,6 +171,6 @@ export async function migrateFromOldLayout(fleet: Fleet, context: CommandContext
     const admins = path.join(fleet.shared.gitDir, 'worktrees');
     if (existsSync(admins) && readdirSync(admins).length === 0) rmdirSync(admins);
     say(context, fleet, moved);
-    if (!waiting) writeFileAtomic(formatFile(fleet), `${FORMAT}\n`);
+    if (!waiting) writeFileAtomic(stateFormatFile(fleet), `${STATE_FORMAT}\n`);
   });
 }

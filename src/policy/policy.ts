@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import type { DevkitConfig } from '../config/config.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import { renderText } from '../templates.js';
+import { policyDir } from './paths.js';
 
 /** What one profile's sidecars let through. */
 export interface ProfilePolicy {
@@ -23,10 +24,6 @@ export function policyFor(config: Pick<DevkitConfig, 'egress'>, profile: string)
   return { allow: [...new Set([...config.egress.allow, ...extra])].sort(), ports: [...config.egress.ports], hosts: { ...config.egress.hosts }, resolvers: [...config.egress.resolvers] };
 }
 
-/** Where a profile's policy files live; its sidecars mount this folder read-only at /etc/devkit/policy. */
-export function policyDir(workspaceDir: string, profile: string): string {
-  return path.join(workspaceDir, '.devkit', 'policy', profile);
-}
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -80,39 +77,4 @@ export async function reloadSidecars(api: EngineApi, root: string, profile: stri
     reloaded++;
   }
   return reloaded;
-}
-
-/** One request the proxy refused. */
-export interface Denial {
-  profile: string;
-  time: string;
-  /** The refused host name, or `port N` for a CONNECT to a port off the list. */
-  target: string;
-  reason: 'domain' | 'port';
-}
-
-// tinyproxy's words: NOTICE    Nov 21 19:56:33.145 [1]: Proxying refused on filtered domain "beta.test"
-const DENIAL_PATTERNS: Array<[RegExp, Denial['reason'], (found: string) => string]> = [
-  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Proxying refused on filtered domain "([^"]+)"/, 'domain', (host) => host],
-  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Refused CONNECT method on port (\d+)/, 'port', (port) => `port ${port}`],
-];
-
-export function parseDenials(profile: string, log: string): Denial[] {
-  const denials: Denial[] = [];
-  for (const line of log.split('\n')) {
-    for (const [pattern, reason, target] of DENIAL_PATTERNS) {
-      const match = pattern.exec(line);
-      if (match?.[1] !== undefined && match[2] !== undefined) denials.push({ profile, time: match[1], target: target(match[2]), reason });
-    }
-  }
-  return denials;
-}
-
-/** The proxy denials of this root's profiles (one profile's, when given), oldest first, from the proxies' logs. */
-export async function recentDenials(api: EngineApi, root: string, profile: string | undefined, tail = 2000): Promise<Denial[]> {
-  const labels = [`devkit.root=${root}`, 'com.docker.compose.service=tinyproxy', ...(profile === undefined ? [] : [`devkit.profile=${profile}`])];
-  const proxies = await api.listContainers(labels);
-  const denials: Denial[] = [];
-  for (const proxy of proxies) denials.push(...parseDenials(proxy.Labels['devkit.profile'] ?? '', await api.containerLogs(proxy.Id, tail)));
-  return denials;
 }

@@ -5,18 +5,14 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentPaths } from '../fleet/layout.js';
 import { agentOwner } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { policyDir } from '../policy/policy.js';
+import { policyDir } from '../policy/paths.js';
 import { composeLiteral, renderComposeYaml } from '../templates.js';
 import { composeCheck } from './compose.js';
 import { parseOverlay } from './compose-file.js';
 import type { ProjectNetwork } from './network.js';
-import { COMPOSE_FILE, SANDBOX_VERSION, overlayFile, profileProject, usersDir } from './workspace-files.js';
+import { COMPOSE_FILE, SANDBOX_VERSION, agentProject, overlayFile, usersDir } from './workspace-files.js';
 
 export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
-
-export function agentProject(fleet: Pick<Fleet, 'config'>, index: number): string {
-  return profileProject(fleet.config, agentName(index));
-}
 
 /** agent K's overlay text, rendered from the template and checked with the yaml parser. */
 export function renderAgentOverlay(fleet: Fleet, index: number, network: ProjectNetwork): string {

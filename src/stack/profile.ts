@@ -5,7 +5,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { parseAgentName } from '../fleet/layout.js';
 import { requireAgent } from '../fleet/records.js';
 import { checkName } from '../validate.js';
-import { agentProject } from './overlay.js';
+import { agentProject } from './workspace-files.js';
 import { COMPOSE_FILE, DEV_ALL, overlayFile, profileProject } from './workspace-files.js';
 
 /** A profile: which overlay is layered on compose.yml, and the compose project it makes. */

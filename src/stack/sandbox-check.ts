@@ -6,7 +6,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { isInside } from '../fs/paths.js';
-import { policyDir } from '../policy/policy.js';
+import { policyDir } from '../policy/paths.js';
 import { runCompose } from './compose.js';
 import { ENV_FILE } from './env-file.js';
 import type { Profile } from './profile.js';

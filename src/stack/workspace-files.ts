@@ -4,10 +4,11 @@ import path from 'node:path';
 import type { DevkitConfig } from '../config/config.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { agentName } from '../fleet/layout.js';
 import type { Owner } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { policyDir } from '../policy/policy.js';
-import { templatePath } from '../templates.js';
+import { policyDir } from '../policy/paths.js';
+import { templatePath } from '../install.js';
 import { ENV_FILE, formatComposeEnv, type ComposeEnv } from './env-file.js';
 import type { ProjectNetwork } from './network.js';
 
@@ -30,6 +31,11 @@ export function projectPrefix(config: Pick<DevkitConfig, 'root' | 'repo'>): stri
 /** The compose project of one profile of this dev root (dev-all, agentK). */
 export function profileProject(config: Pick<DevkitConfig, 'root' | 'repo'>, profile: string): string {
   return `${projectPrefix(config)}-${profile}`;
+}
+
+/** Agent K's compose project (profile agentK). */
+export function agentProject(fleet: Pick<Fleet, 'config'>, index: number): string {
+  return profileProject(fleet.config, agentName(index));
 }
 
 /** The template files compose.yml and overlays/dev-all are made from. */

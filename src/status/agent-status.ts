@@ -1,13 +1,12 @@
-import path from 'node:path';
-import { inspectAgents, type CopySummary } from '../agents/inspect.js';
+import { agentFolders, inspectAgents, type CopySummary } from '../agents/inspect.js';
 import type { CommandContext } from '../cli/context.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
 import { debugSwallow } from '../debug.js';
-import { diskUsage } from '../fs/disk.js';
-import { recentDenials } from '../policy/policy.js';
-import { agentProject } from '../stack/overlay.js';
+import { diskUsages } from '../fs/disk.js';
+import { recentDenials } from '../policy/log.js';
+import { agentProject } from '../stack/workspace-files.js';
 
 /** One row of `devkit status`: the git side of an agent, its container, its disk and its egress refusals. */
 export interface AgentStatus extends CopySummary {
@@ -17,34 +16,56 @@ export interface AgentStatus extends CopySummary {
   egressDenials: number | null;
 }
 
-async function containerOf(api: EngineApi, root: string, profile: string): Promise<AgentStatus['container']> {
-  const [dev] = await api.listContainers([`devkit.root=${root}`, `devkit.profile=${profile}`, 'com.docker.compose.service=dev']);
-  if (dev === undefined) return { profile, state: 'none', startedAt: null, uptimeSeconds: null };
-  const startedAt = dev.State === 'running' ? await api.containerStartedAt(dev.Id) : null;
-  const uptimeSeconds = startedAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
-  return { profile, state: dev.State, startedAt, uptimeSeconds };
+/** Each profile's dev container, with its state and start time, from one listing of this root's containers. */
+async function devContainers(api: EngineApi, root: string): Promise<Map<string, NonNullable<AgentStatus['container']>>> {
+  const found = await api.listContainers([`devkit.root=${root}`, 'com.docker.compose.service=dev']);
+  const entries = await Promise.all(
+    found.map(async (dev) => {
+      const profile = dev.Labels['devkit.profile'] ?? '';
+      const startedAt = dev.State === 'running' ? await api.containerStartedAt(dev.Id) : null;
+      const uptimeSeconds = startedAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
+      return [profile, { profile, state: dev.State, startedAt, uptimeSeconds }] as const;
+    }),
+  );
+  return new Map(entries);
+}
+
+/** What the engine says of every agent at once; null fields when it cannot be asked. */
+async function engineView(api: EngineApi | null, root: string): Promise<{ containers: Map<string, NonNullable<AgentStatus['container']>> | null; denials: Map<string, number> | null; volumes: Map<string, number> }> {
+  if (api === null) return { containers: null, denials: null, volumes: new Map() };
+  const [containers, denials, volumes] = await Promise.all([
+    devContainers(api, root).catch(debugSwallow('the agents\' containers')),
+    recentDenials(api, root, undefined).catch(debugSwallow("the proxies' logs")),
+    api.projectVolumeSizes(),
+  ]);
+  const counts = new Map<string, number>();
+  for (const denial of denials ?? []) counts.set(denial.profile, (counts.get(denial.profile) ?? 0) + 1);
+  return { containers, denials: denials === null ? null : counts, volumes };
 }
 
 /** Every agent's status row. Without an engine, the container and egress fields are null and the rest is still there. */
 export async function agentStatuses(fleet: Fleet, context: CommandContext, api: EngineApi | null): Promise<AgentStatus[]> {
-  const [agents, volumeSizes] = await Promise.all([inspectAgents(fleet, context), api === null ? new Map<string, number>() : api.projectVolumeSizes()]);
-  return Promise.all(
-    agents.map(async (agent) => {
-      const paths = agentPaths(fleet.config, agent.index);
-      // Agent 1's copy holds the shared .git (every agent's objects) and its HOME: neither is its copy's own.
-      const skip = agent.index === 1 ? ['.git', path.basename(paths.devhome)] : [];
-      const worktreeBytes = agent.exists ? diskUsage(paths.worktree, skip) : 0;
-      const devhomeBytes = diskUsage(paths.devhome);
-      // Volumes of agent K's own compose project (the shared caches are external and belong to no agent).
-      const volumesBytes = volumeSizes.get(agentProject(fleet, agent.index)) ?? 0;
-      const container = api === null ? null : await containerOf(api, fleet.config.root, agent.name).catch(debugSwallow(`${agent.name}'s container`));
-      const egressDenials = api === null ? null : ((await recentDenials(api, fleet.config.root, agent.name).catch(debugSwallow(`${agent.name}'s proxy log`)))?.length ?? null);
-      return {
-        ...agent,
-        container,
-        disk: { worktreeBytes, devhomeBytes, volumesBytes, totalBytes: worktreeBytes + devhomeBytes + volumesBytes },
-        egressDenials,
-      };
-    }),
-  );
+  const primary = agentPaths(fleet.config, 1);
+  const others = agentFolders(fleet).map((index) => agentPaths(fleet.config, index));
+  // du starts first, on its own: it is the slowest part, and runs while devkit reads the copies and git looks at them.
+  const disk = diskUsages(fleet.git.env, [
+    // Agent 1's copy holds the shared .git (every agent's objects) and its HOME: neither is its copy's own.
+    { dirs: [primary.worktree], skip: [fleet.shared.gitDir, primary.devhome] },
+    { dirs: [primary.devhome, ...others.flatMap((agent) => [agent.worktree, agent.devhome])] },
+  ]);
+  const [agents, engine, sizes] = await Promise.all([inspectAgents(fleet, context), engineView(api, fleet.config.root), disk]);
+  return agents.map((agent) => {
+    const paths = agentPaths(fleet.config, agent.index);
+    const worktreeBytes = agent.exists ? (sizes.get(paths.worktree) ?? 0) : 0;
+    const devhomeBytes = sizes.get(paths.devhome) ?? 0;
+    // Volumes of agent K's own compose project (the shared caches are external and belong to no agent).
+    const volumesBytes = engine.volumes.get(agentProject(fleet, agent.index)) ?? 0;
+    const none = { profile: agent.name, state: 'none', startedAt: null, uptimeSeconds: null };
+    return {
+      ...agent,
+      container: engine.containers === null ? null : (engine.containers.get(agent.name) ?? none),
+      disk: { worktreeBytes, devhomeBytes, volumesBytes, totalBytes: worktreeBytes + devhomeBytes + volumesBytes },
+      egressDenials: engine.denials === null ? null : (engine.denials.get(agent.name) ?? 0),
+    };
+  });
 }

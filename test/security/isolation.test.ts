@@ -94,7 +94,7 @@ describeWithDocker('G3: agents cannot touch each other, and can still work', () 
     expect(work).toMatchObject({ exitCode: 0 });
     expect(work.stdout.split('\n')).toEqual(['1', 'main moves on', agent3]);
     const synced = await arena.run(['sync', '2', '--json']);
-    expect(synced.exitCode).toBe(0);
+    expect(synced.exitCode, synced.stderr + synced.stdout).toBe(0);
     // On the host: the rebased branch (on top of main), the feature branch, and the stash, shown by devkit.
     expect((await git(fx.primary, ['log', '-1', '--format=%s', 'agent2/main'])).trim()).toBe('agent 2 commits');
     expect((await git(fx.primary, ['merge-base', 'agent2/main', 'main'])).trim()).toBe(main);

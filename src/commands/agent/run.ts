@@ -16,7 +16,7 @@ export interface AgentRunOptions {
  * -p dev-all, the shared container at agent K's folder). Returns CMD's exit code.
  */
 export async function run(options: AgentRunOptions, context: CommandContext): Promise<number> {
-  const { config } = loadWorkspace(context.cwd, context.env);
+  const { config } = await loadWorkspace(context.cwd, context.env);
   const index = parseIndex(options.index, { what: 'K (the agent index)', max: config.maxAgents });
   const profile = options.profile ?? agentName(index);
   const where = profile === 'dev-all' ? path.relative(config.root, agentPaths(config, index).worktree) || '.' : '.';

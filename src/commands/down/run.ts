@@ -1,4 +1,4 @@
-import { openFleet } from '../context.js';
+import { openFleet } from '../open-fleet.js';
 import type { CommandContext } from '../../cli/context.js';
 import { runCompose } from '../../stack/compose.js';
 import { resolveProfile } from '../../stack/profile.js';

@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import { stateHome } from '../../state/registry.js';
 import { ensureStackFiles } from '../../stack/workspace-files.js';
-import { devkitInstallDir } from '../../templates.js';
+import { devkitInstallDir } from '../../install.js';
 import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName, resolveExisting } from '../../validate.js';
 
 export interface InitOptions {
@@ -35,14 +35,14 @@ function renderConfig(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
 }
 
 /** Writes devkit.yml in the current directory, which becomes the workspace. */
-export function initWorkspace(options: InitOptions, context: CommandContext): InitResult {
+export async function initWorkspace(options: InitOptions, context: CommandContext): Promise<InitResult> {
   const root = checkPathArg(options.root, { label: '--root', base: context.cwd });
   const repo = checkRepoName(options.repo);
   if (existsSync(root) && !statSync(root).isDirectory()) throw new UsageError(`--root ${root} exists and is not a directory`);
   checkPlacement(root, { workspace: resolveExisting(context.cwd), stateHome: resolveExisting(stateHome(context.env)), install: devkitInstallDir() });
   const configPath = path.join(context.cwd, CONFIG_FILE);
   if (existsSync(configPath)) {
-    const current = parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir: context.cwd });
+    const current = await parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir: context.cwd });
     if (current.root === root && current.repo === repo) {
       const stackFiles = ensureStackFiles(context.cwd);
       return { configPath, root, repo, stackFiles, changed: stackFiles.length > 0 };
@@ -54,7 +54,7 @@ export function initWorkspace(options: InitOptions, context: CommandContext): In
 }
 
 export async function run(options: InitOptions, context: CommandContext): Promise<number> {
-  const result = initWorkspace(options, context);
+  const result = await initWorkspace(options, context);
   if (options.json) context.io.json(result);
   else if (!result.changed) context.io.out(`${result.configPath} already says this; nothing changed`);
   else for (const file of [result.configPath, ...result.stackFiles]) context.io.out(`wrote ${file}`);

@@ -1,4 +1,4 @@
-import { openFleet } from '../context.js';
+import { openFleet } from '../open-fleet.js';
 import type { CommandContext } from '../../cli/context.js';
 import { printContainers, profileContainers } from '../../stack/containers.js';
 import { resolveProfile } from '../../stack/profile.js';

@@ -1,4 +1,4 @@
-import { openFleet } from '../context.js';
+import { openFleet } from '../open-fleet.js';
 import type { CommandContext } from '../../cli/context.js';
 import { withFleetLock } from '../../fleet/fleet.js';
 import { agentPaths } from '../../fleet/layout.js';

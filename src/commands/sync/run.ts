@@ -1,4 +1,4 @@
-import { openFleet } from '../context.js';
+import { openFleet } from '../open-fleet.js';
 import { knownIndexes } from '../../agents/inspect.js';
 import { syncAgents } from '../../agents/sync.js';
 import type { CommandContext } from '../../cli/context.js';

@@ -1,4 +1,4 @@
-import { openFleet } from '../context.js';
+import { openFleet } from '../open-fleet.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandContext } from '../../cli/context.js';

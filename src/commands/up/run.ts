@@ -1,4 +1,4 @@
-import { openFleet } from '../context.js';
+import { openFleet } from '../open-fleet.js';
 import type { CommandContext } from '../../cli/context.js';
 import { printContainers } from '../../stack/containers.js';
 import { upProfile } from '../../stack/up.js';

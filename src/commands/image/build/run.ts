@@ -4,7 +4,7 @@ import { connectEngine } from '../../../docker/engine-api.js';
 import { buildStackImages } from '../../../docker/images.js';
 
 export async function run(flags: { json?: boolean }, context: CommandContext): Promise<number> {
-  const { config } = loadWorkspace(context.cwd, context.env);
+  const { config } = await loadWorkspace(context.cwd, context.env);
   const images = await buildStackImages({ baseImage: config.baseImage, io: context.io, api: await connectEngine(context.env), env: context.env });
   if (flags.json) context.io.json({ images });
   for (const built of images) context.io.out(`${built.tag}\t${built.id.slice(7, 19)}\t${built.built ? 'built' : 'up to date'}`);

@@ -1,4 +1,4 @@
-import { openFleet } from '../../context.js';
+import { openFleet } from '../../open-fleet.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { connectEngine } from '../../../docker/engine-api.js';
 import { withFleetLock } from '../../../fleet/fleet.js';

@@ -1,4 +1,4 @@
-import { openFleet } from '../../context.js';
+import { openFleet } from '../../open-fleet.js';
 import { existsSync } from 'node:fs';
 import type { CommandContext } from '../../../cli/context.js';
 import { loadWorkspace } from '../../../config/config.js';
@@ -7,7 +7,8 @@ import { connectEngine } from '../../../docker/engine-api.js';
 import { withFleetLock, type Fleet } from '../../../fleet/fleet.js';
 import { policyAgent } from '../../../policy/agent-option.js';
 import { editPolicy } from '../../../policy/edit.js';
-import { policyDir, policyFor, reloadSidecars, writePolicyFiles } from '../../../policy/policy.js';
+import { policyDir } from '../../../policy/paths.js';
+import { policyFor, reloadSidecars, writePolicyFiles } from '../../../policy/policy.js';
 import { checkDomain } from '../../../validate.js';
 import type { PolicyOptions } from '../command.js';
 
@@ -25,7 +26,7 @@ export async function run(flags: PolicyOptions & { action: 'allow' | 'deny'; hos
   const result = await withFleetLock(fleet, context, `policy ${flags.action} ${hostName}`, async () => {
     const changed = editPolicy(fleet.workspace.configPath, fleet.config, { action: flags.action, host: hostName, agent });
     // Read devkit.yml again: the policy now in force is what it says.
-    const config = loadWorkspace(context.cwd, context.env).config;
+    const config = (await loadWorkspace(context.cwd, context.env)).config;
     const api = changed ? await connectEngine(fleet.env).catch(debugSwallow('the engine, to reload sidecars')) : null;
     let reloaded = 0;
     for (const profile of changed ? affectedProfiles(fleet, agent) : []) {

@@ -1,9 +1,9 @@
-import { openFleet } from '../../context.js';
+import { openFleet } from '../../open-fleet.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { formatTable } from '../../../cli/table.js';
 import { connectEngine } from '../../../docker/engine-api.js';
 import { policyAgent } from '../../../policy/agent-option.js';
-import { recentDenials } from '../../../policy/policy.js';
+import { recentDenials } from '../../../policy/log.js';
 import type { PolicyOptions } from '../command.js';
 
 export async function run(flags: PolicyOptions, context: CommandContext): Promise<number> {

@@ -5,7 +5,7 @@ import { policyFor } from '../../../policy/policy.js';
 import type { PolicyOptions } from '../command.js';
 
 export async function run(flags: PolicyOptions, context: CommandContext): Promise<number> {
-  const { config } = loadWorkspace(context.cwd, context.env);
+  const { config } = await loadWorkspace(context.cwd, context.env);
   const agent = policyAgent(config, flags.agent);
   const policy = { agent, ...policyFor(config, agent ?? 'dev-all') };
   if (flags.json) context.io.json(policy);

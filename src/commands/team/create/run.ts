@@ -1,4 +1,4 @@
-import { openFleet } from '../../context.js';
+import { openFleet } from '../../open-fleet.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { createTeam, sessionId } from '../../../teams/teams.js';
 import { parseIndex } from '../../../validate.js';

@@ -1,4 +1,4 @@
-import { openFleet } from '../../context.js';
+import { openFleet } from '../../open-fleet.js';
 import { inspectAgents, type CopySummary } from '../../../agents/inspect.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { formatTable } from '../../../cli/table.js';

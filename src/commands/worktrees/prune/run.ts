@@ -1,4 +1,4 @@
-import { openFleet } from '../../context.js';
+import { openFleet } from '../../open-fleet.js';
 import { applyFixes, findOrphans } from '../../../agents/prune.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { formatTable } from '../../../cli/table.js';
