@@ -57,3 +57,23 @@ describe("the git side of an agent's copy in list and status", () => {
     expect((await git(fx.primary, ['rev-parse', 'refs/heads/agent3/main'])).trim()).toBe(head);
   });
 });
+
+describe('devkit sync', () => {
+  const devRoot = useDevRoot({ agents: 2 });
+
+  it("brings every branch of the agent's namespace at once, whatever order its folder lists them in", async () => {
+    const fx = devRoot();
+    const copy = agentCopy(fx, 2);
+    // agent2/main is in the copy's packed-refs (devkit wrote it), the others are loose; feature/deep and feature-x sort differently by folder and by name.
+    const names = ['agent2/zeta', 'agent2/alpha', 'agent2/main-fix', 'agent2/m', 'agent2/feature/deep', 'agent2/feature-x', 'agent2/Upper', 'agent2/main'];
+    for (const name of names) {
+      await agentGit(copy, name === 'agent2/main' ? ['switch', '-q', name] : ['switch', '-q', '-c', name, 'agent2/main']);
+      await agentGit(copy, ['commit', '-q', '--allow-empty', '-m', `on ${name}`]);
+    }
+    const synced = await devkit(['sync', '2', '--json'], { cwd: fx.workspace });
+    expect(synced.exitCode, synced.stderr).toBe(0);
+    for (const name of names) {
+      expect((await git(fx.primary, ['log', '-1', '--format=%s', `refs/heads/${name}`])).trim()).toBe(`on ${name}`);
+    }
+  });
+});

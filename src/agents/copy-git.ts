@@ -137,7 +137,11 @@ export async function withCopyView<T>(fleet: Fleet, facts: CopyFacts, options: V
     writeFileSync(path.join(gitDir, 'config'), viewConfig(objectFormat(fleet)));
     // With no commit, HEAD names a branch that does not exist: an unborn repository.
     writeFileSync(path.join(gitDir, 'HEAD'), options.head === null ? 'ref: refs/heads/devkit-none\n' : `${options.head}\n`);
-    const packed = [...(options.refs ?? [])].map(([name, id]) => `${id} ${name}\n`).join('');
+    // The header promises sorted refs (byte order), and git binary-searches on that promise.
+    const packed = [...(options.refs ?? [])]
+      .sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+      .map(([name, id]) => `${id} ${name}\n`)
+      .join('');
     writeFileSync(path.join(gitDir, 'packed-refs'), `# pack-refs with: peeled fully-peeled sorted \n${packed}`);
     if (options.withIndex) takeIndex(fleet, facts.index, path.join(gitDir, 'index'));
     const git = new Git(fleet.git, agent.worktree, [`--git-dir=${gitDir}`, `--work-tree=${agent.worktree}`]);
