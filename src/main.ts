@@ -13,7 +13,7 @@ function wantsJson(argv: readonly string[]): boolean {
 export async function main(argv: string[]): Promise<number> {
   restoreCaCertsVariable();
   try {
-    const { buildProgram } = await import('./cli/program.js');
+    const { buildProgram } = await import('./program.js');
     const exit = { code: EXIT_OK };
     await buildProgram(exit).parseAsync(argv, { from: 'user' });
     return exit.code;

@@ -17,20 +17,15 @@ export function registerTeam(program: Command, host: CommandHost): void {
   withJsonOption(
     team
       .command('destroy')
-      .description("remove every member's containers and copy; a member holding work is refused (kept) unless --force, which backs it up first")
+      .description(
+        "remove every member's containers and copy; a member holding work is refused (kept) unless --force, which backs it up first",
+      )
       .argument('<NAME>', 'the team')
       .option('--force', "save members' work to devkit's backups and remove them"),
-  ).action(async (name: string, flags: { force?: boolean; json?: boolean }) => runWith(host, { ...flags, name }, (await import('./destroy/run.js')).run));
+  ).action(async (name: string, flags: { force?: boolean; json?: boolean }) =>
+    runWith(host, { ...flags, name }, (await import('./destroy/run.js')).run),
+  );
   withJsonOption(team.command('list').description('teams, their session and members')).action(async (flags: { json?: boolean }) =>
     runWith(host, flags, (await import('./list/run.js')).run),
   );
-
-  const session = program.command('session').description("an orchestrator's sessions");
-  withJsonOption(
-    session
-      .command('cleanup')
-      .description('destroy every team the session made, so no copy or container outlives it')
-      .argument('<SESSION_ID>', 'the session')
-      .option('--force', "save members' work to devkit's backups and remove them"),
-  ).action(async (id: string, flags: { force?: boolean; json?: boolean }) => runWith(host, { ...flags, id }, (await import('../session/cleanup/run.js')).run));
 }

@@ -1,24 +1,25 @@
 import { Command } from 'commander';
-import { oneLine } from '../errors.js';
-import { registerAgent } from '../commands/agent/command.js';
-import { registerCompletion } from '../commands/completion/command.js';
-import { processHost } from '../commands/context.js';
-import { registerDoctor } from '../commands/doctor/command.js';
-import { registerExecCd } from '../commands/exec-cd/command.js';
-import { registerGc } from '../commands/gc/command.js';
-import { registerImage } from '../commands/image/command.js';
-import { registerInit } from '../commands/init/command.js';
-import { registerOverlay } from '../commands/overlay/command.js';
-import { registerPolicy } from '../commands/policy/command.js';
-import { registerRepoPushSsh } from '../commands/repo-push-ssh/command.js';
-import { registerSshSetup } from '../commands/ssh-setup/command.js';
-import { registerStack } from '../commands/stack-command.js';
-import { registerStatus } from '../commands/status/command.js';
-import { registerSync } from '../commands/sync/command.js';
-import { registerTeam } from '../commands/team/command.js';
-import { registerTmuxShells } from '../commands/tmux-shells/command.js';
-import { registerWorktrees } from '../commands/worktrees/command.js';
-import { escapeControls } from './io.js';
+import { oneLine } from './errors.js';
+import { registerAgent } from './commands/agent/command.js';
+import { registerCompletion } from './commands/completion/command.js';
+import { processHost } from './commands/context.js';
+import { registerDoctor } from './commands/doctor/command.js';
+import { registerExecCd } from './commands/exec-cd/command.js';
+import { registerGc } from './commands/gc/command.js';
+import { registerImage } from './commands/image/command.js';
+import { registerInit } from './commands/init/command.js';
+import { registerOverlay } from './commands/overlay/command.js';
+import { registerPolicy } from './commands/policy/command.js';
+import { registerRepoPushSsh } from './commands/repo-push-ssh/command.js';
+import { registerSession } from './commands/session/command.js';
+import { registerSshSetup } from './commands/ssh-setup/command.js';
+import { registerStack } from './commands/stack-command.js';
+import { registerStatus } from './commands/status/command.js';
+import { registerSync } from './commands/sync/command.js';
+import { registerTeam } from './commands/team/command.js';
+import { registerTmuxShells } from './commands/tmux-shells/command.js';
+import { registerWorktrees } from './commands/worktrees/command.js';
+import { escapeControls } from './cli/io.js';
 
 export function buildProgram(exit: { code: number }): Command {
   const program = new Command('devkit')
@@ -54,6 +55,7 @@ export function buildProgram(exit: { code: number }): Command {
     registerDoctor,
     registerGc,
     registerTeam,
+    registerSession,
   ]) {
     register(program, host);
   }

@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { runWith, withJsonOption, type CommandHost } from '../context.js';
+
+export function registerSession(program: Command, host: CommandHost): void {
+  const session = program.command('session').description("an orchestrator's sessions");
+  withJsonOption(
+    session
+      .command('cleanup')
+      .description('destroy every team the session made, so no copy or container outlives it')
+      .argument('<SESSION_ID>', 'the session')
+      .option('--force', "save members' work to devkit's backups and remove them"),
+  ).action(async (id: string, flags: { force?: boolean; json?: boolean }) =>
+    runWith(host, { ...flags, id }, (await import('./cleanup/run.js')).run),
+  );
+}
