@@ -7,15 +7,14 @@
 // Needs a Docker engine and the images (devkit image build). Exits 1 when a target is missed.
 //   node scripts/bench-containers.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEVKIT, median, numberArg, run, timed, verdict } from './bench-lib.mjs';
+import { DEVKIT, median, numberArg, run, scratchDir, timed, verdict } from './bench-lib.mjs';
 
 const RUNS = numberArg('--runs', 30);
 const AGENTS = [2, 3, 4, 5];
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), 'devkit-bench-c-'));
+const scratch = scratchDir('devkit-bench-c-');
 const root = path.join(scratch, 'dev');
 const workspace = path.join(scratch, 'ws');
 const overlay = (k) => path.join('overlays', `agent${k}`, 'compose.override.yml');
@@ -39,14 +38,36 @@ try {
   downAll();
   for (let round = 0; round < 3; round++) {
     const viaDevkit = () => upDevkit.push(AGENTS.reduce((sum, k) => sum + timed(DEVKIT, ['-p', `agent${k}`, 'up'], workspace), 0));
-    const viaCompose = () => upCompose.push(AGENTS.reduce((sum, k) => sum + timed('docker', [...composeFiles(k), 'up', '-d', '--wait'], workspace), 0));
-    if (round % 2 === 0) { viaDevkit(); downAll(); viaCompose(); } else { viaCompose(); downAll(); viaDevkit(); }
+    const viaCompose = () =>
+      upCompose.push(AGENTS.reduce((sum, k) => sum + timed('docker', [...composeFiles(k), 'up', '-d', '--wait'], workspace), 0));
+    if (round % 2 === 0) {
+      viaDevkit();
+      downAll();
+      viaCompose();
+    } else {
+      viaCompose();
+      downAll();
+      viaDevkit();
+    }
     downAll();
   }
 
   // exec: agent 2's container, the three ways interleaved.
   run(DEVKIT, ['-p', 'agent2', 'up'], workspace);
-  const id = run('docker', ['ps', '-q', '--filter', `label=devkit.root=${root}`, '--filter', 'label=devkit.profile=agent2', '--filter', 'label=com.docker.compose.service=dev'], workspace);
+  const id = run(
+    'docker',
+    [
+      'ps',
+      '-q',
+      '--filter',
+      `label=devkit.root=${root}`,
+      '--filter',
+      'label=devkit.profile=agent2',
+      '--filter',
+      'label=com.docker.compose.service=dev',
+    ],
+    workspace,
+  );
   const times = { devkit: [], docker: [], compose: [] };
   for (let i = 0; i < RUNS; i++) {
     times.devkit.push(timed(DEVKIT, ['-p', 'agent2', 'exec-cd', '2', '.', 'true'], workspace));
@@ -55,8 +76,17 @@ try {
   }
 
   // memory of an idle agent: its three containers.
-  const stats = run('docker', ['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', ...run('docker', ['ps', '-q', '--filter', `label=devkit.root=${root}`, '--filter', 'label=devkit.profile=agent2']).split('\n')]);
-  const toMiB = (text) => { const [, n, unit] = /([\d.]+)\s*([KMG]i?B)/.exec(text) ?? []; return Number(n) * ({ KiB: 1 / 1024, MiB: 1, GiB: 1024, kB: 1 / 1000, MB: 1, GB: 1000 }[unit] ?? 0); };
+  const stats = run('docker', [
+    'stats',
+    '--no-stream',
+    '--format',
+    '{{.Name}} {{.MemUsage}}',
+    ...run('docker', ['ps', '-q', '--filter', `label=devkit.root=${root}`, '--filter', 'label=devkit.profile=agent2']).split('\n'),
+  ]);
+  const toMiB = (text) => {
+    const [, n, unit] = /([\d.]+)\s*([KMG]i?B)/.exec(text) ?? [];
+    return Number(n) * ({ KiB: 1 / 1024, MiB: 1, GiB: 1024, kB: 1 / 1000, MB: 1, GB: 1000 }[unit] ?? 0);
+  };
   const memory = stats.split('\n').map((line) => [line.split(' ')[0], toMiB(line.split(' ')[1] ?? '')]);
 
   const [dk, de, dc] = [median(times.devkit), median(times.docker), median(times.compose)];
@@ -79,7 +109,16 @@ try {
   process.exitCode = vsCompose <= 1.0 && vsDocker <= 1.5 && upRatio <= 1.2 ? 0 : 1;
 } finally {
   // Every compose project this root made: its containers and networks (the shared cache volumes stay).
-  const projects = spawnSync('docker', ['ps', '-a', '--filter', `label=devkit.root=${root}`, '--format', '{{.Label "com.docker.compose.project"}}']).stdout?.toString() ?? '';
-  for (const project of new Set(projects.split('\n').filter(Boolean))) spawnSync('docker', ['compose', '-p', project, 'down', '--timeout', '0'], { stdio: 'ignore' });
+  const projects =
+    spawnSync('docker', [
+      'ps',
+      '-a',
+      '--filter',
+      `label=devkit.root=${root}`,
+      '--format',
+      '{{.Label "com.docker.compose.project"}}',
+    ]).stdout?.toString() ?? '';
+  for (const project of new Set(projects.split('\n').filter(Boolean)))
+    spawnSync('docker', ['compose', '-p', project, 'down', '--timeout', '0'], { stdio: 'ignore' });
   rmSync(scratch, { recursive: true, force: true });
 }

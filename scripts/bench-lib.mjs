@@ -1,6 +1,9 @@
 // Helpers the benchmark scripts share: running commands with a fixed git
 // identity, timing them, and taking medians.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const DEVKIT = fileURLToPath(new URL('../bin/devkit', import.meta.url));
@@ -15,7 +18,9 @@ export const benchEnv = {
 
 /** Runs a command to completion and returns its stdout; throws when it fails. */
 export function run(cmd, args, cwd) {
-  return execFileSync(cmd, args, { cwd, env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  return execFileSync(cmd, args, { cwd, env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+    .toString()
+    .trim();
 }
 
 /** Wall-clock milliseconds of one run of a command; throws when it fails. */
@@ -38,3 +43,10 @@ export function numberArg(flag, fallback) {
 }
 
 export const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+
+/** A scratch folder for one benchmark run; devkit's state for its dev roots stays in it too. */
+export function scratchDir(prefix) {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), prefix));
+  benchEnv.DEVKIT_STATE_DIR = path.join(scratch, 'state');
+  return scratch;
+}

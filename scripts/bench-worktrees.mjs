@@ -6,10 +6,9 @@
 // same copies. Prints ratios (absolute times on shared machines are noise) and
 // exits 1 when a target is missed.
 //   node scripts/bench-worktrees.mjs [--rounds N]
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEVKIT, benchEnv, median, numberArg, run, timed, verdict } from './bench-lib.mjs';
+import { DEVKIT, median, numberArg, run, scratchDir, timed, verdict } from './bench-lib.mjs';
 
 const AGENTS = 16;
 const FILES = 1200;
@@ -20,10 +19,7 @@ const ROUNDS = numberArg('--rounds', 5);
 
 const kib = (args) => Number(run('du', ['-sk', ...args]).split('\t')[0]);
 
-
-const scratch = mkdtempSync(path.join(os.tmpdir(), 'devkit-bench-'));
-// devkit's state for these dev roots stays in the scratch folder.
-benchEnv.DEVKIT_STATE_DIR = path.join(scratch, 'state');
+const scratch = scratchDir('devkit-bench-');
 try {
   // A template repo: 1,200 source-like files in 40 packages, two commits.
   const template = path.join(scratch, 'template');
@@ -60,7 +56,13 @@ try {
     const runLoop = () => loopTimes.push(timed('bash', ['-c', loop], loopRoot));
     const runDevkit = () => devkitTimes.push(timed(DEVKIT, ['worktrees', 'init', String(AGENTS)], workspace));
     // Alternate which goes first, so neither always gets the warmer cache.
-    if (round % 2 === 0) { runLoop(); runDevkit(); } else { runDevkit(); runLoop(); }
+    if (round % 2 === 0) {
+      runLoop();
+      runDevkit();
+    } else {
+      runDevkit();
+      runLoop();
+    }
 
     if (disk === null) {
       // Everything the agents added: their copies, with their own .git (which borrows the shared objects), and HOMEs.
@@ -68,7 +70,9 @@ try {
       const objectsGrew = objectStore() !== before.objects;
       const agentObjects = readdirSync(devkitRoot)
         .filter((name) => name.startsWith('agent'))
-        .filter((name) => !run('git', ['-c', 'safe.directory=*', 'count-objects'], path.join(devkitRoot, name, 'app')).startsWith('0 objects')).length;
+        .filter(
+          (name) => !run('git', ['-c', 'safe.directory=*', 'count-objects'], path.join(devkitRoot, name, 'app')).startsWith('0 objects'),
+        ).length;
       disk = { checkout: kib(['--exclude=.git', primary]), perAgent, copied: agentObjects + (objectsGrew ? 1 : 0) };
     }
 
@@ -93,15 +97,23 @@ try {
   console.log(`worktrees: ${AGENTS - 1} agents on a ${FILES}-file repo, median of ${ROUNDS} rounds`);
   console.log(`  shell loop of git worktree add : ${loopMs.toFixed(0)} ms`);
   console.log(`  devkit worktrees init ${AGENTS}       : ${devkitMs.toFixed(0)} ms`);
-  console.log(`  ratio devkit / git loop        : ${timeRatio.toFixed(2)}x (target <= ${TIME_TARGET}x) ${verdict(timeRatio <= TIME_TARGET)}`);
+  console.log(
+    `  ratio devkit / git loop        : ${timeRatio.toFixed(2)}x (target <= ${TIME_TARGET}x) ${verdict(timeRatio <= TIME_TARGET)}`,
+  );
   console.log(`  disk per agent                 : ${disk.perAgent.toFixed(0)} KiB against a ${disk.checkout} KiB checkout`);
-  console.log(`  ratio agent / checkout         : ${diskRatio.toFixed(3)}x (target <= ${DISK_TARGET}x) ${verdict(diskRatio <= DISK_TARGET)}`);
-  console.log(`  objects copied for agents      : ${disk.copied === 0 ? 'none' : 'SOME'} (object store unchanged, no object in any agent's copy) ${verdict(disk.copied === 0)}`);
+  console.log(
+    `  ratio agent / checkout         : ${diskRatio.toFixed(3)}x (target <= ${DISK_TARGET}x) ${verdict(diskRatio <= DISK_TARGET)}`,
+  );
+  console.log(
+    `  objects copied for agents      : ${disk.copied === 0 ? 'none' : 'SOME'} (object store unchanged, no object in any agent's copy) ${verdict(disk.copied === 0)}`,
+  );
   const statusRatio = median(statusTimes) / median(statusLoopTimes);
   console.log(`status: ${AGENTS} agents, median of ${statusTimes.length} runs`);
   console.log(`  loop of git status             : ${median(statusLoopTimes).toFixed(0)} ms`);
   console.log(`  devkit status                  : ${median(statusTimes).toFixed(0)} ms`);
-  console.log(`  ratio devkit / git loop        : ${statusRatio.toFixed(2)}x (target <= ${STATUS_TARGET}x) ${verdict(statusRatio <= STATUS_TARGET)}`);
+  console.log(
+    `  ratio devkit / git loop        : ${statusRatio.toFixed(2)}x (target <= ${STATUS_TARGET}x) ${verdict(statusRatio <= STATUS_TARGET)}`,
+  );
   process.exitCode = timeRatio <= TIME_TARGET && diskRatio <= DISK_TARGET && disk.copied === 0 && statusRatio <= STATUS_TARGET ? 0 : 1;
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -15,6 +15,7 @@ fi
 report=$(mktemp)
 status=0
 npm run --silent typecheck
+npm run --silent lint
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

@@ -13,5 +13,7 @@ export function execCdMain(argv: readonly string[]): Promise<number> | null {
   const args = fastExecCdArgs(argv);
   if (args === null) return null;
   restoreCaCertsVariable();
-  return import('./exec/exec-cd.js').then(({ execCd }) => execCd(args)).catch((error: unknown) => reportFailure(error, { json: false, env: process.env }));
+  return import('./exec/exec-cd.js')
+    .then(({ execCd }) => execCd(args))
+    .catch((error: unknown) => reportFailure(error, { json: false, env: process.env }));
 }

@@ -31,7 +31,11 @@ export function processName(pid: number): string | null {
 
 /** The process's arguments, or null when it is gone. */
 export function processArgs(pid: number): string[] | null {
-  return readProc(pid, 'cmdline')?.split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1) ?? null;
+  return (
+    readProc(pid, 'cmdline')
+      ?.split('\0')
+      .filter((arg, i, all) => arg !== '' || i < all.length - 1) ?? null
+  );
 }
 
 /** When the process started (clock ticks since boot, field 22 of stat): tells a reused pid from the one recorded. */

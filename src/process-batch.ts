@@ -38,7 +38,8 @@ function jobLine(call: BatchCall, output: string): string {
     return `${key}=${quote(value)}`;
   });
   const command = [...env, ...call.argv.map(quote)].join(' ');
-  return `(cd ${quote(call.cwd)} && ${command} >${quote(`${output}.out`)} 2>${quote(`${output}.err`)}; echo $? >${quote(`${output}.rc`)}) &`;
+  const [out, err, rc] = ['out', 'err', 'rc'].map((suffix) => quote(`${output}.${suffix}`));
+  return `(cd ${quote(call.cwd)} && ${command} >${out} 2>${err}; echo $? >${rc}) &`;
 }
 
 function readResult(dir: string, i: number): BatchResult {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { templatePath } from './install.js';
 import Handlebars from 'handlebars';
 
-
 /** A value as compose must see it to take it literally: `$` doubled (no interpolation). */
 export function composeLiteral(value: string): string {
   return value.replaceAll('$', '$$$$'); // in a replacement string, $$ stands for one $

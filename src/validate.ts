@@ -36,7 +36,8 @@ export function parseIndex(raw: string, options: { what: string; min?: number; m
 export function checkName(raw: string, what: string): string {
   if (!NAME_PATTERN.test(raw)) {
     throw new UsageError(
-      `${what} ${JSON.stringify(raw)} is not a valid name: use lower-case letters, digits and '-', starting with a letter, at most 63 characters`,
+      `${what} ${JSON.stringify(raw)} is not a valid name: ` +
+        "use lower-case letters, digits and '-', starting with a letter, at most 63 characters",
     );
   }
   return raw;
@@ -72,7 +73,8 @@ export function checkPathArg(raw: string, check: PathCheck): string {
   if (raw.includes('\0')) throw new UsageError(`${check.label} contains a NUL byte`);
   if (raw === '') throw new UsageError(`${check.label} is empty`);
   if (/^(\\\\|\/\/)[^\\/]/.test(raw)) throw new UsageError(`${check.label} ${JSON.stringify(raw)} is a UNC path; give a local POSIX path`);
-  if (/^[A-Za-z]:/.test(raw)) throw new UsageError(`${check.label} ${JSON.stringify(raw)} is a Windows drive path; give a local POSIX path`);
+  if (/^[A-Za-z]:/.test(raw))
+    throw new UsageError(`${check.label} ${JSON.stringify(raw)} is a Windows drive path; give a local POSIX path`);
   const resolved = resolveExisting(path.resolve(check.base, raw));
   if (check.within !== undefined) {
     const root = resolveExisting(path.resolve(check.within));
@@ -82,7 +84,6 @@ export function checkPathArg(raw: string, check: PathCheck): string {
   }
   return resolved;
 }
-
 
 /**
  * realpath for the longest prefix that exists, with the rest appended: a path
@@ -108,7 +109,9 @@ const HOST_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a
 
 export function checkHostName(raw: string, what: string): string {
   if (!HOST_NAME_PATTERN.test(raw)) {
-    throw new UsageError(`${what} ${JSON.stringify(raw)} is not a host name: lower-case letters, digits, '-' and dots, like repo.example.org`);
+    throw new UsageError(
+      `${what} ${JSON.stringify(raw)} is not a host name: lower-case letters, digits, '-' and dots, like repo.example.org`,
+    );
   }
   return raw;
 }
@@ -122,7 +125,9 @@ export function checkDomain(raw: string, what: string): string {
   checkHostName(raw, what);
   const labels = raw.split('.');
   if (labels.length < 2 || labels.some((label) => /^[0-9]+$/.test(label)) || /^0x[0-9a-f]+$/i.test(labels[0] ?? '')) {
-    throw new UsageError(`${what} ${JSON.stringify(raw)} is not a domain: give a name of two or more labels, none of them all digits, like repo.example.org`);
+    throw new UsageError(
+      `${what} ${JSON.stringify(raw)} is not a domain: give a name of two or more labels, none of them all digits, like repo.example.org`,
+    );
   }
   return raw;
 }

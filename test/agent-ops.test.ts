@@ -23,10 +23,14 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
     }
   });
 
-  it("tmux-shells 3: one window per agent, each a shell in its own container, at its copy, with its own HOME", async () => {
+  it('tmux-shells 3: one window per agent, each a shell in its own container, at its copy, with its own HOME', async () => {
     const result = await run(['tmux-shells', '3']);
     expect(result).toMatchObject({ exitCode: 0, stdout: `attach with: tmux attach -t ${fx.repo}` });
-    expect(String((await tmux(['list-windows', '-t', `=${fx.repo}`, '-F', '#{window_name}'])).stdout).split('\n')).toEqual(['agent1', 'agent2', 'agent3']);
+    expect((await tmux(['list-windows', '-t', `=${fx.repo}`, '-F', '#{window_name}'])).stdout.split('\n')).toEqual([
+      'agent1',
+      'agent2',
+      'agent3',
+    ]);
     for (const k of [2, 3]) {
       const window = `=${fx.repo}:agent${k}`;
       await paneShows(window, new RegExp(`^agent${k}:/workspace[$#]`, 'm'));
@@ -39,14 +43,28 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
 
   it('tmux-shells again adds only missing windows', async () => {
     const again = JSON.parse((await run(['tmux-shells', '3', '--json'])).stdout) as { windows: Array<{ name: string; created: boolean }> };
-    expect(again.windows.map((w) => [w.name, w.created])).toEqual([['agent1', false], ['agent2', false], ['agent3', false]]);
+    expect(again.windows.map((w) => [w.name, w.created])).toEqual([
+      ['agent1', false],
+      ['agent2', false],
+      ['agent3', false],
+    ]);
     await tmux(['kill-window', '-t', `=${fx.repo}:agent3`]);
-    const refilled = JSON.parse((await run(['tmux-shells', '3', '--json'])).stdout) as { windows: Array<{ name: string; created: boolean }> };
-    expect(refilled.windows.map((w) => [w.name, w.created])).toEqual([['agent1', false], ['agent2', false], ['agent3', true]]);
-    expect(String((await tmux(['list-windows', '-t', `=${fx.repo}`, '-F', '#{window_name}'])).stdout).split('\n').sort()).toEqual(['agent1', 'agent2', 'agent3']);
+    const refilled = JSON.parse((await run(['tmux-shells', '3', '--json'])).stdout) as {
+      windows: Array<{ name: string; created: boolean }>;
+    };
+    expect(refilled.windows.map((w) => [w.name, w.created])).toEqual([
+      ['agent1', false],
+      ['agent2', false],
+      ['agent3', true],
+    ]);
+    expect((await tmux(['list-windows', '-t', `=${fx.repo}`, '-F', '#{window_name}'])).stdout.split('\n').sort()).toEqual([
+      'agent1',
+      'agent2',
+      'agent3',
+    ]);
   });
 
-  it("agent run keeps state per agent: what agent 2 writes to ~ agent 3 cannot read", async () => {
+  it('agent run keeps state per agent: what agent 2 writes to ~ agent 3 cannot read', async () => {
     const wrote = await run(['agent', 'run', '2', '--', 'sh', '-c', 'echo x > ~/.state']);
     expect(wrote.exitCode).toBe(0);
     expect((await run(['agent', 'run', '3', '--', 'sh', '-c', 'cat ~/.state'])).exitCode).not.toBe(0);
@@ -63,7 +81,14 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
     const result = await run(['status', '--json']);
     expect(result.exitCode).toBe(0);
     const { agents } = JSON.parse(result.stdout) as {
-      agents: Array<{ index: number; branch: string; dirty: { untracked: number }; container: { state: string; uptimeSeconds: number }; disk: { worktreeBytes: number; devhomeBytes: number }; egressDenials: number }>;
+      agents: Array<{
+        index: number;
+        branch: string;
+        dirty: { untracked: number };
+        container: { state: string; uptimeSeconds: number };
+        disk: { worktreeBytes: number; devhomeBytes: number };
+        egressDenials: number;
+      }>;
     };
     expect(agents.map((a) => [a.index, a.branch, a.container.state])).toEqual([
       [1, 'main', 'running'],
@@ -73,7 +98,7 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
     expect(agents[1]?.egressDenials).toBeGreaterThanOrEqual(1);
     expect(agents[2]?.dirty.untracked).toBe(1);
     expect(agents[2]?.container.uptimeSeconds).toBeGreaterThanOrEqual(0);
-    const du = async (args: string[]) => Number(String((await execa('du', ['-s', '--block-size=1', ...args])).stdout).split('\t')[0]);
+    const du = async (args: string[]) => Number((await execa('du', ['-s', '--block-size=1', ...args])).stdout.split('\t')[0]);
     const within5 = (ours: number, theirs: number) => expect(Math.abs(ours - theirs)).toBeLessThanOrEqual(theirs * 0.05);
     within5(agents[0]?.disk.worktreeBytes ?? -1, await du(['--exclude=.git', '--exclude=.devhome-agent1', fx.primary]));
     for (const k of [1, 2, 3]) within5(agents[k - 1]?.disk.devhomeBytes ?? -1, await du([agentHome(fx, k)]));
@@ -103,7 +128,7 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
     const bin = path.join(tempDir('no-tmux'), 'bin');
     mkdirSync(bin);
     for (const tool of ['node', 'git', 'docker']) {
-      const found = String((await execa('sh', ['-c', `command -v ${tool}`])).stdout).trim();
+      const found = (await execa('sh', ['-c', `command -v ${tool}`])).stdout.trim();
       symlinkSync(found, path.join(bin, tool));
     }
     const cases: Array<[string[], RegExp, Record<string, string>?]> = [

@@ -31,7 +31,11 @@ describe('bad input', () => {
     ['fractional index', ['worktrees', 'remove', '2.5'], /must be an integer from 1 to 64, got "2.5"/],
     ['index over the bound', ['worktrees', 'init', '65'], /must be an integer from 1 to 64, got 65 \(raise maxAgents/],
     ['removing agent 1', ['worktrees', 'remove', '1'], /agent 1 is the primary clone/],
-    ['an agent that does not exist', ['worktrees', 'remove', '9'], /there is no agent 9 \(agents: 1, 2, 3\): make it with devkit worktrees init 9/],
+    [
+      'an agent that does not exist',
+      ['worktrees', 'remove', '9'],
+      /there is no agent 9 \(agents: 1, 2, 3\): make it with devkit worktrees init 9/,
+    ],
     ['sync of an agent that does not exist', ['sync', '9'], /there is no agent 9 \(agents: 1, 2, 3\)/],
     ['a --root holding the workspace', ['init', '--root', '..', '--repo', 'app', '--force'], /the workspace \(.*\) is inside the dev root/],
     ['a domain of one label', ['policy', 'allow', 'com'], /HOST "com" is not a domain/],
@@ -44,11 +48,20 @@ describe('bad input', () => {
     ['a drive --root', ['init', '--root', 'C:\\dev', '--repo', 'app', '--force'], /--root .* is a Windows drive path/],
     ['a repo name with a slash', ['init', '--root', '/tmp', '--repo', 'a/b', '--force'], /repo name "a\/b" is not valid/],
     ['a repo name of ..', ['init', '--root', '/tmp', '--repo', '..', '--force'], /repo name "\.\." is not valid/],
-    ['init over another root without --force', ['init', '--root', '/nonexistent-devkit-root', '--repo', 'app'], /already names root .* pass --force/],
+    [
+      'init over another root without --force',
+      ['init', '--root', '/nonexistent-devkit-root', '--repo', 'app'],
+      /already names root .* pass --force/,
+    ],
     ['an unknown option', ['worktrees', 'list', '--bogus'], /unknown option '--bogus'/],
     ['an unknown command', ['worktree', 'list'], /unknown command 'worktree'.*worktrees/],
     ['notice --from escaping with ..', ['worktrees', 'notice', '--from', '../../..'], /--from "..\/..\/.." leaves .*dev/, 'agent2'],
-    ['notice --from escaping by a symlink', ['worktrees', 'notice', '--from', '../../escape-link'], /--from "..\/..\/escape-link" leaves/, 'agent2'],
+    [
+      'notice --from escaping by a symlink',
+      ['worktrees', 'notice', '--from', '../../escape-link'],
+      /--from "..\/..\/escape-link" leaves/,
+      'agent2',
+    ],
     ['notice --from a drive path', ['worktrees', 'notice', '--from', 'D:/x'], /Windows drive path/, 'agent2'],
     ['a workspace without devkit.yml', ['worktrees', 'list'], /no devkit.yml in .* run devkit init/, 'plain'],
   ];
@@ -76,12 +89,18 @@ describe('bad input', () => {
 
     it('an unknown key is named', async () => {
       const result = await withConfig(`root: ${fx.root}\nrepo: app\nmaxagents: 3\n`);
-      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh\)/) });
+      expect(result).toMatchObject({
+        exitCode: 2,
+        stderr: expect.stringMatching(/unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh\)/),
+      });
     });
 
     it('a value of the wrong type is named', async () => {
       const result = await withConfig(`root: ${fx.root}\nrepo: app\nmaxAgents: many\n`);
-      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/'maxAgents' must be an integer from 1 to 999, got "many"/) });
+      expect(result).toMatchObject({
+        exitCode: 2,
+        stderr: expect.stringMatching(/'maxAgents' must be an integer from 1 to 999, got "many"/),
+      });
     });
 
     it('a root holding a NUL byte is refused', async () => {

@@ -1,7 +1,16 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, truncateSync, writeFileSync, writeSync,
+  closeSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +34,7 @@ function recordingIo(): Io & { logs: string[] } {
 
 /** The block (of 512 bytes) where a member's header is, by tar's block numbers (-R). */
 async function headerBlock(file: string, member: string): Promise<number> {
-  const listing = String((await execa('tar', ['-tvRf', file])).stdout);
+  const listing = (await execa('tar', ['-tvRf', file])).stdout;
   const line = listing.split('\n').find((entry) => entry.endsWith(` ${member}`));
   const block = /^block (\d+):/.exec(line ?? '')?.[1];
   if (block === undefined) throw new Error(`${member} is not in ${file}:\n${listing}`);
@@ -83,12 +92,12 @@ class LabelBlindApi extends EngineApi {
 async function madeImages(): Promise<string[]> {
   const named = await execa('docker', ['images', '--filter', `reference=${repo}`, '--format', '{{.Repository}}:{{.Tag}}']);
   const labelled = await execa('docker', ['images', '-a', '--filter', `label=devkit-test.import=${run}`, '--format', '{{.ID}}']);
-  return [...new Set([...String(named.stdout).split('\n'), ...String(labelled.stdout).split('\n')].filter(Boolean))];
+  return [...new Set([...named.stdout.split('\n'), ...labelled.stdout.split('\n')].filter(Boolean))];
 }
 
 async function labelsOf(tag: string): Promise<Record<string, string>> {
   const inspected = await execa('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', tag]);
-  return JSON.parse(String(inspected.stdout)) as Record<string, string>;
+  return JSON.parse(inspected.stdout) as Record<string, string>;
 }
 
 async function imageExists(tag: string): Promise<boolean> {

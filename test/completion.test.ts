@@ -8,7 +8,7 @@ async function complete(line: string): Promise<string[]> {
 COMP_WORDS=($LINE); [ "\${LINE: -1}" = " " ] && COMP_WORDS+=("")
 COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _devkit; printf '%s\\n' "\${COMPREPLY[@]}"`;
   const result = await execa('bash', ['-c', script], { env: { LINE: line }, cwd: tempDir('completion') });
-  return String(result.stdout).split('\n').filter(Boolean);
+  return result.stdout.split('\n').filter(Boolean);
 }
 
 describe('devkit completion', () => {
@@ -26,7 +26,16 @@ describe('devkit completion', () => {
     expect(zsh.exitCode).toBe(0);
     expect(zsh.stdout).toMatch(/^autoload -U \+X bashcompinit && bashcompinit$/m);
     expect(zsh.stdout).toMatch(/^complete -F _devkit devkit$/m);
-    expect((await execa('bash', ['-n'], { input: zsh.stdout.split('\n').filter((l) => !l.startsWith('autoload')).join('\n') })).exitCode).toBe(0);
+    expect(
+      (
+        await execa('bash', ['-n'], {
+          input: zsh.stdout
+            .split('\n')
+            .filter((l) => !l.startsWith('autoload'))
+            .join('\n'),
+        })
+      ).exitCode,
+    ).toBe(0);
   });
 
   it('an unknown shell: exit 2, one line', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, removeStacks } from './support/docker.js';
@@ -12,7 +12,8 @@ describeWithDocker('agents in their containers', () => {
     fx = await makeDevRoot();
     expect((await run(['worktrees', 'init', '4'])).exitCode).toBe(0);
     const ups = await Promise.all(['dev-all', 'agent2', 'agent3'].map((profile) => run(['-p', profile, 'up'])));
-    for (const up of ups) expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    for (const up of ups)
+      expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({ exitCode: 0, stderr: '' });
   });
   afterAll(async () => {
     if (fx !== undefined) {
@@ -22,7 +23,16 @@ describeWithDocker('agents in their containers', () => {
   });
 
   it('dev-all: exec-cd 2 agent2/<repo> is in agent 2 copy, with its HOME, on its branch', async () => {
-    const result = await run(['-p', 'dev-all', 'exec-cd', '2', `agent2/${fx.repo}`, 'sh', '-c', 'pwd; echo $HOME; git rev-parse --abbrev-ref HEAD']);
+    const result = await run([
+      '-p',
+      'dev-all',
+      'exec-cd',
+      '2',
+      `agent2/${fx.repo}`,
+      'sh',
+      '-c',
+      'pwd; echo $HOME; git rev-parse --abbrev-ref HEAD',
+    ]);
     expect(result).toMatchObject({ exitCode: 0, stderr: '' });
     expect(result.stdout).toBe(`/workspaces/dev/agent2/${fx.repo}\n/workspaces/dev/agent2/.devhome-agent2\nagent2/main`);
   });
@@ -35,7 +45,8 @@ describeWithDocker('agents in their containers', () => {
 
   it("a commit inside agent 3's container reaches agent3/main on the host when devkit syncs, leaving agent 2 alone", async () => {
     const agent2Before = (await git(fx.primary, ['rev-parse', 'agent2/main'])).trim();
-    const script = 'echo from-container > inside.txt && git add inside.txt && git -c user.name=A -c user.email=a@b commit -qm "made inside" && git rev-parse HEAD';
+    const script =
+      'echo from-container > inside.txt && git add inside.txt && git -c user.name=A -c user.email=a@b commit -qm "made inside" && git rev-parse HEAD';
     const result = await run(['-p', 'agent3', 'exec-cd', '3', '.', 'sh', '-c', script]);
     expect(result.exitCode).toBe(0);
     const commit = result.stdout.trim();
@@ -66,7 +77,13 @@ describeWithDocker('agents in their containers', () => {
     const gitDir = path.join(fx.primary, '.git');
     const tips = await git(fx.primary, ['for-each-ref']);
     const inside = await run([
-      '-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c',
+      '-p',
+      'agent2',
+      'exec-cd',
+      '2',
+      '.',
+      'sh',
+      '-c',
       `echo x > ${gitDir}/hooks/pre-commit && echo hook-written; git --git-dir=${gitDir} config core.hooksPath /tmp && echo config-written; ` +
         `git --git-dir=${gitDir} update-ref refs/heads/main HEAD~1 && echo ref-written; git fetch -q origin && git rev-parse origin/agent3/main; true`,
     ]);
@@ -77,7 +94,23 @@ describeWithDocker('agents in their containers', () => {
     expect(inside.stdout.trim()).toBe((await git(fx.primary, ['rev-parse', 'agent3/main'])).trim());
     expect(await git(fx.primary, ['for-each-ref'])).toBe(tips);
 
-    const agent1 = await run(['-p', 'dev-all', 'exec-cd', '1', fx.repo, 'git', '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-q', '--allow-empty', '-m', 'x']);
+    const agent1 = await run([
+      '-p',
+      'dev-all',
+      'exec-cd',
+      '1',
+      fx.repo,
+      'git',
+      '-c',
+      'user.name=a',
+      '-c',
+      'user.email=a@b',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'x',
+    ]);
     expect(agent1.exitCode).not.toBe(0);
     expect(agent1.stderr).toMatch(/devkit: hint: .* is the shared repo, read-only inside containers/);
   });
@@ -85,7 +118,20 @@ describeWithDocker('agents in their containers', () => {
   it('ps lists each running profile and its services', async () => {
     const result = await run(['ps', '--json']);
     const { containers } = JSON.parse(result.stdout) as { containers: Array<{ profile: string; service: string; state: string }> };
-    const running = containers.filter((c) => c.state === 'running').map((c) => `${c.profile}/${c.service}`).sort();
-    expect(running).toEqual(['agent2/dev', 'agent2/dns', 'agent2/tinyproxy', 'agent3/dev', 'agent3/dns', 'agent3/tinyproxy', 'dev-all/dev', 'dev-all/dns', 'dev-all/tinyproxy']);
+    const running = containers
+      .filter((c) => c.state === 'running')
+      .map((c) => `${c.profile}/${c.service}`)
+      .sort();
+    expect(running).toEqual([
+      'agent2/dev',
+      'agent2/dns',
+      'agent2/tinyproxy',
+      'agent3/dev',
+      'agent3/dns',
+      'agent3/tinyproxy',
+      'dev-all/dev',
+      'dev-all/dns',
+      'dev-all/tinyproxy',
+    ]);
   });
 });

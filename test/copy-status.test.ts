@@ -23,7 +23,7 @@ describe("the git side of an agent's copy in list and status", () => {
     fx = devRoot();
   });
 
-  it("counts changes over a HEAD that only the copy holds (a commit on a detached HEAD, never in the shared store)", async () => {
+  it('counts changes over a HEAD that only the copy holds (a commit on a detached HEAD, never in the shared store)', async () => {
     const copy = agentCopy(fx, 2);
     await agentGit(copy, ['checkout', '-q', '--detach']);
     writeAsAgent(path.join(copy, 'only-here.txt'), 'committed in the copy alone\n');
@@ -65,7 +65,16 @@ describe('devkit sync', () => {
     const fx = devRoot();
     const copy = agentCopy(fx, 2);
     // agent2/main is in the copy's packed-refs (devkit wrote it), the others are loose; feature/deep and feature-x sort differently by folder and by name.
-    const names = ['agent2/zeta', 'agent2/alpha', 'agent2/main-fix', 'agent2/m', 'agent2/feature/deep', 'agent2/feature-x', 'agent2/Upper', 'agent2/main'];
+    const names = [
+      'agent2/zeta',
+      'agent2/alpha',
+      'agent2/main-fix',
+      'agent2/m',
+      'agent2/feature/deep',
+      'agent2/feature-x',
+      'agent2/Upper',
+      'agent2/main',
+    ];
     for (const name of names) {
       await agentGit(copy, name === 'agent2/main' ? ['switch', '-q', name] : ['switch', '-q', '-c', name, 'agent2/main']);
       await agentGit(copy, ['commit', '-q', '--allow-empty', '-m', `on ${name}`]);

@@ -40,8 +40,19 @@ describeWithDocker('doctor and gc on a broken setup', () => {
     // An orphaned container with devkit's labels, for an agent that does not exist.
     const project = `${projectPrefix({ root: fx.root, repo: fx.repo })}-agent9`;
     orphan = await docker([
-      'run', '-d', '--label', `devkit.root=${fx.root}`, '--label', 'devkit.agent=agent9', '--label', 'devkit.profile=agent9',
-      '--label', `com.docker.compose.project=${project}`, '--label', 'com.docker.compose.service=dev', 'devkit/dev:local',
+      'run',
+      '-d',
+      '--label',
+      `devkit.root=${fx.root}`,
+      '--label',
+      'devkit.agent=agent9',
+      '--label',
+      'devkit.profile=agent9',
+      '--label',
+      `com.docker.compose.project=${project}`,
+      '--label',
+      'com.docker.compose.service=dev',
+      'devkit/dev:local',
     ]);
     // A volume of an agent that is gone (it may hold data: reported, never collected).
     await docker(['volume', 'create', '--label', `com.docker.compose.project=${project}`, `${project}_data`]);
@@ -73,7 +84,10 @@ describeWithDocker('doctor and gc on a broken setup', () => {
         ['overlay', 'devkit overlay create agent2'],
         ['worktrees: copy-missing', 'devkit worktrees prune --apply'],
         ['worktrees: stale-lock', 'devkit worktrees prune --apply'],
-        ['worktrees: copy-tampered', 'devkit worktrees remove 5 --force (saves its files to devkit\'s backups), then devkit worktrees init 5'],
+        [
+          'worktrees: copy-tampered',
+          "devkit worktrees remove 5 --force (saves its files to devkit's backups), then devkit worktrees init 5",
+        ],
       ]),
     );
     expect(findings.find((f) => f.check === 'containers')?.detail).toMatch(/-agent9 runs for agent9, which no longer exists/);
@@ -91,13 +105,29 @@ describeWithDocker('doctor and gc on a broken setup', () => {
     expect((await run(['gc'])).exitCode).toBe(0);
     const { findings } = await doctor();
     // Left: the copy holding work, the volume that may hold data, and the hand-edited overlay (a person's edit).
-    expect(findings.filter((f) => !f.ok).map((f) => f.check).sort()).toEqual(['overlay', 'volumes', 'worktrees: copy-tampered']);
+    expect(
+      findings
+        .filter((f) => !f.ok)
+        .map((f) => f.check)
+        .sort(),
+    ).toEqual(['overlay', 'volumes', 'worktrees: copy-tampered']);
     expect(readFileSync(path.join(agentCopy(fx, 5), 'precious.txt'), 'utf8')).toBe('only here\n');
     expect(existsSync(path.join(agentCopy(fx, 4), '.git', 'index.lock'))).toBe(false);
     expect((await execa('docker', ['inspect', orphan], { reject: false })).exitCode).not.toBe(0);
     expect(agentRecords(fx)).toEqual([2, 4, 5]);
     expect((await git(fx.primary, ['branch', '--list', 'agent3/main'])).trim()).toBe('agent3/main');
     // Agent 2 still exists, so its running containers were left alone.
-    expect(await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent2', '--filter', 'status=running'])).not.toBe('');
+    expect(
+      await docker([
+        'ps',
+        '-q',
+        '--filter',
+        `label=devkit.root=${fx.root}`,
+        '--filter',
+        'label=devkit.profile=agent2',
+        '--filter',
+        'status=running',
+      ]),
+    ).not.toBe('');
   });
 });

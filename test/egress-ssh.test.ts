@@ -5,7 +5,17 @@ import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, docker, removeStacks } from './support/docker.js';
 import { GIT_SERVER, HTTP_SERVER, connectSidecars, makeInternet, type Internet } from './support/internet.js';
-import { agentCopy, agentGit, agentHome, devkit, expectRefused, git, makeDevRoot, snapshot, type DevRootFixture } from './support/sandbox.js';
+import {
+  agentCopy,
+  agentGit,
+  agentHome,
+  devkit,
+  expectRefused,
+  git,
+  makeDevRoot,
+  snapshot,
+  type DevRootFixture,
+} from './support/sandbox.js';
 
 describeWithDocker('egress policy and SSH through the proxy', () => {
   let fx: DevRootFixture;
@@ -21,16 +31,19 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     await internet.start('blocked.devkit.test', HTTP_SERVER('blocked'));
     gitServer = await internet.start('git.devkit.test', GIT_SERVER);
     // The sites sit at private addresses, which the dns sidecar gives out only for names devkit.yml names with them.
-    appendFileSync(path.join(fx.workspace, 'devkit.yml'), [
-      'egress:',
-      '  allow: [allowed.devkit.test, git.devkit.test]',
-      `  hosts: { allowed.devkit.test: ${internet.address(allowed)} }`,
-      '  ports: [443, 22]',
-      'ssh:',
-      '  host: git.devkit.test',
-      '  port: 22',
-      '',
-    ].join('\n'));
+    appendFileSync(
+      path.join(fx.workspace, 'devkit.yml'),
+      [
+        'egress:',
+        '  allow: [allowed.devkit.test, git.devkit.test]',
+        `  hosts: { allowed.devkit.test: ${internet.address(allowed)} }`,
+        '  ports: [443, 22]',
+        'ssh:',
+        '  host: git.devkit.test',
+        '  port: 22',
+        '',
+      ].join('\n'),
+    );
     await git(fx.primary, ['remote', 'add', 'origin', 'git@git.devkit.test:/srv/git/app.git']);
     expect((await run(['worktrees', 'init', '3'])).exitCode).toBe(0);
     for (const k of [2, 3]) {
@@ -54,7 +67,9 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     // CONNECT only to the configured ports (443 and 22 here): a tunnel to port 80 of an allowed site is refused.
     const tunnel = await inAgent(2, 'curl -s -m 5 -p -o /dev/null -w "%{http_connect}" http://allowed.devkit.test:80/');
     expect(tunnel.stdout).toBe('403');
-    const log = JSON.parse((await run(['policy', 'log', '--agent', '2', '--json'])).stdout) as { denials: Array<{ target: string; reason: string }> };
+    const log = JSON.parse((await run(['policy', 'log', '--agent', '2', '--json'])).stdout) as {
+      denials: Array<{ target: string; reason: string }>;
+    };
     expect(log.denials).toContainEqual(expect.objectContaining({ target: 'port 80', reason: 'port' }));
     expect(log.denials).toContainEqual(expect.objectContaining({ target: 'blocked.devkit.test', reason: 'domain' }));
     for (const name of ['allowed', 'blocked']) {
@@ -67,53 +82,102 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
   it('answers NXDOMAIN for a name off the list, and resolves one on it', async () => {
     expect((await inAgent(2, 'getent hosts blocked.devkit.test')).exitCode).toBe(2);
     expect((await inAgent(2, 'getent hosts allowed.devkit.test')).stdout).toMatch(/\ballowed\.devkit\.test$/);
-    const dns = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent2', '--filter', 'label=com.docker.compose.service=dns']);
+    const dns = await docker([
+      'ps',
+      '-q',
+      '--filter',
+      `label=devkit.root=${fx.root}`,
+      '--filter',
+      'label=devkit.profile=agent2',
+      '--filter',
+      'label=com.docker.compose.service=dns',
+    ]);
     const logs = await execa('docker', ['logs', dns], { all: true });
-    expect(String(logs.all)).toMatch(/config blocked\.devkit\.test is NXDOMAIN/);
+    expect(logs.all).toMatch(/config blocked\.devkit\.test is NXDOMAIN/);
   });
 
   it('policy allow makes a refused site reachable without restarting the agent, and policy log shows the refusal', async () => {
-    const dev = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent3', '--filter', 'label=com.docker.compose.service=dev']);
+    const dev = await docker([
+      'ps',
+      '-q',
+      '--filter',
+      `label=devkit.root=${fx.root}`,
+      '--filter',
+      'label=devkit.profile=agent3',
+      '--filter',
+      'label=com.docker.compose.service=dev',
+    ]);
     const started = await docker(['inspect', '--format', '{{.State.StartedAt}}', dev]);
     expect((await inAgent(3, 'curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/')).stdout).toBe('403');
-    const log = JSON.parse((await run(['policy', 'log', '--agent', '3', '--json'])).stdout) as { denials: Array<{ profile: string; target: string }> };
+    const log = JSON.parse((await run(['policy', 'log', '--agent', '3', '--json'])).stdout) as {
+      denials: Array<{ profile: string; target: string }>;
+    };
     expect(log.denials).toContainEqual(expect.objectContaining({ profile: 'agent3', target: 'blocked.devkit.test' }));
 
     const allow = await run(['policy', 'allow', 'blocked.devkit.test', '--agent', '3']);
-    expect(allow).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/allowed blocked\.devkit\.test for agent3; 2 running sidecar\(s\) reloaded/) });
+    expect(allow).toMatchObject({
+      exitCode: 0,
+      stdout: expect.stringMatching(/allowed blocked\.devkit\.test for agent3; 2 running sidecar\(s\) reloaded/),
+    });
     expect((await inAgent(3, 'curl -s -m 5 http://blocked.devkit.test/')).stdout).toBe('hello from blocked');
     // Only agent 3's list changed; agent 2 is still refused.
     expect((await inAgent(2, 'curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/')).stdout).toBe('403');
     expect(await docker(['inspect', '--format', '{{.State.StartedAt}}', dev])).toBe(started);
-    expect(readFileSync(path.join(fx.workspace, 'devkit.yml'), 'utf8')).toMatch(/agents:\n\s+agent3:\n\s+allow:\n\s+- blocked\.devkit\.test/);
+    expect(readFileSync(path.join(fx.workspace, 'devkit.yml'), 'utf8')).toMatch(
+      /agents:\n\s+agent3:\n\s+allow:\n\s+- blocked\.devkit\.test/,
+    );
   });
 
   it("pushes agent 2's branch to the git server over SSH through the proxy; agent 3's key is refused", async () => {
     const setup = await run(['ssh-setup', '--index', '2']);
     expect(setup.exitCode).toBe(0);
     expect(setup.stdout).toMatch(/^ssh-ed25519 \S+ devkit agent2@app$/);
-    await execa('docker', ['exec', '-i', gitServer.getId(), 'sh', '-c', 'cat >> /home/git/.ssh/authorized_keys'], { input: `${setup.stdout}\n` });
-    const commit = await inAgent(2, 'git -c user.name=A -c user.email=a@b commit -q --allow-empty -m "agent 2 pushes" && git rev-parse HEAD');
+    await execa('docker', ['exec', '-i', gitServer.getId(), 'sh', '-c', 'cat >> /home/git/.ssh/authorized_keys'], {
+      input: `${setup.stdout}\n`,
+    });
+    const commit = await inAgent(
+      2,
+      'git -c user.name=A -c user.email=a@b commit -q --allow-empty -m "agent 2 pushes" && git rev-parse HEAD',
+    );
     expect(commit.exitCode).toBe(0);
 
     const pushed = await run(['repo-push-ssh', '--index', '2']);
-    expect(pushed).toMatchObject({ exitCode: 0, stdout: 'pushed agent2/main to git@git.devkit.test:/srv/git/app.git from agent2\'s container (agent2)' });
-    expect(await docker(['exec', '-u', 'git', gitServer.getId(), 'git', '-C', '/srv/git/app.git', 'rev-parse', 'agent2/main'])).toBe(commit.stdout.trim());
+    expect(pushed).toMatchObject({
+      exitCode: 0,
+      stdout: "pushed agent2/main to git@git.devkit.test:/srv/git/app.git from agent2's container (agent2)",
+    });
+    expect(await docker(['exec', '-u', 'git', gitServer.getId(), 'git', '-C', '/srv/git/app.git', 'rev-parse', 'agent2/main'])).toBe(
+      commit.stdout.trim(),
+    );
 
     expect((await run(['ssh-setup', '--index', '3'])).exitCode).toBe(0);
     const refused = await run(['repo-push-ssh', '--index', '3']);
-    expect(refused).toMatchObject({ exitCode: 1, stderr: "devkit: git.devkit.test refused agent3's key: add its public key (devkit ssh-setup --index 3 prints it) as a deploy key with write access" });
-    expect(await docker(['exec', '-u', 'git', gitServer.getId(), 'git', '-C', '/srv/git/app.git', 'branch', '--list', 'agent3/main'])).toBe('');
+    expect(refused).toMatchObject({
+      exitCode: 1,
+      stderr:
+        "devkit: git.devkit.test refused agent3's key: add its public key (devkit ssh-setup --index 3 prints it) as a deploy key with write access",
+    });
+    expect(await docker(['exec', '-u', 'git', gitServer.getId(), 'git', '-C', '/srv/git/app.git', 'branch', '--list', 'agent3/main'])).toBe(
+      '',
+    );
 
     // A git host the policy denies is named, with the fix.
     expect((await run(['policy', 'deny', 'git.devkit.test'])).exitCode).toBe(0);
     const denied = await run(['repo-push-ssh', '--index', '2']);
-    expect(denied).toMatchObject({ exitCode: 1, stderr: 'devkit: the egress policy refuses git.devkit.test:22: devkit policy allow git.devkit.test, and add port 22 to egress.ports if it is not 443' });
+    expect(denied).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'devkit: the egress policy refuses git.devkit.test:22: devkit policy allow git.devkit.test, and add port 22 to egress.ports if it is not 443',
+    });
     expect((await run(['policy', 'allow', 'git.devkit.test'])).exitCode).toBe(0);
   });
 
-  it('ssh-setup is idempotent, keys are 0600, and no key shows in any agent\'s git status', async () => {
-    const first = JSON.parse((await run(['ssh-setup', '--index', '2', '--json'])).stdout) as { publicKey: string; keyCreated: boolean; configChanged: boolean };
+  it("ssh-setup is idempotent, keys are 0600, and no key shows in any agent's git status", async () => {
+    const first = JSON.parse((await run(['ssh-setup', '--index', '2', '--json'])).stdout) as {
+      publicKey: string;
+      keyCreated: boolean;
+      configChanged: boolean;
+    };
     expect(first).toMatchObject({ keyCreated: false, configChanged: false });
     expect(readFileSync(path.join(agentHome(fx, 2), '.ssh', 'id_ed25519.pub'), 'utf8').trim()).toBe(first.publicKey);
     expect((await run(['ssh-setup', '--index', '1'])).exitCode).toBe(0);
@@ -162,9 +226,18 @@ describeWithDocker('default SSH settings and the shared caches', () => {
     }
   });
 
-  it('ssh -G github.com inside the container: ssh.github.com, port 443, through the proxy, with the agent\'s key', async () => {
+  it("ssh -G github.com inside the container: ssh.github.com, port 443, through the proxy, with the agent's key", async () => {
     expect((await run(['ssh-setup', '--index', '2'])).exitCode).toBe(0);
-    const result = await run(['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', 'ssh -F "$HOME/.ssh/config" -G github.com; git config core.sshCommand']);
+    const result = await run([
+      '-p',
+      'agent2',
+      'exec-cd',
+      '2',
+      '.',
+      'sh',
+      '-c',
+      'ssh -F "$HOME/.ssh/config" -G github.com; git config core.sshCommand',
+    ]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^hostname ssh\.github\.com$/m);
     expect(result.stdout).toMatch(/^port 443$/m);
@@ -176,14 +249,35 @@ describeWithDocker('default SSH settings and the shared caches', () => {
 
   it('repo-push-ssh without an origin says so in one line', async () => {
     const result = await run(['repo-push-ssh', '--index', '2']);
-    expect(result).toMatchObject({ exitCode: 1, stderr: `devkit: ${fx.primary} has no origin remote: git remote add origin git@github.com:OWNER/REPO.git` });
+    expect(result).toMatchObject({
+      exitCode: 1,
+      stderr: `devkit: ${fx.primary} has no origin remote: git remote add origin git@github.com:OWNER/REPO.git`,
+    });
   });
 
-  it('two agents share the Ivy, sbt and Coursier caches, and neither sees the other\'s HOME', async () => {
+  it("two agents share the Ivy, sbt and Coursier caches, and neither sees the other's HOME", async () => {
     const marker = `shared-${process.pid}`;
-    const write = await run(['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', `for d in /cache/ivy2 /cache/sbt /cache/coursier; do echo ${marker} > $d/${marker}; done; echo secret > $HOME/only-agent2`]);
+    const write = await run([
+      '-p',
+      'agent2',
+      'exec-cd',
+      '2',
+      '.',
+      'sh',
+      '-c',
+      `for d in /cache/ivy2 /cache/sbt /cache/coursier; do echo ${marker} > $d/${marker}; done; echo secret > $HOME/only-agent2`,
+    ]);
     expect(write.exitCode).toBe(0);
-    const read = await run(['-p', 'agent3', 'exec-cd', '3', '.', 'sh', '-c', `cat /cache/ivy2/${marker} /cache/sbt/${marker} /cache/coursier/${marker}; ls -A $HOME; find / -xdev -name only-agent2 2>/dev/null; echo "$JAVA_TOOL_OPTIONS"; echo "$COURSIER_CACHE"`]);
+    const read = await run([
+      '-p',
+      'agent3',
+      'exec-cd',
+      '3',
+      '.',
+      'sh',
+      '-c',
+      `cat /cache/ivy2/${marker} /cache/sbt/${marker} /cache/coursier/${marker}; ls -A $HOME; find / -xdev -name only-agent2 2>/dev/null; echo "$JAVA_TOOL_OPTIONS"; echo "$COURSIER_CACHE"`,
+    ]);
     expect(read.exitCode).toBe(0);
     const lines = read.stdout.split('\n');
     expect(lines.slice(0, 3)).toEqual([marker, marker, marker]);

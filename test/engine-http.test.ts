@@ -69,7 +69,9 @@ describe('engine HTTP framing', () => {
     const serve = fakeEngines();
 
     it('hands over an upgraded connection with the stream bytes that came with the head', async () => {
-      const socketPath = await serve((socket) => socket.once('data', () => socket.end(crlf('HTTP/1.1 101 UPGRADED', 'Upgrade: tcp', '', 'first bytes'))));
+      const socketPath = await serve((socket) =>
+        socket.once('data', () => socket.end(crlf('HTTP/1.1 101 UPGRADED', 'Upgrade: tcp', '', 'first bytes'))),
+      );
       const answer = await engineUpgrade(socketPath, { method: 'POST', path: '/exec/x/start', json: '{}' });
       if (!(answer instanceof net.Socket)) throw new Error(`expected a socket, got status ${answer.status}`);
       const chunks: Buffer[] = [];
@@ -87,7 +89,11 @@ describe('engine HTTP framing', () => {
           socket.write(crlf(`HTTP/1.1 ${status}`, 'Content-Length: 10', '', ''));
         }),
       );
-      for (const request of [{ method: 'HEAD', path: '/x' }, { method: 'POST', path: '/modified' }, { method: 'DELETE', path: '/x' }]) {
+      for (const request of [
+        { method: 'HEAD', path: '/x' },
+        { method: 'POST', path: '/modified' },
+        { method: 'DELETE', path: '/x' },
+      ]) {
         expect((await engineRequest(socketPath, { ...request, timeoutMs: 2000 })).body).toEqual(Buffer.alloc(0));
       }
     });
@@ -152,14 +158,16 @@ describe('engine HTTP framing', () => {
       };
       const chunks = pieces(body).flatMap((piece) => [Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
       const chunked = Buffer.concat([...chunks, Buffer.from('0\r\n\r\n')]);
-      for (const [framing, payload] of [[`Content-Length: ${body.length}`, body], ['Transfer-Encoding: chunked', chunked]] as const) {
-        const socketPath = await serve((socket) =>
-          socket.once('data', async () => {
-            for (const piece of pieces(Buffer.concat([Buffer.from(crlf('HTTP/1.1 200 OK', framing, '', '')), payload]))) {
-              if (!socket.write(piece)) await new Promise((resolve) => socket.once('drain', resolve));
-            }
-          }),
-        );
+      for (const [framing, payload] of [
+        [`Content-Length: ${body.length}`, body],
+        ['Transfer-Encoding: chunked', chunked],
+      ] as const) {
+        const answer = async (socket: net.Socket): Promise<void> => {
+          for (const piece of pieces(Buffer.concat([Buffer.from(crlf('HTTP/1.1 200 OK', framing, '', '')), payload]))) {
+            if (!socket.write(piece)) await new Promise((resolve) => socket.once('drain', resolve));
+          }
+        };
+        const socketPath = await serve((socket) => socket.once('data', () => void answer(socket)));
         expect((await engineRequest(socketPath, { method: 'GET', path: '/x', timeoutMs: 10_000 })).body.equals(body)).toBe(true);
       }
     });
@@ -176,7 +184,9 @@ describe('engine HTTP framing', () => {
 
     it('gives up on an engine that does not answer in time, as an unreachable engine', async () => {
       const socketPath = await serve(() => undefined);
-      await expect(new EngineApi(socketPath).request('GET', '/_ping', undefined, 200)).rejects.toThrow(/cannot reach the Docker engine .*no answer in 200 ms/);
+      await expect(new EngineApi(socketPath).request('GET', '/_ping', undefined, 200)).rejects.toThrow(
+        /cannot reach the Docker engine .*no answer in 200 ms/,
+      );
     });
   });
 });

@@ -34,24 +34,35 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
 
   it('round-trips 10 MB of binary stdin unchanged', async () => {
     const data = randomBytes(10 * 1024 * 1024);
-    const child = await execa(DEVKIT_BIN, ['-p', 'agent2', 'exec-cd', '2', '.', 'cat'], { cwd: fx.workspace, input: data, encoding: 'buffer' });
+    const child = await execa(DEVKIT_BIN, ['-p', 'agent2', 'exec-cd', '2', '.', 'cat'], {
+      cwd: fx.workspace,
+      input: data,
+      encoding: 'buffer',
+    });
     expect(child.exitCode).toBe(0);
-    expect(Buffer.compare(child.stdout as Uint8Array as Buffer, data)).toBe(0);
+    expect(Buffer.compare(child.stdout as Buffer, data)).toBe(0);
   });
 
   it('gives the command an empty stdin when devkit has /dev/null or no stdin at all', async () => {
     const script = 'if read -r line; then echo "read $line"; else echo eof; fi';
     expect(await exec(['sh', '-c', script])).toMatchObject({ exitCode: 0, stdout: 'eof' }); // devkit() gives /dev/null
-    const closed = await execa('sh', ['-c', `exec "$0" "$@" <&-`, DEVKIT_BIN, '-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', script], { cwd: fx.workspace, stdin: 'ignore' });
+    const closed = await execa('sh', ['-c', `exec "$0" "$@" <&-`, DEVKIT_BIN, '-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', script], {
+      cwd: fx.workspace,
+      stdin: 'ignore',
+    });
     expect(closed.stdout).toBe('eof');
     expect(await exec(['sh', '-c', script], 'a line\n')).toMatchObject({ exitCode: 0, stdout: 'read a line' });
   });
 
   it('passes a signal sent to devkit on to the command (no terminal)', async () => {
-    const child = execa(DEVKIT_BIN, ['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'], {
-      cwd: fx.workspace,
-      reject: false,
-    });
+    const child = execa(
+      DEVKIT_BIN,
+      ['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'],
+      {
+        cwd: fx.workspace,
+        reject: false,
+      },
+    );
     await new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
     child.kill('SIGTERM');
     expect((await child).exitCode).toBe(42);
@@ -85,12 +96,23 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
     const absolute = await devkit(['-p', 'agent2', 'exec-cd', '2', '/etc', 'true'], { cwd: fx.workspace });
     expect(absolute).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/^devkit: PATH "\/etc" leaves \/workspace/) });
     const missing = await devkit(['-p', 'dev-all', 'exec-cd', '2', '.', 'true'], { cwd: fx.workspace });
-    expect(missing).toMatchObject({ exitCode: 1, stderr: 'devkit: no dev container for profile dev-all here: start it with devkit -p dev-all up' });
-    const noEngine = await devkit(['-p', 'agent2', 'exec-cd', '2', '.', 'true'], { cwd: fx.workspace, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
-    expect(noEngine).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/^devkit: cannot reach the Docker engine at \/nonexistent\/docker.sock/) });
+    expect(missing).toMatchObject({
+      exitCode: 1,
+      stderr: 'devkit: no dev container for profile dev-all here: start it with devkit -p dev-all up',
+    });
+    const noEngine = await devkit(['-p', 'agent2', 'exec-cd', '2', '.', 'true'], {
+      cwd: fx.workspace,
+      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    });
+    expect(noEngine).toMatchObject({
+      exitCode: 1,
+      stderr: expect.stringMatching(/^devkit: cannot reach the Docker engine at \/nonexistent\/docker.sock/),
+    });
     for (const result of [leaves, absolute, missing, noEngine]) expect(result.stderr.split('\n')).toHaveLength(1);
 
-    const ps = JSON.parse((await devkit(['-p', 'agent2', 'ps', '--json'], { cwd: fx.workspace })).stdout) as { containers: Array<{ service: string; name: string }> };
+    const ps = JSON.parse((await devkit(['-p', 'agent2', 'ps', '--json'], { cwd: fx.workspace })).stdout) as {
+      containers: Array<{ service: string; name: string }>;
+    };
     const dev = ps.containers.find((c) => c.service === 'dev');
     expect(dev).toBeDefined();
     await execa('docker', ['stop', '-t', '0', dev?.name ?? '']);

@@ -16,7 +16,11 @@ describe("git's own lock files held by someone else", () => {
   it('retries while a config.lock is held, and succeeds once it is released', async () => {
     writeFileSync(configLock, '');
     // DEVKIT_DEBUG logs every git devkit runs: the lock goes once devkit has been refused by it at least twice.
-    const child = execa(DEVKIT_BIN, ['worktrees', 'init', '3'], { cwd: fx.workspace, env: { DEVKIT_GIT_LOCK_WAIT_MS: '60000', DEVKIT_DEBUG: '1' }, reject: false });
+    const child = execa(DEVKIT_BIN, ['worktrees', 'init', '3'], {
+      cwd: fx.workspace,
+      env: { DEVKIT_GIT_LOCK_WAIT_MS: '60000', DEVKIT_DEBUG: '1' },
+      reject: false,
+    });
     let refused = 0;
     child.stderr?.on('data', (chunk: Buffer) => {
       refused += (chunk.toString().match(/config gc\.auto 0 .* -> 255/g) ?? []).length;
@@ -35,7 +39,9 @@ describe("git's own lock files held by someone else", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trimEnd().split('\n')).toEqual([
-      expect.stringMatching(new RegExp(`^devkit: git lock ${configLock} is still held after 1 s: another git process .* worktrees prune --apply`)),
+      expect.stringMatching(
+        new RegExp(`^devkit: git lock ${configLock} is still held after 1 s: another git process .* worktrees prune --apply`),
+      ),
     ]);
     expect(existsSync(agentCopy(fx, 2))).toBe(false);
   });

@@ -12,7 +12,8 @@ import { dockerAvailable } from './support/docker.js';
  */
 export default async function setup(): Promise<void> {
   if (!(await dockerAvailable())) {
-    if (process.env.CI) throw new Error('no Docker engine with Compose v2 answers: CI must run the container tests (scripts/docker-engine.sh start)');
+    if (process.env.CI)
+      throw new Error('no Docker engine with Compose v2 answers: CI must run the container tests (scripts/docker-engine.sh start)');
     return; // container suites skip themselves, loudly
   }
   const workspace = mkdtempSync(path.join(os.tmpdir(), 'devkit-images-'));

@@ -14,7 +14,15 @@ describe('parsers and checks', () => {
   it("reads an agent's refs as data: packed-refs, HEAD and ref names git itself could have written", () => {
     const a = 'a'.repeat(40);
     const b = 'b'.repeat(40);
-    const packed = ['# pack-refs with: peeled fully-peeled sorted ', `${a} refs/heads/agent2/main`, `^${b}`, `${b} refs/tags/v1`, `zz refs/heads/bad`, `${a} refs/heads/../../x`, ''].join('\n');
+    const packed = [
+      '# pack-refs with: peeled fully-peeled sorted ',
+      `${a} refs/heads/agent2/main`,
+      `^${b}`,
+      `${b} refs/tags/v1`,
+      `zz refs/heads/bad`,
+      `${a} refs/heads/../../x`,
+      '',
+    ].join('\n');
     expect([...parsePackedRefs(packed)]).toEqual([
       ['refs/heads/agent2/main', a],
       ['refs/tags/v1', b],
@@ -22,7 +30,14 @@ describe('parsers and checks', () => {
     expect(parseHead('ref: refs/heads/agent2/main\n')).toEqual({ kind: 'branch', ref: 'refs/heads/agent2/main' });
     expect(parseHead(`${a}\n`)).toEqual({ kind: 'detached', commit: a });
     expect(parseHead('ref: ../../etc/passwd')).toBeNull();
-    for (const bad of ['refs/heads/a..b', 'refs/heads/.hidden', 'refs/heads/x.lock', 'heads/main', 'refs/heads/a b', 'refs/heads/a\u001b[2J']) {
+    for (const bad of [
+      'refs/heads/a..b',
+      'refs/heads/.hidden',
+      'refs/heads/x.lock',
+      'heads/main',
+      'refs/heads/a b',
+      'refs/heads/a\u001b[2J',
+    ]) {
       expect({ bad, valid: isValidRefName(bad) }).toEqual({ bad, valid: false });
     }
     expect(parseTrack('[ahead 2, behind 1]')).toEqual({ ahead: 2, behind: 1 });
@@ -31,7 +46,11 @@ describe('parsers and checks', () => {
   });
 
   it('counts a rename once and skips its original path', () => {
-    expect(parseStatus(['R  new.txt', 'old.txt', ' M a', '?? b', '?? c', '!! ignored', ''].join('\0'))).toEqual({ modified: 2, untracked: 2, ignored: 1 });
+    expect(parseStatus(['R  new.txt', 'old.txt', ' M a', '?? b', '?? c', '!! ignored', ''].join('\0'))).toEqual({
+      modified: 2,
+      untracked: 2,
+      ignored: 1,
+    });
   });
 
   it('maps only <root>/agentK/<repo> (K >= 2) and the primary clone to agents', () => {
@@ -74,7 +93,7 @@ describe('parsers and checks', () => {
     expect(() => check('../link/passwd')).toThrow(/leaves .* resolves to \/etc\/passwd/);
   });
 
-  it('calls the default base stale unless it carries this recipe; a configured base is the user\'s', () => {
+  it("calls the default base stale unless it carries this recipe; a configured base is the user's", () => {
     expect(baseState(DEFAULT_BASE_IMAGE, { labels: { 'devkit.base-recipe': BASE_RECIPE_HASH } })).toBe('current');
     expect(baseState(DEFAULT_BASE_IMAGE, { labels: {} })).toBe('stale');
     expect(baseState(DEFAULT_BASE_IMAGE, { labels: { 'devkit.base-recipe': 'an older recipe' } })).toBe('stale');

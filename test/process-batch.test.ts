@@ -31,7 +31,11 @@ describe('process-batch: programs side by side through one shell', () => {
 
   it.each([
     ['an argument with a NUL byte', { cwd: '/', argv: ['echo', 'a\0b'] }, /NUL/],
-    ['a variable name the shell would not take', { cwd: '/', argv: ['true'], env: { 'A=B; touch x': '1' } }, /not an environment variable name/],
+    [
+      'a variable name the shell would not take',
+      { cwd: '/', argv: ['true'], env: { 'A=B; touch x': '1' } },
+      /not an environment variable name/,
+    ],
   ])('refuses a batch holding %s, before running any of it', async (_what, bad, message) => {
     const marker = path.join(scratch, 'ran');
     await expect(runBatch(env, [{ cwd: '/', argv: ['touch', marker] }, bad])).rejects.toThrow(message);

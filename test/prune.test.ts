@@ -2,7 +2,20 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_UID, agentCopy, agentGit, agentHome, agentRecords, devkit, git, rootStateOf, snapshot, useDevRoot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
+import {
+  AGENT_UID,
+  agentCopy,
+  agentGit,
+  agentHome,
+  agentRecords,
+  devkit,
+  git,
+  rootStateOf,
+  snapshot,
+  useDevRoot,
+  writeAsAgent,
+  type DevRootFixture,
+} from './support/sandbox.js';
 
 interface Finding {
   kind: string;
@@ -24,7 +37,7 @@ function makeOld(file: string): void {
 
 /** Waits until some git process has its working directory in `dir` (found the way devkit finds lock owners). */
 async function gitWorkingIn(dir: string): Promise<void> {
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
       try {
         if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('git') && realpathSync(`/proc/${pid}/cwd`) === dir) return;
@@ -67,7 +80,7 @@ describe('devkit worktrees prune', () => {
     expect((await git(fx.primary, ['rev-parse', 'agent2/main'])).trim()).toBe(head);
   });
 
-  it("registers again a copy whose record was lost, leaving its files as they were", async () => {
+  it('registers again a copy whose record was lost, leaving its files as they were', async () => {
     const copy = agentCopy(fx, 3);
     writeAsAgent(path.join(copy, 'README'), 'changed by agent 3\n');
     writeAsAgent(path.join(copy, 'untracked.txt'), 'new\n');

@@ -49,18 +49,30 @@ describe('devkit worktrees remove', () => {
     ['a modified file', async (copy: string) => writeAsAgent(path.join(copy, 'README'), 'changed\n'), /1 modified file/],
     ['an untracked file', async (copy: string) => writeAsAgent(path.join(copy, 'new.txt'), 'new\n'), /1 untracked file/],
     ['an ignored file', async (copy: string) => writeAsAgent(path.join(copy, 'target', 'build.out'), 'built\n'), /1 ignored file/],
-    ['a stash entry', async (copy: string) => {
-      writeAsAgent(path.join(copy, 'README'), 'stashed\n');
-      await agentGit(copy, ['stash', '-q']);
-    }, /1 stash entry/],
-    ['a commit on a detached HEAD', async (copy: string) => {
-      await agentGit(copy, ['checkout', '-q', '--detach']);
-      await agentGit(copy, ['commit', '-q', '--allow-empty', '-m', 'x']);
-    }, /1 commit on no shared branch/],
-    ['a nested repository', async (copy: string) => {
-      await agentGit(copy, ['init', '-q', 'sub']);
-      await agentGit(path.join(copy, 'sub'), ['commit', '-q', '--allow-empty', '-m', 'nested']);
-    }, /1 nested repository/],
+    [
+      'a stash entry',
+      async (copy: string) => {
+        writeAsAgent(path.join(copy, 'README'), 'stashed\n');
+        await agentGit(copy, ['stash', '-q']);
+      },
+      /1 stash entry/,
+    ],
+    [
+      'a commit on a detached HEAD',
+      async (copy: string) => {
+        await agentGit(copy, ['checkout', '-q', '--detach']);
+        await agentGit(copy, ['commit', '-q', '--allow-empty', '-m', 'x']);
+      },
+      /1 commit on no shared branch/,
+    ],
+    [
+      'a nested repository',
+      async (copy: string) => {
+        await agentGit(copy, ['init', '-q', 'sub']);
+        await agentGit(path.join(copy, 'sub'), ['commit', '-q', '--allow-empty', '-m', 'nested']);
+      },
+      /1 nested repository/,
+    ],
   ])('refuses a copy holding only %s', async (_what, change, said) => {
     await change(agentCopy(fx, 3));
     const result = await devkit(['worktrees', 'remove', '3'], { cwd: fx.workspace });

@@ -18,16 +18,28 @@ describe('SSH remotes and push failures', () => {
 
   it('explains a refused key and a denied host from what ssh and nc print', () => {
     const where = { agent: 'agent2', index: 2, ssh: DEFAULT_SSH };
-    expect(explainPushFailure('git@ssh.github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', where)).toMatch(/refused agent2's key/);
-    expect(explainPushFailure('nc: Proxy error: "HTTP/1.1 403 Filtered"\nkex_exchange_identification: Connection closed', where)).toMatch(/egress policy refuses ssh\.github\.com:443/);
+    expect(
+      explainPushFailure('git@ssh.github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', where),
+    ).toMatch(/refused agent2's key/);
+    expect(explainPushFailure('nc: Proxy error: "HTTP/1.1 403 Filtered"\nkex_exchange_identification: Connection closed', where)).toMatch(
+      /egress policy refuses ssh\.github\.com:443/,
+    );
     expect(explainPushFailure('fatal: something else\n', where)).toBe("git push from agent2's container failed: fatal: something else");
   });
 });
 
 describe('policy files and proxy logs', () => {
   it('matches each domain and its subdomains only, and forwards only those names', () => {
-    const files = renderPolicyFiles('agent2', { allow: ['github.com', 'repo1.maven.org'], ports: [443, 22], hosts: { 'git.corp.example': '10.1.2.3' }, resolvers: ['127.0.0.11'] });
-    const patterns = (files.filter ?? '').trim().split('\n').map((line) => new RegExp(line));
+    const files = renderPolicyFiles('agent2', {
+      allow: ['github.com', 'repo1.maven.org'],
+      ports: [443, 22],
+      hosts: { 'git.corp.example': '10.1.2.3' },
+      resolvers: ['127.0.0.11'],
+    });
+    const patterns = (files.filter ?? '')
+      .trim()
+      .split('\n')
+      .map((line) => new RegExp(line));
     const allowed = (host: string) => patterns.some((pattern) => pattern.test(host));
     expect(['github.com', 'ssh.github.com', 'repo1.maven.org'].every(allowed)).toBe(true);
     expect(['evilgithub.com', 'github.com.evil.org', 'maven.org', 'repo1xmaven.org', 'x.git.corp.example'].some(allowed)).toBe(false);

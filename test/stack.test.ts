@@ -14,7 +14,16 @@ interface Mount {
 }
 
 async function devContainer(fx: DevRootFixture, profile: string): Promise<{ id: string; mounts: Mount[] }> {
-  const id = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', `label=devkit.profile=${profile}`, '--filter', 'label=com.docker.compose.service=dev']);
+  const id = await docker([
+    'ps',
+    '-q',
+    '--filter',
+    `label=devkit.root=${fx.root}`,
+    '--filter',
+    `label=devkit.profile=${profile}`,
+    '--filter',
+    'label=com.docker.compose.service=dev',
+  ]);
   const mounts = JSON.parse(await docker(['inspect', '--format', '{{json .Mounts}}', id])) as Mount[];
   return { id, mounts };
 }
@@ -55,8 +64,10 @@ describeWithDocker('the compose stack', () => {
     const byHand = await execa('docker', ['compose', '-f', 'compose.yml', '-f', overlay, 'up', '-d'], { cwd: fx.workspace, reject: false });
     expect(byHand.exitCode).toBe(0);
     expect((await devContainer(fx, 'agent3')).id).toBe(before.id);
-    const config = await execa('docker', ['compose', '-f', 'compose.yml', '-f', overlay, 'config', '--format', 'json'], { cwd: fx.workspace });
-    const parsed = JSON.parse(String(config.stdout)) as { name: string; services: { dev: { labels: Record<string, string> } } };
+    const config = await execa('docker', ['compose', '-f', 'compose.yml', '-f', overlay, 'config', '--format', 'json'], {
+      cwd: fx.workspace,
+    });
+    const parsed = JSON.parse(config.stdout) as { name: string; services: { dev: { labels: Record<string, string> } } };
     expect(parsed.name).toMatch(/-agent3$/);
     expect(parsed.services.dev.labels).toMatchObject({ 'devkit.agent': 'agent3', 'devkit.repo': fx.repo, 'devkit.profile': 'agent3' });
   });
@@ -71,10 +82,13 @@ describeWithDocker('the compose stack', () => {
     expect((await run(['-p', 'agent4', 'exec-cd', '4', '.', 'test', '-e', `/cache/ivy2/${marker}`])).exitCode).toBe(0);
   });
 
-  it("worktrees remove refuses an agent whose container runs, even with --force, and goes ahead once it is down", async () => {
+  it('worktrees remove refuses an agent whose container runs, even with --force, and goes ahead once it is down', async () => {
     expect((await run(['-p', 'agent4', 'up'])).exitCode).toBe(0);
     const refused = await run(['worktrees', 'remove', '4', '--force']);
-    expect(refused).toMatchObject({ exitCode: 1, stderr: "devkit: agent4 runs and could still write agent 4's copy: stop devkit -p agent4 down first" });
+    expect(refused).toMatchObject({
+      exitCode: 1,
+      stderr: "devkit: agent4 runs and could still write agent 4's copy: stop devkit -p agent4 down first",
+    });
     expect(existsSync(agentCopy(fx, 4))).toBe(true);
     expect((await run(['-p', 'agent4', 'down'])).exitCode).toBe(0);
     expect((await run(['worktrees', 'remove', '4', '--force'])).exitCode).toBe(0);
@@ -139,7 +153,10 @@ describeWithDocker('overlays for awkward paths', () => {
     try {
       expect((await devkit(['-p', 'agent2', 'up'], { cwd: workspace })).exitCode).toBe(0);
       const id = await docker(['ps', '-q', '--filter', `label=devkit.root=${root}`, '--filter', 'label=com.docker.compose.service=dev']);
-      const mounts = JSON.parse(await docker(['inspect', '--format', '{{json .Mounts}}', id])) as Array<{ Source: string; Destination: string }>;
+      const mounts = JSON.parse(await docker(['inspect', '--format', '{{json .Mounts}}', id])) as Array<{
+        Source: string;
+        Destination: string;
+      }>;
       expect(mounts).toContainEqual(expect.objectContaining({ Source: path.join(root, 'agent2', 'app'), Destination: '/workspace' }));
       const pwd = await devkit(['-p', 'agent2', 'exec-cd', '2', '.', 'git', 'rev-parse', '--abbrev-ref', 'HEAD'], { cwd: workspace });
       expect(pwd).toMatchObject({ exitCode: 0, stdout: 'agent2/main' });

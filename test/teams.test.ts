@@ -1,10 +1,22 @@
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectPrefix } from '../src/stack/workspace-files.js';
 import { describeWithDocker, docker, removeStacks } from './support/docker.js';
-import { DEVKIT_BIN, agentCopy, agentRecords, devkit, expectRefused, git, makeDevRoot, rootStateOf, snapshot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
+import {
+  DEVKIT_BIN,
+  agentCopy,
+  agentRecords,
+  devkit,
+  expectRefused,
+  git,
+  makeDevRoot,
+  rootStateOf,
+  snapshot,
+  writeAsAgent,
+  type DevRootFixture,
+} from './support/sandbox.js';
 
 interface Team {
   name: string;
@@ -59,15 +71,21 @@ describeWithDocker('teams and session cleanup', () => {
     // The killed create held devkit's lock: cleanup says it broke it, then ends with what it left.
     const lines = refused.stderr.trimEnd().split('\n');
     expect(lines.every((line) => line.startsWith('devkit: '))).toBe(true);
-    expect(lines.at(-1)).toBe(`devkit: t1/agent${busy} left in place (see above); the team record keeps them: run again with --force to back up their work and remove them`);
+    expect(lines.at(-1)).toBe(
+      `devkit: t1/agent${busy} left in place (see above); the team record keeps them: run again with --force to back up their work and remove them`,
+    );
     expect(readFileSync(path.join(agentCopy(fx, busy), 'unsaved.txt'), 'utf8')).toBe('work of a member\n');
     expect(existsSync(teamFile('t2'))).toBe(false);
 
     const forced = await run(['session', 'cleanup', session, '--force']);
     expect(forced.exitCode).toBe(0);
-    const ref = new RegExp(`^t1/agent${busy}\\tremoved, work saved to (refs/devkit/backup/agent${busy}/\\S+)$`, 'm').exec(forced.stdout)?.[1];
+    const ref = new RegExp(`^t1/agent${busy}\\tremoved, work saved to (refs/devkit/backup/agent${busy}/\\S+)$`, 'm').exec(
+      forced.stdout,
+    )?.[1];
     expect(ref).toBeDefined();
-    expect(await git(fx.primary, ['--git-dir', path.join(rootStateOf(fx), 'backups.git'), 'show', `${ref}:unsaved.txt`])).toBe('work of a member');
+    expect(await git(fx.primary, ['--git-dir', path.join(rootStateOf(fx), 'backups.git'), 'show', `${ref}:unsaved.txt`])).toBe(
+      'work of a member',
+    );
 
     // Nothing of either team remains: copies, agent records, containers, networks, locks, team records.
     expect(agentRecords(fx)).toEqual([]);

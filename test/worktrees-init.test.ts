@@ -1,7 +1,18 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_UID, agentCopy, agentGit, agentHome, agentRecords, devkit, git, snapshot, useDevRoot, type DevRootFixture } from './support/sandbox.js';
+import {
+  AGENT_UID,
+  agentCopy,
+  agentGit,
+  agentHome,
+  agentRecords,
+  devkit,
+  git,
+  snapshot,
+  useDevRoot,
+  type DevRootFixture,
+} from './support/sandbox.js';
 
 describe('devkit worktrees init', () => {
   const devRoot = useDevRoot();
@@ -35,7 +46,9 @@ describe('devkit worktrees init', () => {
     expect(existsSync(agentHome(fx, 1))).toBe(true);
     expect((await git(fx.primary, ['config', '--get', 'gc.auto'])).trim()).toBe('0');
     // No agent is a worktree of the shared repo any more: a prune anywhere touches no agent.
-    expect((await git(fx.primary, ['worktree', 'list', '--porcelain'])).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${fx.primary}`]);
+    expect((await git(fx.primary, ['worktree', 'list', '--porcelain'])).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([
+      `worktree ${fx.primary}`,
+    ]);
   });
 
   it('changes nothing when run again, and says so', async () => {

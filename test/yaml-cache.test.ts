@@ -33,7 +33,10 @@ describe('devkit.yml parsed once per content', () => {
 
   it('never caches invalid YAML or values JSON would change, and still parses them', async () => {
     const at = where('odd');
-    expect(await parseYamlCached('root: [unclosed\n', at)).toMatchObject({ ok: false, error: expect.stringMatching(/flow sequence|Missing/i) });
+    expect(await parseYamlCached('root: [unclosed\n', at)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/flow sequence|Missing/i),
+    });
     expect(await parseYamlCached('maxAgents: .inf\n', at)).toEqual({ ok: true, value: { maxAgents: Infinity } });
     expect(cacheFiles('odd')).toEqual([]);
   });

@@ -184,18 +184,37 @@ export async function backupCopy(fleet: Fleet, index: number, reason: string): P
     if (trusted && existsSync(path.join(view.gitDir, 'index')) && head !== null) {
       const staged = (await view.git.run(['write-tree'])).trim();
       if (staged !== (await view.git.run(['rev-parse', 'HEAD^{tree}'])).trim()) {
-        parents.push((await view.git.run(['commit-tree', staged, '-p', head, '-m', `devkit backup of ${agent.name}: staged changes`], { env: BACKUP_IDENTITY })).trim());
+        parents.push(
+          (
+            await view.git.run(['commit-tree', staged, '-p', head, '-m', `devkit backup of ${agent.name}: staged changes`], {
+              env: BACKUP_IDENTITY,
+            })
+          ).trim(),
+        );
       }
     }
     for (const tip of tips.values()) if (!parents.includes(tip)) parents.push(tip);
     const tree = await filesTree(view, facts, agent.worktree, !trusted);
     const message = `devkit backup of ${agent.name} (${agent.worktree}): ${reason}`;
-    const made = (await view.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { env: BACKUP_IDENTITY })).trim();
+    const made = (
+      await view.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { env: BACKUP_IDENTITY })
+    ).trim();
     await view.git.run(['update-ref', 'refs/devkit/backup', made]);
     // Into the backups repository, every object checked on the way (the copy's own objects came from its quarantine).
-    await backups.run(['-c', 'fetch.fsckObjects=true', 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--end-of-options', view.gitDir, `refs/devkit/backup:${ref}`]);
+    await backups.run([
+      '-c',
+      'fetch.fsckObjects=true',
+      'fetch',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--quiet',
+      '--end-of-options',
+      view.gitDir,
+      `refs/devkit/backup:${ref}`,
+    ]);
     return made;
   });
-  const restore = `git -C ${fleet.shared.top} fetch ${fleet.state.backupsRepo} ${ref} && git -C ${fleet.shared.top} worktree add ${agent.dir}-restored FETCH_HEAD`;
+  const git = `git -C ${fleet.shared.top}`;
+  const restore = `${git} fetch ${fleet.state.backupsRepo} ${ref} && ${git} worktree add ${agent.dir}-restored FETCH_HEAD`;
   return { repo: fleet.state.backupsRepo, ref, commit, restore };
 }

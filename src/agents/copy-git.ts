@@ -55,7 +55,11 @@ export function refreshQuarantine(fleet: Fleet, index: number): void {
       const sub = openDirIn(objects, name);
       if (sub === null) continue;
       try {
-        linkNew(sub, listIn(sub).filter((entry) => LOOSE_FILE.test(entry)), path.join(target, name));
+        linkNew(
+          sub,
+          listIn(sub).filter((entry) => LOOSE_FILE.test(entry)),
+          path.join(target, name),
+        );
       } finally {
         sub.close();
       }
@@ -65,7 +69,11 @@ export function refreshQuarantine(fleet: Fleet, index: number): void {
       try {
         const names = listIn(packs).filter((entry) => PACK_FILE.test(entry));
         const complete = names.filter((entry) => entry.endsWith('.pack') && names.includes(entry.replace(/\.pack$/, '.idx')));
-        linkNew(packs, complete.flatMap((pack) => [pack.replace(/\.pack$/, '.idx'), pack]), path.join(target, 'pack'));
+        linkNew(
+          packs,
+          complete.flatMap((pack) => [pack.replace(/\.pack$/, '.idx'), pack]),
+          path.join(target, 'pack'),
+        );
       } finally {
         packs.close();
       }
@@ -122,9 +130,17 @@ function takeIndex(fleet: Fleet, index: number, target: string): void {
  * The copy must have passed readCopy's checks: nothing is ever read through a
  * copy that did not link up as devkit made it, except its plain files.
  */
-export async function withCopyView<T>(fleet: Fleet, facts: CopyFacts, options: ViewOptions, body: (view: CopyView) => Promise<T>): Promise<T> {
+export async function withCopyView<T>(
+  fleet: Fleet,
+  facts: CopyFacts,
+  options: ViewOptions,
+  body: (view: CopyView) => Promise<T>,
+): Promise<T> {
   if (facts.state !== 'ok' && (options.withIndex || options.withObjects)) {
-    throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}${facts.problems.length > 0 ? ` (${facts.problems.join('; ')})` : ''}: devkit reads no git data through it`);
+    throw new DevkitError(
+      `${agentName(facts.index)}'s copy is ${facts.state}${facts.problems.length > 0 ? ` (${facts.problems.join('; ')})` : ''}: ` +
+        'devkit reads no git data through it',
+    );
   }
   const agent = agentPaths(fleet.config, facts.index);
   const gitDir = mkdtempSync(path.join(fleet.state.tmpDir, `view-${agent.name}-`));
@@ -173,7 +189,8 @@ export async function copyStatuses(fleet: Fleet, requests: readonly StatusReques
   try {
     const calls: Array<Promise<GitResult>> = [];
     for (const { facts, head, withObjects } of requests) {
-      if (facts.state !== 'ok') throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}: devkit reads no git data through it`);
+      if (facts.state !== 'ok')
+        throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}: devkit reads no git data through it`);
       const agent = agentPaths(fleet.config, facts.index);
       const view = standingView(fleet, facts.index);
       if (withObjects) refreshQuarantine(fleet, facts.index);
@@ -201,7 +218,12 @@ function standingView(fleet: Fleet, index: number): string {
   const config = viewConfig(objectFormat(fleet));
   const alternates = `${quarantineObjects(fleet, index)}\n${path.join(fleet.shared.gitDir, 'objects')}\n`;
   const ready = path.join(dir, 'config');
-  if (existsSync(ready) && readFileSync(ready, 'utf8') === config && readFileSync(path.join(dir, 'objects', 'info', 'alternates'), 'utf8') === alternates) return dir;
+  if (
+    existsSync(ready) &&
+    readFileSync(ready, 'utf8') === config &&
+    readFileSync(path.join(dir, 'objects', 'info', 'alternates'), 'utf8') === alternates
+  )
+    return dir;
   mkdirSync(path.join(dir, 'objects', 'info'), { recursive: true, mode: 0o700 });
   mkdirSync(path.join(dir, 'refs', 'heads'), { recursive: true });
   mkdirSync(quarantineObjects(fleet, index), { recursive: true, mode: 0o700 });
@@ -211,7 +233,12 @@ function standingView(fleet: Fleet, index: number): string {
 }
 
 /** Reads the copy and runs `body` with a view of it (for callers that have no facts yet). */
-export async function withFreshCopyView<T>(fleet: Fleet, index: number, options: Omit<ViewOptions, 'head'>, body: (view: CopyView, facts: CopyFacts) => Promise<T>): Promise<T> {
+export async function withFreshCopyView<T>(
+  fleet: Fleet,
+  index: number,
+  options: Omit<ViewOptions, 'head'>,
+  body: (view: CopyView, facts: CopyFacts) => Promise<T>,
+): Promise<T> {
   const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
   return withCopyView(fleet, facts, { ...options, head: headCommit(facts) }, (view) => body(view, facts));
 }

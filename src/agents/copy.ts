@@ -108,7 +108,9 @@ function readGitDir(git: SafeDir, sharedGitDir: string, problems: string[]): Pic
   objects?.close();
   if (alternates !== alternatesText(sharedGitDir)) {
     problems.push(
-      alternates === null ? '.git/objects/info/alternates is missing' : `.git/objects/info/alternates names ${JSON.stringify(clip(alternates.trim()))}`,
+      alternates === null
+        ? '.git/objects/info/alternates is missing'
+        : `.git/objects/info/alternates names ${JSON.stringify(clip(alternates.trim()))}`,
     );
   }
   const headText = readTextIn(git, 'HEAD', 4096);

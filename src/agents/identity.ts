@@ -73,12 +73,12 @@ export async function copyIdentity(cwd: string, env: NodeJS.ProcessEnv, git: Git
   if (top === null) throw new UsageError(`${cwd} is not inside a git working copy`);
   const layout = layoutOf(top, env);
   const index = layout === null ? null : agentIndexHolding(layout, top);
-  const inLayout = layout !== null && index !== null && agentPaths(layout, index).worktree === top;
+  const inLayoutIndex = layout !== null && index !== null && agentPaths(layout, index).worktree === top ? index : null;
   const primary = layout === null || !isDir(path.join(primaryClone(layout), '.git')) ? null : primaryClone(layout);
   const originalBranch = primary === null ? null : (await headState(openSharedRepo(git, primary).git)).branch;
   return {
-    name: inLayout && index !== null ? agentName(index) : path.basename(top),
-    index: inLayout ? index : null,
+    name: inLayoutIndex !== null ? agentName(inLayoutIndex) : path.basename(top),
+    index: inLayoutIndex,
     path: top,
     branch: branchOf(top),
     original_cwd: primary,

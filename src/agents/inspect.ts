@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
+import { agentIndexOfFolder, agentPaths } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { parseHead } from '../git/refs.js';
 import { branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
@@ -144,7 +144,10 @@ function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
  */
 async function readableStatuses(fleet: Fleet, readable: readonly CopyFacts[]): Promise<Array<string | null>> {
   const ask = (facts: readonly CopyFacts[], withObjects: boolean): Promise<Array<string | null>> =>
-    copyStatuses(fleet, facts.map((f) => ({ facts: f, head: headCommit(f), withObjects }))).catch((error: unknown) => {
+    copyStatuses(
+      fleet,
+      facts.map((f) => ({ facts: f, head: headCommit(f), withObjects })),
+    ).catch((error: unknown) => {
       debugError("status of the agents' copies", error);
       return facts.map(() => null);
     });
@@ -161,13 +164,22 @@ export async function inspectAgents(fleet: Fleet, context: CommandContext): Prom
   const readable = [...facts.values()].filter((f) => f.state === 'ok');
   const statuses = Promise.all([fleet.shared.git.result(statusArgs(false), { batched: true }), readableStatuses(fleet, readable)]);
   const before = await sharedBranches(fleet.shared.git, { batched: true });
-  const synced = await syncAgents(fleet, context, [...recorded], { facts, shared: new Map([...before].map(([ref, info]) => [ref, info.id])) });
+  const synced = await syncAgents(fleet, context, [...recorded], {
+    facts,
+    shared: new Map([...before].map(([ref, info]) => [ref, info.id])),
+  });
   // Read again when a sync moved a branch: ahead/behind counts change with it.
   const shared = synced.some((s) => s.changed.length > 0) ? await sharedBranches(fleet.shared.git) : before;
   const [primaryStatus, copies] = await statuses;
   const statusOf = new Map(readable.map((f, i) => [f.index, copies[i] ?? null]));
   const agents = [...facts.values()].map((f) =>
-    agentSummary(fleet, { facts: f, recorded: recorded.has(f.index), shared, sync: synced.find((s) => s.index === f.index), status: statusOf.get(f.index) ?? null }),
+    agentSummary(fleet, {
+      facts: f,
+      recorded: recorded.has(f.index),
+      shared,
+      sync: synced.find((s) => s.index === f.index),
+      status: statusOf.get(f.index) ?? null,
+    }),
   );
   return [primarySummary(fleet, shared, primaryStatus), ...agents];
 }

@@ -28,7 +28,8 @@ export async function resolveBase(fleet: Fleet, requested: string | undefined): 
   const git = fleet.shared.git;
   if (requested === undefined) {
     const head = await headState(git);
-    if (head.commit === null) throw new UsageError(`${fleet.shared.top} has no commits yet: commit something first, agents' branches start from it`);
+    if (head.commit === null)
+      throw new UsageError(`${fleet.shared.top} has no commits yet: commit something first, agents' branches start from it`);
     if (head.branch === null) return { startPoint: head.commit, upstream: null, label: head.commit.slice(0, 12) };
     return { startPoint: shortBranch(head.branch), upstream: head.branch, label: shortBranch(head.branch) };
   }
@@ -64,7 +65,9 @@ async function checkCanProvision(fleet: Fleet, agents: readonly AgentPaths[]): P
   for (const agent of agents) {
     if (agent.branch === null || records.has(agent.index)) continue;
     if (readCopy(fleet.config, fleet.shared.gitDir, agent.index).state !== 'missing') {
-      throw new DevkitError(`${agent.worktree} exists but is not an agent copy devkit made: move it away (it may hold work), or see devkit worktrees prune`);
+      throw new DevkitError(
+        `${agent.worktree} exists but is not an agent copy devkit made: move it away (it may hold work), or see devkit worktrees prune`,
+      );
     }
     if (primaryBranch === `refs/heads/${agent.branch}`) {
       throw new DevkitError(`branch ${agent.branch} is checked out in ${fleet.shared.top}: switch that copy to another branch first`);
@@ -88,7 +91,9 @@ function copyConfig(fleet: Fleet, agent: AgentPaths & { branch: string }, upstre
   const extensions = format === 'sha1' ? '' : `[extensions]\n\tobjectFormat = ${format}\n`;
   const tracking = upstream === null ? '' : `[branch "${agent.branch}"]\n\tremote = origin\n\tmerge = ${upstream}\n`;
   return (
-    `[core]\n\trepositoryformatversion = ${extensions === '' ? 0 : 1}\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n${extensions}` +
+    `[core]\n\trepositoryformatversion = ${extensions === '' ? 0 : 1}\n` +
+    '\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n' +
+    extensions +
     `[remote "origin"]\n\turl = ${fleet.shared.gitDir}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n` +
     // Pushing to the shared repo cannot work (read-only); the devkit remote helper in the dev image says why.
     `\tpushurl = devkit::${agent.name}\n${tracking}`
@@ -197,7 +202,8 @@ export async function convertWorktree(fleet: Fleet, index: number, old: { head: 
     rmSync(pinnedPath(copy, fresh), { recursive: true, force: true });
     copy.close();
   }
-  if (!readAgentRecords(fleet.state).has(index)) writeAgentRecord(fleet.state, { index, name: agentName(index), createdAt: new Date().toISOString(), owner: agentOwner() });
+  if (!readAgentRecords(fleet.state).has(index))
+    writeAgentRecord(fleet.state, { index, name: agentName(index), createdAt: new Date().toISOString(), owner: agentOwner() });
 }
 
 /**
@@ -215,23 +221,32 @@ async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, ba
   const staging = `.devkit-new-${randomBytes(6).toString('hex')}`;
   try {
     const copy = openDirIn(dir, staging, { create: { mode: 0o755 } });
-    const git = copy === null ? null : openDirIn(copy, '.git', { create: { mode: 0o755 } });
-    if (copy === null || git === null) throw new DevkitError(`cannot make ${path.join(agent.dir, staging)}`);
+    if (copy === null) throw new DevkitError(`cannot make ${path.join(agent.dir, staging)}`);
     try {
-      await writeGitDir(fleet, git, agent, { head: { kind: 'branch', ref: `refs/heads/${agent.branch}` }, refs: new Map([[`refs/heads/${agent.branch}`, tip]]), upstream });
-      const facts = { index: agent.index, state: 'ok' as const, problems: [], head: null, branches: new Map(), stash: null };
-      await withCopyView(fleet, facts, { head: tip, withIndex: false, withObjects: false }, async (view) => {
-        const work = childPath(copy);
-        await view.git.at(work, [`--git-dir=${view.gitDir}`, `--work-tree=${work}`]).run(['read-tree', '-u', '--reset', 'HEAD']);
-        writeFileIn(git, 'index', readFileSync(path.join(view.gitDir, 'index')));
-      });
+      const git = openDirIn(copy, '.git', { create: { mode: 0o755 } });
+      if (git === null) throw new DevkitError(`cannot make ${path.join(agent.dir, staging, '.git')}`);
+      try {
+        await writeGitDir(fleet, git, agent, {
+          head: { kind: 'branch', ref: `refs/heads/${agent.branch}` },
+          refs: new Map([[`refs/heads/${agent.branch}`, tip]]),
+          upstream,
+        });
+        const facts = { index: agent.index, state: 'ok' as const, problems: [], head: null, branches: new Map(), stash: null };
+        await withCopyView(fleet, facts, { head: tip, withIndex: false, withObjects: false }, async (view) => {
+          const work = childPath(copy);
+          await view.git.at(work, [`--git-dir=${view.gitDir}`, `--work-tree=${work}`]).run(['read-tree', '-u', '--reset', 'HEAD']);
+          writeFileIn(git, 'index', readFileSync(path.join(view.gitDir, 'index')));
+        });
+      } finally {
+        git.close();
+      }
       const owner = ownerToSet();
       if (owner !== null) chownCopy(copy, owner);
     } finally {
-      git?.close();
-      copy?.close();
+      copy.close();
     }
-    if (lstatIn(dir, path.basename(agent.worktree)) !== null) throw new DevkitError(`${agent.worktree} appeared while devkit made it: moved nothing`);
+    if (lstatIn(dir, path.basename(agent.worktree)) !== null)
+      throw new DevkitError(`${agent.worktree} appeared while devkit made it: moved nothing`);
     renameSync(pinnedPath(dir, staging), pinnedPath(dir, path.basename(agent.worktree)));
   } finally {
     rmSync(pinnedPath(dir, staging), { recursive: true, force: true });
@@ -264,7 +279,12 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
       action = 'created';
     }
     if (agent.branch !== null && !records.has(agent.index)) {
-      writeAgentRecord(fleet.state, { index: agent.index, name: agentName(agent.index), createdAt: new Date().toISOString(), owner: agentOwner() });
+      writeAgentRecord(fleet.state, {
+        index: agent.index,
+        name: agentName(agent.index),
+        createdAt: new Date().toISOString(),
+        owner: agentOwner(),
+      });
     }
     if (ensureDevhome(fleet, agent.index) && action === 'present') action = 'devhome-created';
     changed ||= action !== 'present';
@@ -275,5 +295,9 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
 
 /** `worktrees init N`: agents 1..N. */
 export function provisionAgents(fleet: Fleet, count: number, base: BaseRef): Promise<ProvisionResult> {
-  return provisionIndexes(fleet, Array.from({ length: count }, (_, i) => i + 1), base);
+  return provisionIndexes(
+    fleet,
+    Array.from({ length: count }, (_, i) => i + 1),
+    base,
+  );
 }

@@ -9,7 +9,8 @@ import { gitWorksIn, scanGitProcesses, type GitProcessScan } from '../git/lock-o
 import { readCopy } from './copy.js';
 import { homeExists } from './remove.js';
 
-export type PruneFindingKind = 'copy-missing' | 'copy-unregistered' | 'copy-tampered' | 'stale-lock' | 'busy-lock' | 'devhome-parked' | 'staging-leftover';
+export type PruneFindingKind =
+  'copy-missing' | 'copy-unregistered' | 'copy-tampered' | 'stale-lock' | 'busy-lock' | 'devhome-parked' | 'staging-leftover';
 
 /** One orphan or stale thing `worktrees prune` found. */
 export interface PruneFinding {
@@ -29,7 +30,9 @@ export interface PruneFinding {
 }
 
 /** A finding --apply has not acted on yet; index null and no owners unless given. */
-function finding(fields: Omit<PruneFinding, 'applied' | 'index' | 'owners'> & Partial<Pick<PruneFinding, 'index' | 'owners'>>): PruneFinding {
+function finding(
+  fields: Omit<PruneFinding, 'applied' | 'index' | 'owners'> & Partial<Pick<PruneFinding, 'index' | 'owners'>>,
+): PruneFinding {
   return { index: null, owners: [], ...fields, applied: false };
 }
 
@@ -56,7 +59,9 @@ interface LockCandidate {
 function sharedLocks(fleet: Fleet): LockCandidate[] {
   const dir = fleet.shared.gitDir;
   const top = ['config.lock', 'packed-refs.lock', 'shallow.lock', 'index.lock', 'HEAD.lock'].map((name) => path.join(dir, name));
-  return [...top, ...lockFilesUnder(path.join(dir, 'refs'))].filter((file) => existsSync(file)).map((file) => ({ file, owners: [fleet.shared.top] }));
+  return [...top, ...lockFilesUnder(path.join(dir, 'refs'))]
+    .filter((file) => existsSync(file))
+    .map((file) => ({ file, owners: [fleet.shared.top] }));
 }
 
 /** git's lock files at the top of an agent copy's .git (index.lock, HEAD.lock...), read without following links. */
@@ -80,7 +85,15 @@ function lockFinding(lock: LockCandidate, scan: GitProcessScan | null, index: nu
   const busy = scan === null || age < LOCK_GRACE_MS || lock.owners.some((owner) => gitWorksIn(scan, owner));
   if (busy) {
     const why = scan === null ? 'owner unknown (no /proc here)' : age < LOCK_GRACE_MS ? 'just taken' : 'a git process is working there';
-    return finding({ kind: 'busy-lock', index, path: lock.file, problem: `git lock held (${why}, ${seconds} s old)`, fix: 'left alone', safe: false, owners: lock.owners });
+    return finding({
+      kind: 'busy-lock',
+      index,
+      path: lock.file,
+      problem: `git lock held (${why}, ${seconds} s old)`,
+      fix: 'left alone',
+      safe: false,
+      owners: lock.owners,
+    });
   }
   return finding({
     kind: 'stale-lock',
@@ -171,7 +184,16 @@ export function findOrphans(fleet: Fleet): PruneFinding[] {
       );
     }
     for (const leftover of stagingLeftovers(fleet, index)) {
-      findings.push(finding({ kind: 'staging-leftover', index, path: leftover, problem: 'a copy a killed devkit left half made', fix: 'delete it (devkit made it; it holds no work)', safe: true }));
+      findings.push(
+        finding({
+          kind: 'staging-leftover',
+          index,
+          path: leftover,
+          problem: 'a copy a killed devkit left half made',
+          fix: 'delete it (devkit made it; it holds no work)',
+          safe: true,
+        }),
+      );
     }
     for (const lock of copyLocks(fleet, index)) findings.push(lockFinding(lock, scan, index));
   }
@@ -201,12 +223,20 @@ export function applyFixes(fleet: Fleet, findings: readonly PruneFinding[]): Pru
     if (found.kind === 'copy-missing' && found.index !== null) {
       deleteAgentRecord(fleet.state, found.index);
     } else if (found.kind === 'copy-unregistered' && found.index !== null) {
-      writeAgentRecord(fleet.state, { index: found.index, name: agentName(found.index), createdAt: new Date().toISOString(), owner: agentOwner() });
+      writeAgentRecord(fleet.state, {
+        index: found.index,
+        name: agentName(found.index),
+        createdAt: new Date().toISOString(),
+        owner: agentOwner(),
+      });
     } else if (found.kind === 'staging-leftover') {
       inParent(fleet, found.path, (dir, name) => removeTreeIn(dir, name));
     } else if (found.kind === 'stale-lock') {
       // Look again right before deleting: a new git may have taken the same lock meanwhile.
-      if (!existsSync(found.path) || lockFinding({ file: found.path, owners: found.owners }, scanGitProcesses(), found.index).kind !== 'stale-lock') {
+      if (
+        !existsSync(found.path) ||
+        lockFinding({ file: found.path, owners: found.owners }, scanGitProcesses(), found.index).kind !== 'stale-lock'
+      ) {
         done.push({ ...found, fix: 'left alone: taken again meanwhile' });
         continue;
       }

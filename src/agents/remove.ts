@@ -44,13 +44,20 @@ export async function refuseWhileWritable(fleet: Fleet, index: number): Promise<
     containers = await (await connectEngine(fleet.env)).listContainers([`devkit.root=${fleet.config.root}`]);
   } catch (error) {
     throw new DevkitError(
-      `the Docker engine does not answer (${error instanceof Error ? error.message : String(error)}), so devkit cannot tell whether a container still writes agent ${index}'s copy: start it (scripts/docker-engine.sh start) and try again`,
+      `the Docker engine does not answer (${error instanceof Error ? error.message : String(error)}), ` +
+        `so devkit cannot tell whether a container still writes agent ${index}'s copy: ` +
+        'start it (scripts/docker-engine.sh start) and try again',
     );
   }
-  const writers = containers.filter((c) => c.State === 'running' && (c.Labels['devkit.profile'] === 'dev-all' || parseAgentName(c.Labels['devkit.agent'] ?? '') === index));
+  const writers = containers.filter(
+    (c) => c.State === 'running' && (c.Labels['devkit.profile'] === 'dev-all' || parseAgentName(c.Labels['devkit.agent'] ?? '') === index),
+  );
   const profiles = [...new Set(writers.map((c) => c.Labels['devkit.profile'] ?? '?'))];
   if (profiles.length > 0) {
-    throw new DevkitError(`${profiles.join(' and ')} ${profiles.length === 1 ? 'runs' : 'run'} and could still write agent ${index}'s copy: stop ${profiles.map((p) => `devkit -p ${p} down`).join(', ')} first`);
+    throw new DevkitError(
+      `${profiles.join(' and ')} ${profiles.length === 1 ? 'runs' : 'run'} and could still write agent ${index}'s copy: ` +
+        `stop ${profiles.map((p) => `devkit -p ${p} down`).join(', ')} first`,
+    );
   }
 }
 
@@ -76,7 +83,9 @@ export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise
   const branch = agent.branch;
   if (!readAgentRecords(fleet.state).has(request.index)) {
     if (readCopy(fleet.config, fleet.shared.gitDir, request.index).state !== 'missing') {
-      throw new DevkitError(`${agent.worktree} is not an agent copy devkit made; devkit will not delete it (it may hold work): move it away by hand`);
+      throw new DevkitError(
+        `${agent.worktree} is not an agent copy devkit made; devkit will not delete it (it may hold work): move it away by hand`,
+      );
     }
     requireAgent(fleet.state, request.index);
   }
@@ -87,7 +96,8 @@ export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise
   const atRisk = await assessRisk(fleet, facts);
   if (isAtRisk(atRisk) && !request.force) {
     throw new DevkitError(
-      `agent ${request.index} holds ${describeRisk(atRisk)}: commit them and merge or push the branch, or pass --force to save them to devkit's backups and remove`,
+      `agent ${request.index} holds ${describeRisk(atRisk)}: commit them and merge or push the branch, ` +
+        "or pass --force to save them to devkit's backups and remove",
     );
   }
   const branchExists = await refExists(fleet.shared.git, `refs/heads/${branch}`);

@@ -80,7 +80,16 @@ async function apply(fleet: Fleet, p: Plan): Promise<SyncOutcome> {
     await withCopyView(fleet, facts, { head: null, withIndex: false, withObjects: true, refs: p.updates }, async (view) => {
       const refspecs = [...p.updates.keys()].map((ref) => `+${ref}:${ref}`);
       const checked = ['-c', 'fetch.fsckObjects=true', '-c', 'transfer.fsckObjects=true'];
-      await fleet.shared.git.mutate([...checked, 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--end-of-options', view.gitDir, ...refspecs]);
+      await fleet.shared.git.mutate([
+        ...checked,
+        'fetch',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--quiet',
+        '--end-of-options',
+        view.gitDir,
+        ...refspecs,
+      ]);
     });
     for (const [ref, id] of p.updates) outcome.changed.push({ branch: short(ref), from: before.get(ref) ?? null, to: id });
   }

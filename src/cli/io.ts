@@ -30,7 +30,6 @@ export interface IoOptions {
 
 /** Control characters (but tab) as visible escapes: \x1b, \r, \x9b... */
 export function escapeControls(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
@@ -40,6 +39,8 @@ function safeLines(text: string): string {
 }
 
 export function processIo(options: IoOptions): Io {
+  // Node types stderr as a terminal; it is a file or a pipe as often, with neither isTTY nor columns.
+  const stderr: { isTTY?: boolean; columns?: number } = process.stderr;
   const json = options.json === true;
   const quiet = options.quiet === true;
   return {
@@ -52,8 +53,8 @@ export function processIo(options: IoOptions): Io {
     log: (line) => {
       if (!quiet) process.stderr.write(`${safeLines(line)}\n`);
     },
-    interactive: Boolean(process.stderr.isTTY) && !json && !quiet,
-    columns: process.stderr.columns ?? 80,
+    interactive: stderr.isTTY === true && !json && !quiet,
+    columns: stderr.columns ?? 80,
     progressLine: (text, done) => {
       process.stderr.write(`\r\x1b[K${escapeControls(text)}${done ? '\n' : ''}`);
     },

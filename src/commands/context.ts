@@ -25,7 +25,11 @@ export function processHost(program: Command, exit: { code: number }): CommandHo
 }
 
 /** Runs a command's `run` with its context and records the exit code it returns. */
-export async function runWith<T extends object>(host: CommandHost, flags: T, run: (flags: T, context: CommandContext) => Promise<number>): Promise<void> {
+export async function runWith<T extends object>(
+  host: CommandHost,
+  flags: T,
+  run: (flags: T, context: CommandContext) => Promise<number>,
+): Promise<void> {
   const json = 'json' in flags && flags.json === true;
   host.setExitCode(await run(flags, host.context({ json })));
 }

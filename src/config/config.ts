@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { isInside } from '../fs/paths.js';
 import { registerWorkspace } from '../state/registry.js';
@@ -61,8 +60,10 @@ export function validateConfig(raw: unknown, where: { file: string; dir: string 
     throw new UsageError(`${where.file}: 'maxAgents' must be an integer from 1 to 999, got ${JSON.stringify(maxAgents)}`);
   }
   const baseImage = fields.baseImage ?? DEFAULT_BASE_IMAGE;
-  if (typeof baseImage !== 'string' || !/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/.test(baseImage)) {
-    throw new UsageError(`${where.file}: 'baseImage' must be an image reference like registry.example/debian:bookworm, got ${JSON.stringify(baseImage)}`);
+  if (typeof baseImage !== 'string' || !/^[a-z0-9][a-z0-9._/:@-]{0,254}$/.test(baseImage)) {
+    throw new UsageError(
+      `${where.file}: 'baseImage' must be an image reference like registry.example/debian:bookworm, got ${JSON.stringify(baseImage)}`,
+    );
   }
   return {
     root: checkPathArg(root, { label: `${where.file}: 'root'`, base: where.dir }),
@@ -117,7 +118,10 @@ export async function loadWorkspace(cwd: string, env: NodeJS.ProcessEnv): Promis
   const fromFile =
     configPath === null
       ? null
-      : configFrom(await parseYamlCached(readFileSync(configPath, 'utf8'), { stateHome: location.stateHome, configPath }), { file: configPath, dir });
+      : configFrom(await parseYamlCached(readFileSync(configPath, 'utf8'), { stateHome: location.stateHome, configPath }), {
+          file: configPath,
+          dir,
+        });
   const config =
     fromFile === null
       ? validateConfig({ root: env.DEVKIT_ROOT, repo: env.DEVKIT_REPO }, { file: 'DEVKIT_ROOT/DEVKIT_REPO', dir: cwd })
@@ -126,7 +130,11 @@ export async function loadWorkspace(cwd: string, env: NodeJS.ProcessEnv): Promis
           root: env.DEVKIT_ROOT === undefined ? fromFile.root : checkPathArg(env.DEVKIT_ROOT, { label: 'DEVKIT_ROOT', base: cwd }),
           repo: env.DEVKIT_REPO === undefined ? fromFile.repo : checkRepoName(env.DEVKIT_REPO),
         };
-  checkPlacement(config.root, { workspace: resolveExisting(dir), stateHome: resolveExisting(location.stateHome), install: devkitInstallDir() });
+  checkPlacement(config.root, {
+    workspace: resolveExisting(dir),
+    stateHome: resolveExisting(location.stateHome),
+    install: devkitInstallDir(),
+  });
   const stateDir = registerWorkspace(location.stateHome, config.root, config.repo, dir);
   return { dir, configPath, config, stateDir };
 }

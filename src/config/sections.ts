@@ -53,6 +53,12 @@ export const DEFAULT_SSH: SshConfig = { host: 'github.com', hostName: 'ssh.githu
 
 type Raw = Record<string, unknown>;
 
+/** A string setting, as its text; anything else (a number, a list) is refused by name. */
+function text(value: unknown, what: string, file: string): string {
+  if (typeof value !== 'string') throw new UsageError(`${file}: '${what}' must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 function mapping(value: unknown, what: string, file: string): Raw {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${file}: '${what}' must be a mapping`);
   return value as Raw;
@@ -98,7 +104,8 @@ export function validateEgress(raw: unknown, file: string): EgressConfig {
     hosts[name] = checkIpv4(String(address), `${file}: 'egress.hosts.${name}'`);
   }
   const resolvers = fields.resolvers ?? [DOCKER_RESOLVER];
-  if (!Array.isArray(resolvers) || resolvers.length === 0) throw new UsageError(`${file}: 'egress.resolvers' must be a list of IPv4 addresses`);
+  if (!Array.isArray(resolvers) || resolvers.length === 0)
+    throw new UsageError(`${file}: 'egress.resolvers' must be a list of IPv4 addresses`);
   return {
     allow: fields.allow === undefined ? [...DEFAULT_ALLOW] : hostList(fields.allow, 'egress.allow', file),
     ports: ports.map((value) => port(value, 'egress.ports', file)),
@@ -112,18 +119,25 @@ export function validateSsh(raw: unknown, file: string): SshConfig {
   if (raw === undefined) return { ...DEFAULT_SSH };
   const fields = mapping(raw, 'ssh', file);
   onlyKeys(fields, ['host', 'hostName', 'port', 'user', 'proxy'], 'ssh', file);
-  const host = fields.host === undefined ? DEFAULT_SSH.host : checkHostName(String(fields.host), `${file}: 'ssh.host'`);
+  const host = fields.host === undefined ? DEFAULT_SSH.host : checkHostName(text(fields.host, 'ssh.host', file), `${file}: 'ssh.host'`);
   const user = fields.user ?? DEFAULT_SSH.user;
-  if (typeof user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new UsageError(`${file}: 'ssh.user' must be a user name, got ${JSON.stringify(user)}`);
+  if (typeof user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(user))
+    throw new UsageError(`${file}: 'ssh.user' must be a user name, got ${JSON.stringify(user)}`);
   const proxy = fields.proxy ?? DEFAULT_SSH.proxy;
   const proxyParts = typeof proxy === 'string' ? /^([^:\s]+):(\d+)$/.exec(proxy) : null;
-  if (proxyParts?.[1] === undefined || proxyParts[2] === undefined) throw new UsageError(`${file}: 'ssh.proxy' must be host:port, got ${JSON.stringify(proxy)}`);
+  if (proxyParts?.[1] === undefined || proxyParts[2] === undefined)
+    throw new UsageError(`${file}: 'ssh.proxy' must be host:port, got ${JSON.stringify(proxy)}`);
   checkHostName(proxyParts[1], `${file}: 'ssh.proxy' host`);
   port(Number(proxyParts[2]), 'ssh.proxy port', file);
   return {
     proxy: proxy as string,
     host,
-    hostName: fields.hostName === undefined ? (fields.host === undefined ? DEFAULT_SSH.hostName : host) : checkHostName(String(fields.hostName), `${file}: 'ssh.hostName'`),
+    hostName:
+      fields.hostName === undefined
+        ? fields.host === undefined
+          ? DEFAULT_SSH.hostName
+          : host
+        : checkHostName(text(fields.hostName, 'ssh.hostName', file), `${file}: 'ssh.hostName'`),
     port: fields.port === undefined ? (fields.host === undefined ? DEFAULT_SSH.port : 22) : port(fields.port, 'ssh.port', file),
     user,
   };

@@ -33,7 +33,10 @@ function cached(file: string, sha256: string): ParsedYaml | null {
   }
 }
 
-/** Parses YAML text, loading the YAML library (through a module of its own: a bundled CommonJS library imported on demand has no named exports). */
+/**
+ * Parses YAML text, loading the YAML library through a module of its own (a
+ * bundled CommonJS library imported on demand has no named exports).
+ */
 export async function parseYaml(text: string): Promise<ParsedYaml> {
   return (await import('./yaml-parse.js')).parseYamlText(text);
 }
@@ -46,7 +49,7 @@ export async function parseYamlCached(text: string, where: { stateHome: string; 
   if (hit !== null) return hit;
   const parsed = await parseYaml(text);
   // Only data JSON keeps as it is (YAML's .inf or .nan would not come back the same): anything else is parsed every time.
-  if (parsed.ok && isDeepStrictEqual(JSON.parse(JSON.stringify({ v: parsed.value }) ?? '{}'), { v: parsed.value })) {
+  if (parsed.ok && isDeepStrictEqual(JSON.parse(JSON.stringify({ v: parsed.value })) as unknown, { v: parsed.value })) {
     try {
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       writeFileAtomic(file, JSON.stringify({ sha256, value: parsed.value } satisfies CacheEntry));

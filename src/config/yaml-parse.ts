@@ -5,5 +5,7 @@ import type { ParsedYaml } from './yaml-cache.js';
 export function parseYamlText(text: string): ParsedYaml {
   const doc = parseDocument(text, { prettyErrors: false });
   const firstError = doc.errors[0];
-  return firstError === undefined ? { ok: true, value: doc.toJS() as unknown } : { ok: false, error: firstError.message.split('\n')[0] ?? '' };
+  return firstError === undefined
+    ? { ok: true, value: doc.toJS() as unknown }
+    : { ok: false, error: firstError.message.split('\n')[0] ?? '' };
 }

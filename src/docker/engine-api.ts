@@ -67,13 +67,13 @@ function refusal(call: string, response: EngineHttpResponse): DevkitError {
 }
 
 /** A JSON body; empty is undefined, and text that is not JSON (/_ping's OK) is returned as it is. */
-function parseBody<T>(body: Buffer): T {
+function parseBody(body: Buffer): unknown {
   const text = body.toString('utf8');
-  if (text === '') return undefined as T;
+  if (text === '') return undefined;
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text) as unknown;
   } catch {
-    return text as T;
+    return text;
   }
 }
 
@@ -103,7 +103,8 @@ export class EngineApi {
   private unreachable(error: unknown): DevkitError {
     const message = error instanceof Error ? error.message : String(error);
     return new DevkitError(
-      `cannot reach the Docker engine at ${this.socketPath} (${message}): start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST`,
+      `cannot reach the Docker engine at ${this.socketPath} (${message}): ` +
+        'start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST',
       { cause: error },
     );
   }
@@ -133,7 +134,7 @@ export class EngineApi {
 
   /** One JSON request (see send). */
   async request<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
-    return parseBody<T>(await this.send(method, path, { body, timeoutMs }));
+    return parseBody(await this.send(method, path, { body, timeoutMs })) as T;
   }
 
   /** One JSON GET of an object the engine may not have: null when it answers 404. */
@@ -141,7 +142,7 @@ export class EngineApi {
     const response = await this.exchange('GET', path);
     if (response.status === 404) return null;
     if (response.status >= 300) throw refusal(`GET ${path}`, response);
-    return parseBody<T>(response.body);
+    return parseBody(response.body) as T;
   }
 
   /** One container by name or id, in the shape listContainers returns; null when there is none. */
@@ -162,7 +163,9 @@ export class EngineApi {
 
   /** An image's id and labels; null when there is no such image. */
   async inspectImage(name: string): Promise<{ id: string; labels: Record<string, string> } | null> {
-    const info = await this.inspect<{ Id: string; Config: { Labels: Record<string, string> | null } | null }>(`/images/${encodeURIComponent(name)}/json`);
+    const info = await this.inspect<{ Id: string; Config: { Labels: Record<string, string> | null } | null }>(
+      `/images/${encodeURIComponent(name)}/json`,
+    );
     return info === null ? null : { id: info.Id, labels: info.Config?.Labels ?? {} };
   }
 
@@ -174,7 +177,14 @@ export class EngineApi {
   /** Volumes carrying every label given (`key` or `key=value`). */
   async listVolumes(labels: readonly string[]): Promise<Array<{ Name: string; Labels: Record<string, string> | null }>> {
     const filters = encodeURIComponent(JSON.stringify({ label: labels }));
-    return (await this.request<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null }> | null }>('GET', `/volumes?filters=${filters}`)).Volumes ?? [];
+    return (
+      (
+        await this.request<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null }> | null }>(
+          'GET',
+          `/volumes?filters=${filters}`,
+        )
+      ).Volumes ?? []
+    );
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -204,7 +214,9 @@ export class EngineApi {
   /** The last lines a container logged, stdout and stderr together, as text. */
   async containerLogs(id: string, tail: number): Promise<string> {
     const raw = await this.send('GET', `/containers/${id}/logs?stdout=1&stderr=1&tail=${tail}`);
-    return splitFrames(raw).frames.map((frame) => frame.payload.toString('utf8')).join('');
+    return splitFrames(raw)
+      .frames.map((frame) => frame.payload.toString('utf8'))
+      .join('');
   }
 
   async containerStartedAt(id: string): Promise<string | null> {
@@ -218,7 +230,9 @@ export class EngineApi {
     const listed = await this.request<{ Volumes: Array<{ Name: string }> | null }>('GET', `/volumes?filters=${filters}`);
     const sizes = new Map<string, number>();
     if ((listed.Volumes ?? []).length === 0) return sizes;
-    const df = await this.request<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null; UsageData?: { Size: number } }> | null }>('GET', '/system/df');
+    const df = await this.request<{
+      Volumes: Array<{ Name: string; Labels: Record<string, string> | null; UsageData?: { Size: number } }> | null;
+    }>('GET', '/system/df');
     for (const volume of df.Volumes ?? []) {
       const project = volume.Labels?.['com.docker.compose.project'];
       if (project !== undefined) sizes.set(project, (sizes.get(project) ?? 0) + Math.max(0, volume.UsageData?.Size ?? 0));
@@ -240,7 +254,11 @@ export class EngineApi {
     const path = `/exec/${execId}/start`;
     let answer: Socket | EngineHttpResponse;
     try {
-      answer = await engineUpgrade(this.socketPath, { method: 'POST', path: `${API}${path}`, json: JSON.stringify({ Detach: false, Tty: tty }) });
+      answer = await engineUpgrade(this.socketPath, {
+        method: 'POST',
+        path: `${API}${path}`,
+        json: JSON.stringify({ Detach: false, Tty: tty }),
+      });
     } catch (error) {
       throw this.failure(`POST ${path}`, error);
     }

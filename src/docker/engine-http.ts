@@ -102,7 +102,8 @@ export function decodeChunked(raw: Buffer): Buffer | null {
     const lineEnd = raw.indexOf('\r\n', offset);
     if (lineEnd < 0) return null;
     const sizeText = (raw.subarray(offset, lineEnd).toString('latin1').split(';')[0] ?? '').trim();
-    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new Error(`the engine sent a malformed chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText))
+      throw new Error(`the engine sent a malformed chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
     const size = Number.parseInt(sizeText, 16);
     const start = lineEnd + 2;
     if (size === 0) {
@@ -185,7 +186,8 @@ function accumulator(): (chunk: Buffer) => Buffer {
       store.copy(grown, 0, 0, length);
       store = grown;
     }
-    if (length === 0) store = chunk; // most answers come in one read: kept as it is, not copied
+    if (length === 0)
+      store = chunk; // most answers come in one read: kept as it is, not copied
     else chunk.copy(store, length);
     length += chunk.length;
     return store.subarray(0, length);
@@ -232,8 +234,14 @@ function readAnswer(
     read = append(chunk);
     try {
       const head = parseHead(read);
-      if (head === null) return checkSize(read, head, method, limits);
-      if (onHead(head, read)) return stopReading();
+      if (head === null) {
+        checkSize(read, head, method, limits);
+        return;
+      }
+      if (onHead(head, read)) {
+        stopReading();
+        return;
+      }
       checkSize(read, head, method, limits);
       const body = bodyOf(head, method, read.subarray(head.bodyStart), false);
       if (body !== null) succeed({ status: head.status, body });

@@ -14,8 +14,18 @@ import type { EngineApi } from './engine-api.js';
 
 /** What the bootstrapped base holds: everything the dev, proxy, dns and test images need. */
 const BASE_PACKAGES = [
-  'bash', 'git', 'openssh-client', 'openssh-server', 'netcat-openbsd', 'tmux', 'curl', 'ca-certificates',
-  'tinyproxy', 'dnsmasq-base', 'procps', 'less',
+  'bash',
+  'git',
+  'openssh-client',
+  'openssh-server',
+  'netcat-openbsd',
+  'tmux',
+  'curl',
+  'ca-certificates',
+  'tinyproxy',
+  'dnsmasq-base',
+  'procps',
+  'less',
 ];
 
 /** How the default base is bootstrapped. Its hash labels the image, so a devkit whose recipe changed makes it again. */
@@ -40,7 +50,6 @@ export interface BuiltImage {
   built: boolean;
 }
 
-
 /** dockerode, loaded only when an image must be built, imported or pulled (it is slow to load). */
 async function dockerode(): Promise<Docker> {
   const { default: Dockerode } = await import('dockerode');
@@ -64,7 +73,11 @@ export function debianMirror(): string {
 }
 
 /** Follows a dockerode progress stream to its end; an error event rejects. */
-function follow(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: { stream?: string; status?: string }) => void): Promise<void> {
+function follow(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  onEvent: (event: { stream?: string; status?: string }) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     docker.modem.followProgress(
       stream,
@@ -97,7 +110,7 @@ async function bootstrapBase(tag: string, api: EngineApi, io: Io, env: NodeJS.Pr
       reject: false,
     });
     const tail: string[] = [];
-    child.all?.on('data', (chunk: Buffer) => {
+    child.all.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         tail.push(line);
         if (tail.length > 20) tail.shift();
@@ -121,7 +134,7 @@ export type TarWriter = (dir: string, file: string) => Promise<void>;
 /** The tar of dir, written to file by GNU tar. */
 export async function writeRootfsTar(dir: string, file: string): Promise<void> {
   const result = await execa('tar', ['-C', dir, '-cf', file, '.'], { reject: false });
-  if (result.exitCode !== 0) throw new Error(`tar -c exited ${result.exitCode}: ${oneLine(String(result.stderr))}`);
+  if (result.exitCode !== 0) throw new Error(`tar -c exited ${result.exitCode}: ${oneLine(result.stderr)}`);
 }
 
 /** Whether a tar file ends as tar ends every archive: in whole 512-byte blocks, the last two of them zeros. */
@@ -145,7 +158,7 @@ function endsAsTar(file: string): boolean {
  */
 async function tarProblem(file: string): Promise<string | null> {
   const listed = await execa('tar', ['-tf', file], { stdout: 'ignore', reject: false });
-  if (listed.exitCode !== 0) return `tar -tf found the tar broken: ${oneLine(String(listed.stderr)) || `exit ${listed.exitCode}`}`;
+  if (listed.exitCode !== 0) return `tar -tf found the tar broken: ${oneLine(listed.stderr) || `exit ${listed.exitCode}`}`;
   if (!endsAsTar(file)) return 'the tar has no end-of-archive blocks: it was cut short';
   return null;
 }
@@ -276,7 +289,10 @@ function contextHash(dir: string, baseId: string): string {
 
 export type ImageState = 'current' | 'stale' | 'missing';
 
-/** Whether the base and each stack image are current (a stack image matches its build context and the base it was built on); changes nothing. */
+/**
+ * Whether the base and each stack image are current (a stack image matches
+ * its build context and the base it was built on); changes nothing.
+ */
 export async function imageFreshness(api: EngineApi, baseImage: string): Promise<Array<{ tag: string; state: ImageState }>> {
   const base = await api.inspectImage(baseImage);
   const stack = await Promise.all(
@@ -291,7 +307,12 @@ export async function imageFreshness(api: EngineApi, baseImage: string): Promise
 }
 
 /** Builds the stack's images that are missing or stale; returns at once when all are up to date. */
-export async function buildStackImages(options: { baseImage: string; io: Io; api: EngineApi; env: NodeJS.ProcessEnv }): Promise<BuiltImage[]> {
+export async function buildStackImages(options: {
+  baseImage: string;
+  io: Io;
+  api: EngineApi;
+  env: NodeJS.ProcessEnv;
+}): Promise<BuiltImage[]> {
   const { api } = options;
   const baseId = await ensureBaseImage(api, options.baseImage, options.io, options.env);
   const results: BuiltImage[] = [];
@@ -307,7 +328,13 @@ export async function buildStackImages(options: { baseImage: string; io: Io; api
     const progress = startProgress(options.io, `building ${image.tag}`);
     const stream = await docker.buildImage(
       { context, src: contextFiles(context) },
-      { t: image.tag, labels: { [HASH_LABEL]: hash, 'devkit.image': image.name }, buildargs: { BASE: options.baseImage }, rm: true, forcerm: true },
+      {
+        t: image.tag,
+        labels: { [HASH_LABEL]: hash, 'devkit.image': image.name },
+        buildargs: { BASE: options.baseImage },
+        rm: true,
+        forcerm: true,
+      },
     );
     await follow(docker, stream, (event) => event.stream !== undefined && event.stream.trim() !== '' && progress.update(event.stream));
     progress.done('done');

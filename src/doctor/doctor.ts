@@ -36,7 +36,7 @@ async function toolChecks(fleet: Fleet): Promise<DoctorCheck[]> {
   const gitVersion = /(\d+)\.(\d+)/.exec(git.stdout);
   const gitOk = gitVersion !== null && (Number(gitVersion[1]) > 2 || (Number(gitVersion[1]) === 2 && Number(gitVersion[2]) >= 30));
   const compose = await execa('docker', ['compose', 'version', '--short'], { reject: false }).catch(() => null);
-  const composeVersion = String(compose?.stdout ?? '').trim();
+  const composeVersion = compose?.stdout ?? ''.trim();
   return [
     finding('git', gitOk, git.stdout.trim() || 'git not found', gitOk ? {} : { fix: 'install git 2.30 or later' }),
     finding(
@@ -54,7 +54,8 @@ function gitSideChecks(fleet: Fleet): DoctorCheck[] {
       fix: f.safe
         ? 'devkit worktrees prune --apply'
         : f.kind === 'copy-tampered'
-          ? `devkit worktrees remove ${f.index ?? 'K'} --force (saves its files to devkit's backups), then devkit worktrees init ${f.index ?? 'K'}`
+          ? `devkit worktrees remove ${f.index ?? 'K'} --force (saves its files to devkit's backups), ` +
+            `then devkit worktrees init ${f.index ?? 'K'}`
           : f.kind === 'busy-lock'
             ? null
             : f.fix,
@@ -73,14 +74,28 @@ function overlayChecks(fleet: Fleet, agents: readonly number[]): DoctorCheck[] {
     const file = overlayFile(fleet.workspace.dir, name);
     if (index === null || !existsSync(file)) continue;
     if (!agents.includes(index)) {
-      findings.push(finding('overlay', false, `${file} belongs to no agent (agent ${index} is gone)`, { fix: 'devkit gc', garbage: true, target: { kind: 'file', name: file } }));
+      findings.push(
+        finding('overlay', false, `${file} belongs to no agent (agent ${index} is gone)`, {
+          fix: 'devkit gc',
+          garbage: true,
+          target: { kind: 'file', name: file },
+        }),
+      );
       continue;
     }
     const text = readFileSync(file, 'utf8');
-    const subnet = (parse(text) as { networks?: { internal?: { ipam?: { config?: Array<{ subnet?: string }> } } } })?.networks?.internal?.ipam?.config?.[0]?.subnet;
+    const subnet = (parse(text) as { networks?: { internal?: { ipam?: { config?: Array<{ subnet?: string }> } } } } | null)?.networks
+      ?.internal?.ipam?.config?.[0]?.subnet;
     const network = subnet === undefined ? null : networkForSubnet(subnet);
     const current = network !== null && renderAgentOverlay(fleet, index, network) === text;
-    findings.push(finding('overlay', current, current ? `${file} matches its template` : `${file} no longer matches its template`, current ? {} : { fix: `devkit overlay create ${name}` }));
+    findings.push(
+      finding(
+        'overlay',
+        current,
+        current ? `${file} matches its template` : `${file} no longer matches its template`,
+        current ? {} : { fix: `devkit overlay create ${name}` },
+      ),
+    );
   }
   return findings;
 }
@@ -99,7 +114,9 @@ async function containerChecks(api: EngineApi, fleet: Fleet, agents: readonly nu
   }
   const prefix = projectPrefix(fleet.config);
   const old = [...unsandboxed].map((profile) =>
-    finding('containers', false, `${profile}'s containers were made by devkit 0.1.0: the shared .git is writable in them`, { fix: `devkit -p ${profile} down && devkit -p ${profile} up` }),
+    finding('containers', false, `${profile}'s containers were made by devkit 0.1.0: the shared .git is writable in them`, {
+      fix: `devkit -p ${profile} down && devkit -p ${profile} up`,
+    }),
   );
   const volumes = (await api.listVolumes(['com.docker.compose.project']))
     .map((volume) => ({ name: volume.Name, project: volume.Labels?.['com.docker.compose.project'] ?? '' }))
@@ -108,16 +125,24 @@ async function containerChecks(api: EngineApi, fleet: Fleet, agents: readonly nu
       return index !== undefined && !agents.includes(Number(index));
     })
     // A volume may hold data: reported, never collected.
-    .map(({ name, project }) => finding('volumes', false, `volume ${name} of ${project} belongs to no agent`, { fix: `docker volume rm ${name} (if it holds nothing you need)` }));
-  return [...old, ...volumes, ...[...projects.entries()]
-    .filter(([project]) => project.startsWith(`${prefix}-`))
-    .map(([project, agent]) =>
-      finding('containers', false, `compose project ${project} runs for ${agent || 'no agent'}, which no longer exists`, {
-        fix: 'devkit gc',
-        garbage: true,
-        target: { kind: 'project', name: project },
+    .map(({ name, project }) =>
+      finding('volumes', false, `volume ${name} of ${project} belongs to no agent`, {
+        fix: `docker volume rm ${name} (if it holds nothing you need)`,
       }),
-    )];
+    );
+  return [
+    ...old,
+    ...volumes,
+    ...[...projects.entries()]
+      .filter(([project]) => project.startsWith(`${prefix}-`))
+      .map(([project, agent]) =>
+        finding('containers', false, `compose project ${project} runs for ${agent || 'no agent'}, which no longer exists`, {
+          fix: 'devkit gc',
+          garbage: true,
+          target: { kind: 'project', name: project },
+        }),
+      ),
+  ];
 }
 
 /** Everything doctor checks; changes nothing. */
@@ -126,12 +151,28 @@ export async function diagnose(fleet: Fleet, api: EngineApi | null, engineError:
   const findings = [...(await toolChecks(fleet))];
   findings.push(
     api === null
-      ? finding('engine', false, `the Docker engine does not answer (${engineError ?? 'unknown'})`, { fix: 'scripts/docker-engine.sh start' })
-      : finding('engine', true, await api.version().then((v) => `Docker Engine ${v.Version} (API ${v.ApiVersion}) answers`, () => 'the Docker engine answers')),
+      ? finding('engine', false, `the Docker engine does not answer (${engineError ?? 'unknown'})`, {
+          fix: 'scripts/docker-engine.sh start',
+        })
+      : finding(
+          'engine',
+          true,
+          await api.version().then(
+            (v) => `Docker Engine ${v.Version} (API ${v.ApiVersion}) answers`,
+            () => 'the Docker engine answers',
+          ),
+        ),
   );
   if (api !== null) {
     for (const image of await imageFreshness(api, fleet.config.baseImage)) {
-      findings.push(finding('image', image.state === 'current', `${image.tag} is ${image.state}`, image.state === 'current' ? {} : { fix: 'devkit image build' }));
+      findings.push(
+        finding(
+          'image',
+          image.state === 'current',
+          `${image.tag} is ${image.state}`,
+          image.state === 'current' ? {} : { fix: 'devkit image build' },
+        ),
+      );
     }
     findings.push(...(await containerChecks(api, fleet, agents)));
   }

@@ -34,7 +34,10 @@ export async function collectGarbage(fleet: Fleet, findings: readonly DoctorChec
     if (f.target?.kind === 'project' && api !== null && !living.has(f.target.name)) {
       // Its compose files are gone, so compose cannot take it down: by label.
       const removed = await removeProjectByLabel(api, fleet.config.root, f.target.name);
-      actions.push({ detail: `removed ${removed.containers} container(s) and ${removed.networks} network(s) of ${f.target.name} (volumes kept)`, done: true });
+      actions.push({
+        detail: `removed ${removed.containers} container(s) and ${removed.networks} network(s) of ${f.target.name} (volumes kept)`,
+        done: true,
+      });
     } else if (f.target?.kind === 'file') {
       rmSync(f.target.name, { force: true });
       const dir = path.dirname(f.target.name);

@@ -46,7 +46,12 @@ function stackFromEnvFile(workspace: string | null): { project: string; root: st
   const values = workspace === null ? null : readComposeEnv(workspace);
   if (values?.DEVKIT_PROJECT === undefined || values.DEVKIT_ROOT === undefined || values.DEVKIT_REPO === undefined) return null;
   const maxAgents = Number(values.DEVKIT_MAX_AGENTS ?? '');
-  return { project: values.DEVKIT_PROJECT, root: values.DEVKIT_ROOT, repo: values.DEVKIT_REPO, maxAgents: Number.isInteger(maxAgents) && maxAgents > 0 ? maxAgents : 999 };
+  return {
+    project: values.DEVKIT_PROJECT,
+    root: values.DEVKIT_ROOT,
+    repo: values.DEVKIT_REPO,
+    maxAgents: Number.isInteger(maxAgents) && maxAgents > 0 ? maxAgents : 999,
+  };
 }
 
 /** PATH as the user gave it, relative to the mount; an absolute PATH must name the mount itself. */
@@ -65,7 +70,8 @@ function planExec(request: ExecCdRequest, where: { profile: string; root: string
   const hostMount = where.profile === 'dev-all' ? where.root : agent.worktree;
   const hostPath = checkPathArg(relativeToMount(request.path, containerRoot), { label: 'PATH', base: hostMount, within: hostMount });
   if (!isDirectory(hostPath)) throw new UsageError(`PATH ${JSON.stringify(request.path)} is not a folder in ${hostMount}`);
-  const home = where.profile === 'dev-all' ? path.posix.join(DEV_ALL_ROOT, path.relative(where.root, agent.devhome)) : `${AGENT_ROOT}/.devhome`;
+  const home =
+    where.profile === 'dev-all' ? path.posix.join(DEV_ALL_ROOT, path.relative(where.root, agent.devhome)) : `${AGENT_ROOT}/.devhome`;
   const env = [`HOME=${home}`, `DEV_HOME=${home}`, `DEVKIT_AGENT=${agent.name}`];
   return {
     Cmd: request.cmd,
@@ -84,7 +90,8 @@ function hasLabels(container: ContainerSummary, labels: Record<string, string>):
 
 function checkRunning(container: ContainerSummary | undefined, profile: string): ContainerSummary {
   if (container === undefined) throw new DevkitError(`no dev container for profile ${profile} here: start it with devkit -p ${profile} up`);
-  if (container.State !== 'running') throw new DevkitError(`the ${profile} dev container is ${container.State}: start it with devkit -p ${profile} up`);
+  if (container.State !== 'running')
+    throw new DevkitError(`the ${profile} dev container is ${container.State}: start it with devkit -p ${profile} up`);
   return container;
 }
 
@@ -110,7 +117,11 @@ function checkArgs(request: ExecCdRequest, maxAgents: number): string {
  * profile's dev container, in this workspace, mounting that root. Otherwise
  * the container is found by a label search and the plan made from its labels.
  */
-export async function prepareExec(api: EngineApi, request: ExecCdRequest, context: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+export async function prepareExec(
+  api: EngineApi,
+  request: ExecCdRequest,
+  context: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<string> {
   const scope = scopeOf(context.cwd, context.env);
   const stack = stackFromEnvFile(scope.workspace);
   const profile = checkArgs(request, stack?.maxAgents ?? 999);
@@ -133,7 +144,9 @@ export async function prepareExec(api: EngineApi, request: ExecCdRequest, contex
   const root = container.Labels['devkit.root'];
   const repo = container.Labels['devkit.repo'];
   if (root === undefined || repo === undefined) {
-    throw new DevkitError(`container ${container.Id.slice(0, 12)} has no devkit.root/devkit.repo labels: recreate it with devkit -p ${profile} up`);
+    throw new DevkitError(
+      `container ${container.Id.slice(0, 12)} has no devkit.root/devkit.repo labels: recreate it with devkit -p ${profile} up`,
+    );
   }
   return api.createExec(container.Id, planExec(request, { profile, root, repo, stateHome: scope.stateHome }));
 }

@@ -70,6 +70,7 @@ export function knownAgents(state: RootState): number[] {
 /** `index` when agent K exists; else the one message every command gives, naming the agents there are. */
 export function requireAgent(state: RootState, index: number): number {
   const known = knownAgents(state);
-  if (!known.includes(index)) throw new UsageError(`there is no agent ${index} (agents: ${known.join(', ')}): make it with devkit worktrees init ${index}`);
+  if (!known.includes(index))
+    throw new UsageError(`there is no agent ${index} (agents: ${known.join(', ')}): make it with devkit worktrees init ${index}`);
   return index;
 }

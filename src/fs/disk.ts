@@ -21,8 +21,13 @@ export async function diskUsages(env: Readonly<Record<string, string>>, requests
   // Folders go round-robin in pairs (an agent's copy and its HOME are passed side by side) so each du gets its share of copies.
   const calls = requests.flatMap(({ dirs, skip = [] }) => {
     for (const dir of dirs) sizes.set(dir, 0);
-    const shares = Array.from({ length: Math.min(4, Math.ceil(dirs.length / 2)) }, (_, b) => dirs.filter((_dir, i) => Math.floor(i / 2) % 4 === b));
-    return shares.map((share) => ({ cwd: '/', argv: ['du', '-s', '-x', '--block-size=1', ...skip.map((dir) => `--exclude=${dir}`), '--', ...share] }));
+    const shares = Array.from({ length: Math.min(4, Math.ceil(dirs.length / 2)) }, (_, b) =>
+      dirs.filter((_dir, i) => Math.floor(i / 2) % 4 === b),
+    );
+    return shares.map((share) => ({
+      cwd: '/',
+      argv: ['du', '-s', '-x', '--block-size=1', ...skip.map((dir) => `--exclude=${dir}`), '--', ...share],
+    }));
   });
   for (const { stdout } of await runBatch(env, calls)) {
     for (const line of stdout.split('\n')) {

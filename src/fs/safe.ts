@@ -31,7 +31,10 @@ import { DevkitError } from '../errors.js';
 
 /** A planted symbolic link (or another odd file) where devkit expected a plain file or folder. */
 export class PlantedLinkError extends DevkitError {
-  constructor(readonly where: string, found: string) {
+  constructor(
+    readonly where: string,
+    found: string,
+  ) {
     super(`refusing ${where}: it is ${found}, not what devkit made there (planted by an agent?); move it away and try again`);
     this.name = 'PlantedLinkError';
   }
@@ -137,7 +140,12 @@ export function openSafeDir(trustedBase: string, relative: string, options: { cr
 }
 
 /** Runs `body` with the folder open; null (and body not run) when it is missing. */
-export function withSafeDir<T>(trustedBase: string, relative: string, body: (dir: SafeDir) => T, options: { create?: { mode: number } } = {}): T | null {
+export function withSafeDir<T>(
+  trustedBase: string,
+  relative: string,
+  body: (dir: SafeDir) => T,
+  options: { create?: { mode: number } } = {},
+): T | null {
   const dir = openSafeDir(trustedBase, relative, options);
   if (dir === null) return null;
   try {

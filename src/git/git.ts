@@ -31,7 +31,11 @@ export class GitLockBusyError extends GitError {
 }
 
 // Variables that would point git at another repository, object store or config than devkit names.
-const REPO_SELECTING_VARS = /^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+|QUARANTINE_PATH|REPLACE_REF_BASE|GRAFT_FILE|SHALLOW_FILE)$/;
+const REPO_SELECTING_VARS = new RegExp(
+  '^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|CEILING_DIRECTORIES|' +
+    'DISCOVERY_ACROSS_FILESYSTEM|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\\d+|CONFIG_VALUE_\\d+|QUARANTINE_PATH|' +
+    'REPLACE_REF_BASE|GRAFT_FILE|SHALLOW_FILE)$',
+);
 
 /**
  * Settings every git devkit runs on the host gets, on top of the repository's
@@ -122,20 +126,35 @@ export class Git {
     const started = Date.now();
     const full = [...HARDENING, ...this.prefix, ...args];
     if (call.batched && (call.input !== undefined || call.user)) throw new Error('a batched git takes no input and runs as devkit');
-    const result = call.batched ? await runBatched(this.base.env, { cwd: this.cwd, argv: ['git', ...full], env: call.env }) : await new Promise<GitResult>((resolve) => {
-      const child = execFile(
-        'git',
-        full,
-        { cwd: this.cwd, env: { ...this.base.env, ...call.env }, maxBuffer: 1024 * 1024 * 1024, encoding: 'utf8', ...(call.user ?? {}) },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-          resolve({ stdout, stderr: stderr || (error !== null && typeof error.code !== 'number' ? error.message : ''), exitCode: code });
-        },
+    const result = call.batched
+      ? await runBatched(this.base.env, { cwd: this.cwd, argv: ['git', ...full], env: call.env })
+      : await new Promise<GitResult>((resolve) => {
+          const child = execFile(
+            'git',
+            full,
+            {
+              cwd: this.cwd,
+              env: { ...this.base.env, ...call.env },
+              maxBuffer: 1024 * 1024 * 1024,
+              encoding: 'utf8',
+              ...(call.user ?? {}),
+            },
+            (error, stdout, stderr) => {
+              const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+              resolve({
+                stdout,
+                stderr: stderr || (error !== null && typeof error.code !== 'number' ? error.message : ''),
+                exitCode: code,
+              });
+            },
+          );
+          if (call.input === undefined) child.stdin?.end();
+          else child.stdin?.end(call.input);
+        });
+    if (this.base.debug)
+      process.stderr.write(
+        `devkit: debug: git ${[...this.prefix, ...args].join(' ')} (${this.cwd}) -> ${result.exitCode} in ${Date.now() - started} ms\n`,
       );
-      if (call.input === undefined) child.stdin?.end();
-      else child.stdin?.end(call.input);
-    });
-    if (this.base.debug) process.stderr.write(`devkit: debug: git ${[...this.prefix, ...args].join(' ')} (${this.cwd}) -> ${result.exitCode} in ${Date.now() - started} ms\n`);
     return result;
   }
 

@@ -10,7 +10,10 @@ export const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 /** A ref name as `git check-ref-format` accepts it, more strictly: plain characters only. */
 export function isValidRefName(name: string): boolean {
   if (!/^refs\/[A-Za-z0-9._/+-]+$/.test(name) || name.length > 1024) return false;
-  return name.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock') && !part.endsWith('.')) && !name.includes('..');
+  return (
+    name.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock') && !part.endsWith('.')) &&
+    !name.includes('..')
+  );
 }
 
 /** What HEAD holds: the branch it names, or the commit it is detached at. */

@@ -36,7 +36,13 @@ export function openSharedRepo(base: GitBase, top: string): SharedRepo {
     throw new UsageError(`${top} is not a git repository: clone your repo there first (git clone URL ${top})`);
   }
   if (found !== 'dir') throw new DevkitError(`${gitDir} is a ${found}, not a folder: devkit's shared repo must be a plain clone`);
-  for (const [name, want] of [['objects', 'dir'], ['refs', 'dir'], ['HEAD', 'file'], ['config', 'file'], ['commondir', 'missing']] as const) {
+  for (const [name, want] of [
+    ['objects', 'dir'],
+    ['refs', 'dir'],
+    ['HEAD', 'file'],
+    ['config', 'file'],
+    ['commondir', 'missing'],
+  ] as const) {
     const seen = kind(path.join(gitDir, name));
     if (seen !== want) {
       throw new DevkitError(
@@ -57,7 +63,10 @@ export interface HeadState {
 }
 
 export async function headState(git: Git): Promise<HeadState> {
-  const [symbolic, commit] = await Promise.all([git.result(['symbolic-ref', '-q', 'HEAD']), git.result(['rev-parse', '-q', '--verify', 'HEAD^{commit}'])]);
+  const [symbolic, commit] = await Promise.all([
+    git.result(['symbolic-ref', '-q', 'HEAD']),
+    git.result(['rev-parse', '-q', '--verify', 'HEAD^{commit}']),
+  ]);
   return {
     branch: symbolic.exitCode === 0 ? symbolic.stdout.trim() : null,
     commit: commit.exitCode === 0 ? commit.stdout.trim() : null,
@@ -111,7 +120,10 @@ export interface BranchInfo {
 
 /** Every local branch with what it tracks, in one git call (status and list ask for all agents at once). */
 export async function branches(git: Git, call: GitCall = {}): Promise<Map<string, BranchInfo>> {
-  const out = await git.run(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(upstream:short)%00%(upstream:track)', 'refs/heads/'], call);
+  const out = await git.run(
+    ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(upstream:short)%00%(upstream:track)', 'refs/heads/'],
+    call,
+  );
   const found = new Map<string, BranchInfo>();
   for (const line of out.split('\n')) {
     const [ref, id, upstream, track] = line.split('\0');

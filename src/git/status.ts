@@ -27,7 +27,14 @@ export function parseStatus(text: string): DirtyCounts {
 
 /** `git status` arguments for counting: every untracked file, ignored ones when asked, never inside nested repositories. */
 export function statusArgs(withIgnored: boolean): string[] {
-  return ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all', ...(withIgnored ? ['--ignored=traditional'] : [])];
+  return [
+    'status',
+    '--porcelain=v1',
+    '-z',
+    '--untracked-files=all',
+    '--ignore-submodules=all',
+    ...(withIgnored ? ['--ignored=traditional'] : []),
+  ];
 }
 
 /** Parses `%(upstream:track)`: "[ahead 2, behind 1]", "[gone]", or empty when in step. */

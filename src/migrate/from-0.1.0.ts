@@ -75,7 +75,9 @@ function moveSubnets(fleet: Fleet, moved: Moved): void {
   } catch {
     // unreadable: nothing to keep, each project gets a subnet again
   }
-  const current = existsSync(fleet.state.subnetsFile) ? (JSON.parse(readFileSync(fleet.state.subnetsFile, 'utf8')) as Record<string, unknown>) : {};
+  const current = existsSync(fleet.state.subnetsFile)
+    ? (JSON.parse(readFileSync(fleet.state.subnetsFile, 'utf8')) as Record<string, unknown>)
+    : {};
   const strings = Object.fromEntries(Object.entries(old).filter(([, subnet]) => typeof subnet === 'string'));
   writeFileAtomic(fleet.state.subnetsFile, `${JSON.stringify({ ...strings, ...current }, null, 2)}\n`, { mode: 0o600 });
   moved.subnets = Object.keys(strings).length;
@@ -87,10 +89,18 @@ async function moveBackups(fleet: Fleet, moved: Moved): Promise<void> {
   const refs = (await fleet.shared.git.run(['for-each-ref', '--format=%(refname)', 'refs/devkit/backup/'])).split('\n').filter(Boolean);
   if (refs.length === 0) return;
   const backups = await backupsRepo(fleet);
-  await backups.run(['fetch', '--no-tags', '--no-write-fetch-head', '--quiet', fleet.shared.gitDir, '+refs/devkit/backup/*:refs/devkit/backup/*']);
+  await backups.run([
+    'fetch',
+    '--no-tags',
+    '--no-write-fetch-head',
+    '--quiet',
+    fleet.shared.gitDir,
+    '+refs/devkit/backup/*:refs/devkit/backup/*',
+  ]);
   for (const ref of refs) {
     const id = (await fleet.shared.git.run(['rev-parse', ref])).trim();
-    if ((await backups.result(['rev-parse', '--verify', '--quiet', ref])).stdout.trim() !== id) throw new DevkitError(`moving backup ${ref} failed: it is kept in ${fleet.shared.gitDir}`);
+    if ((await backups.result(['rev-parse', '--verify', '--quiet', ref])).stdout.trim() !== id)
+      throw new DevkitError(`moving backup ${ref} failed: it is kept in ${fleet.shared.gitDir}`);
     await fleet.shared.git.mutate(['update-ref', '-d', ref, id]);
   }
   moved.backups = refs.length;
@@ -121,7 +131,8 @@ async function convertAgent(fleet: Fleet, old: { index: number; copy: string; ad
   const head = parseHead(readFileSync(path.join(old.admin, 'HEAD'), 'utf8'));
   if (head === null) throw new DevkitError(`${old.admin}/HEAD is unreadable: agent ${old.index} is left as a 0.1.0 worktree`);
   const pointer = path.join(old.copy, '.git');
-  if (!readFileSync(pointer, 'utf8').startsWith('gitdir: ')) throw new DevkitError(`${pointer} is not a worktree's .git file: agent ${old.index} is left as it is`);
+  if (!readFileSync(pointer, 'utf8').startsWith('gitdir: '))
+    throw new DevkitError(`${pointer} is not a worktree's .git file: agent ${old.index} is left as it is`);
   await convertWorktree(fleet, old.index, { head, index: path.join(old.admin, 'index') });
   rmSync(old.admin, { recursive: true, force: true });
 }
@@ -158,9 +169,14 @@ export async function migrateFromOldLayout(fleet: Fleet, context: CommandContext
         .then((api) => api.listContainers([`devkit.root=${fleet.config.root}`]))
         .then((all) => all.filter((c) => c.State === 'running'));
       for (const agent of agents) {
-        const profiles = running.filter((c) => c.Labels['devkit.agent'] === `agent${agent.index}` || c.Labels['devkit.profile'] === 'dev-all');
+        const profiles = running.filter(
+          (c) => c.Labels['devkit.agent'] === `agent${agent.index}` || c.Labels['devkit.profile'] === 'dev-all',
+        );
         if (profiles.length > 0) {
-          moved.left.push(`agent ${agent.index} stays a 0.1.0 worktree until its containers stop (devkit -p ${profiles[0]?.Labels['devkit.profile'] ?? `agent${agent.index}`} down)`);
+          moved.left.push(
+            `agent ${agent.index} stays a 0.1.0 worktree until its containers stop ` +
+              `(devkit -p ${profiles[0]?.Labels['devkit.profile'] ?? `agent${agent.index}`} down)`,
+          );
           waiting = true;
           continue;
         }

@@ -12,7 +12,10 @@ export type PolicyChange = { action: 'allow' | 'deny'; host: string; agent: stri
  * Returns false when the host already was (or was not) on the list.
  */
 export function editPolicy(configPath: string | null, config: DevkitConfig, change: PolicyChange): boolean {
-  if (configPath === null) throw new DevkitError('policy changes are written to devkit.yml, and this workspace has none (DEVKIT_ROOT/DEVKIT_REPO only): run devkit init');
+  if (configPath === null)
+    throw new DevkitError(
+      'policy changes are written to devkit.yml, and this workspace has none (DEVKIT_ROOT/DEVKIT_REPO only): run devkit init',
+    );
   const doc = parseDocument(readFileSync(configPath, 'utf8'));
   const keyPath = change.agent === null ? ['egress', 'allow'] : ['egress', 'agents', change.agent, 'allow'];
   const current = change.agent === null ? config.egress.allow : (config.egress.agents[change.agent]?.allow ?? []);

@@ -32,7 +32,11 @@ export function parseDenials(profile: string, log: string): Denial[] {
 
 /** The proxy denials of this root's profiles (one profile's, when given), oldest first, from the proxies' logs. */
 export async function recentDenials(api: EngineApi, root: string, profile: string | undefined, tail = 2000): Promise<Denial[]> {
-  const labels = [`devkit.root=${root}`, 'com.docker.compose.service=tinyproxy', ...(profile === undefined ? [] : [`devkit.profile=${profile}`])];
+  const labels = [
+    `devkit.root=${root}`,
+    'com.docker.compose.service=tinyproxy',
+    ...(profile === undefined ? [] : [`devkit.profile=${profile}`]),
+  ];
   const proxies = await api.listContainers(labels);
   const denials: Denial[] = [];
   for (const proxy of proxies) denials.push(...parseDenials(proxy.Labels['devkit.profile'] ?? '', await api.containerLogs(proxy.Id, tail)));

@@ -21,9 +21,13 @@ export interface ProfilePolicy {
 /** The global allowlist, plus agent K's own additions for its agentK stack. */
 export function policyFor(config: Pick<DevkitConfig, 'egress'>, profile: string): ProfilePolicy {
   const extra = config.egress.agents[profile]?.allow ?? [];
-  return { allow: [...new Set([...config.egress.allow, ...extra])].sort(), ports: [...config.egress.ports], hosts: { ...config.egress.hosts }, resolvers: [...config.egress.resolvers] };
+  return {
+    allow: [...new Set([...config.egress.allow, ...extra])].sort(),
+    ports: [...config.egress.ports],
+    hosts: { ...config.egress.hosts },
+    resolvers: [...config.egress.resolvers],
+  };
 }
-
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -41,7 +45,10 @@ function escapeRegex(text: string): string {
 export function renderPolicyFiles(profile: string, policy: ProfilePolicy): Record<string, string> {
   const hosts = Object.entries(policy.hosts).sort(([a], [b]) => a.localeCompare(b));
   return {
-    filter: [...policy.allow.map((domain) => `(^|\\.)${escapeRegex(domain)}$\n`), ...hosts.map(([name]) => `^${escapeRegex(name)}$\n`)].join(''),
+    filter: [
+      ...policy.allow.map((domain) => `(^|\\.)${escapeRegex(domain)}$\n`),
+      ...hosts.map(([name]) => `^${escapeRegex(name)}$\n`),
+    ].join(''),
     'dns-servers': policy.allow.flatMap((domain) => policy.resolvers.map((resolver) => `server=/${domain}/${resolver}\n`)).join(''),
     hosts: hosts.map(([name, address]) => `${address} ${name}\n`).join(''),
     'tinyproxy.conf': renderText('policy/tinyproxy.conf.hbs', { profile, ports: policy.ports }),

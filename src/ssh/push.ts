@@ -18,7 +18,8 @@ export function sshRemoteUrl(origin: string, ssh: SshConfig): string {
   const https = /^https?:\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/(.+)$/.exec(origin);
   if (https !== null) {
     const [, host, repoPath] = https;
-    if (host !== ssh.host) throw new DevkitError(`origin ${origin} is on ${host}, not on ${ssh.host}: set ssh.host in devkit.yml, or give origin an SSH URL`);
+    if (host !== ssh.host)
+      throw new DevkitError(`origin ${origin} is on ${host}, not on ${ssh.host}: set ssh.host in devkit.yml, or give origin an SSH URL`);
     return `${ssh.user}@${ssh.host}:${(repoPath ?? '').replace(/\/$/, '').replace(/(\.git)?$/, '.git')}`;
   }
   if (/^(ssh:\/\/|[^/\s]+@[^/\s]+:)/.test(origin)) return origin;
@@ -28,10 +29,16 @@ export function sshRemoteUrl(origin: string, ssh: SshConfig): string {
 /** git push's failure, said in one line with what to do. */
 export function explainPushFailure(stderr: string, context: { agent: string; index: number; ssh: SshConfig }): string {
   if (/Permission denied \(publickey/.test(stderr)) {
-    return `${context.ssh.hostName} refused ${context.agent}'s key: add its public key (devkit ssh-setup --index ${context.index} prints it) as a deploy key with write access`;
+    return (
+      `${context.ssh.hostName} refused ${context.agent}'s key: add its public key ` +
+      `(devkit ssh-setup --index ${context.index} prints it) as a deploy key with write access`
+    );
   }
   if (/Proxy error: .*\b403\b|403 Filtered/.test(stderr)) {
-    return `the egress policy refuses ${context.ssh.hostName}:${context.ssh.port}: devkit policy allow ${context.ssh.hostName}, and add port ${context.ssh.port} to egress.ports if it is not 443`;
+    return (
+      `the egress policy refuses ${context.ssh.hostName}:${context.ssh.port}: devkit policy allow ${context.ssh.hostName}, ` +
+      `and add port ${context.ssh.port} to egress.ports if it is not 443`
+    );
   }
   const last = stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ');
   return `git push from ${context.agent}'s container failed: ${last || 'no message'}`;
@@ -83,14 +90,22 @@ export async function pushOverSsh(fleet: Fleet, request: PushRequest): Promise<P
   if (branch === '' || branch.startsWith('-')) throw new UsageError(`no branch to push for ${agent.name}: name one`);
   if (!hasKey(fleet, agent)) throw new DevkitError(`${agent.name} has no SSH key yet: run devkit ssh-setup --index ${request.index}`);
   const origin = await configGet(fleet.shared.git, 'remote.origin.url');
-  if (origin === null) throw new DevkitError(`${fleet.shared.top} has no origin remote: git remote add origin ${fleet.config.ssh.user}@${fleet.config.ssh.host}:OWNER/REPO.git`);
+  if (origin === null)
+    throw new DevkitError(
+      `${fleet.shared.top} has no origin remote: git remote add origin ${fleet.config.ssh.user}@${fleet.config.ssh.host}:OWNER/REPO.git`,
+    );
   const url = sshRemoteUrl(origin, fleet.config.ssh);
   const profile = request.profile ?? agent.name;
   const where = profile === 'dev-all' ? path.relative(fleet.config.root, agent.worktree) : '.';
   const api = engineClient(fleet.env);
   const cmd = ['git', 'push', '--porcelain', url, `refs/heads/${branch}:refs/heads/${branch}`];
-  const execId = await prepareExec(api, { profile, index: String(request.index), path: where, cmd, tty: false, attachStdin: true }, { cwd: fleet.workspace.dir, env: fleet.env });
+  const execId = await prepareExec(
+    api,
+    { profile, index: String(request.index), path: where, cmd, tty: false, attachStdin: true },
+    { cwd: fleet.workspace.dir, env: fleet.env },
+  );
   const result = await execCaptured(api, execId);
-  if (result.code !== 0) throw new DevkitError(explainPushFailure(result.stderr, { agent: agent.name, index: request.index, ssh: fleet.config.ssh }));
+  if (result.code !== 0)
+    throw new DevkitError(explainPushFailure(result.stderr, { agent: agent.name, index: request.index, ssh: fleet.config.ssh }));
   return { index: request.index, branch, url, profile };
 }

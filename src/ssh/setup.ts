@@ -45,13 +45,22 @@ async function ensureKey(fleet: Fleet, ssh: SafeDir, agent: AgentPaths, repo: st
   return withScratch(fleet, async (scratch) => {
     const keyFile = path.join(scratch, 'id_ed25519');
     if (existing === null) {
-      const made = await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `devkit ${agent.name}@${repo}`, '-f', keyFile], { reject: false, stdin: 'ignore' }).catch(() => null);
-      if (made === null || made.exitCode !== 0) throw new DevkitError(`ssh-keygen could not make a key for ${agent.name}${made === null ? ': is openssh-client installed?' : `: ${String(made.stderr)}`}`);
+      const made = await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `devkit ${agent.name}@${repo}`, '-f', keyFile], {
+        reject: false,
+        stdin: 'ignore',
+      }).catch(() => null);
+      if (made === null || made.exitCode !== 0)
+        throw new DevkitError(
+          `ssh-keygen could not make a key for ${agent.name}${made === null ? ': is openssh-client installed?' : `: ${made.stderr}`}`,
+        );
     } else {
       writeFileSync(keyFile, existing, { mode: 0o600 });
       const derived = await execa('ssh-keygen', ['-y', '-f', keyFile], { reject: false, stdin: 'ignore' });
-      if (derived.exitCode !== 0) throw new DevkitError(`${agent.name}'s key ${path.join(ssh.path, 'id_ed25519')} is unreadable to ssh-keygen: ${String(derived.stderr).trim()}`);
-      writeFileSync(`${keyFile}.pub`, `${String(derived.stdout).trim()} devkit ${agent.name}@${repo}\n`);
+      if (derived.exitCode !== 0)
+        throw new DevkitError(
+          `${agent.name}'s key ${path.join(ssh.path, 'id_ed25519')} is unreadable to ssh-keygen: ${derived.stderr.trim()}`,
+        );
+      writeFileSync(`${keyFile}.pub`, `${derived.stdout.trim()} devkit ${agent.name}@${repo}\n`);
     }
     if (existing === null && !createFileIn(ssh, 'id_ed25519', readFileSync(keyFile), { mode: 0o600, owner })) {
       throw new DevkitError(`${path.join(ssh.path, 'id_ed25519')} appeared while devkit made it: run devkit ssh-setup again`);

@@ -42,7 +42,8 @@ export function parseOverlay(text: string, where: string): ComposeFile {
       if (!isRecord(mount) || typeof mount.source !== 'string' || typeof mount.target !== 'string' || !mount.target.startsWith('/')) {
         fail(`service ${service} has a malformed mount`);
       }
-      if (isRecord(mount) && mount.type === 'bind' && !String(mount.source).startsWith('/')) fail(`service ${service} binds a relative path`);
+      if (isRecord(mount) && mount.type === 'bind' && !String(mount.source).startsWith('/'))
+        fail(`service ${service} binds a relative path`);
     }
   }
   return doc as unknown as ComposeFile;

@@ -4,7 +4,12 @@ import { pollUntil } from '../poll.js';
 import { listPids, processArgs } from '../proc.js';
 
 /** Runs `docker compose` with the given files; its own progress goes to stderr unless `quiet`. */
-export async function runCompose(options: { cwd: string; files: readonly string[]; args: readonly string[]; quiet: boolean }): Promise<string> {
+export async function runCompose(options: {
+  cwd: string;
+  files: readonly string[];
+  args: readonly string[];
+  quiet: boolean;
+}): Promise<string> {
   const fileArgs = options.files.flatMap((file) => ['-f', file]);
   const progress = options.quiet ? ['--progress', 'quiet'] : [];
   // With no files, the project is named in args (-p NAME), as for a project whose files are gone.
@@ -16,10 +21,10 @@ export async function runCompose(options: { cwd: string; files: readonly string[
     stderr: options.quiet ? 'pipe' : 'inherit',
   });
   if (child.exitCode !== 0) {
-    const detail = oneLine(String(child.stderr ?? '')).slice(-400) || `exit ${child.exitCode}`;
+    const detail = oneLine(child.stderr ?? '').slice(-400) || `exit ${child.exitCode}`;
     throw new DevkitError(`docker compose ${options.args.join(' ')} failed: ${detail}`);
   }
-  return String(child.stdout);
+  return child.stdout;
 }
 
 /** `docker compose config -q`: fails with compose's own words when the files do not make a valid project. */

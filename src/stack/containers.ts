@@ -48,7 +48,11 @@ export function printContainers(io: Io, containers: readonly StackContainer[]): 
  * killed devkit left half made. Volumes are kept: they may hold data.
  * Returns how many of each went.
  */
-export async function removeProjectByLabel(api: EngineApi, root: string, project: string): Promise<{ containers: number; networks: number }> {
+export async function removeProjectByLabel(
+  api: EngineApi,
+  root: string,
+  project: string,
+): Promise<{ containers: number; networks: number }> {
   const containers = await api.listContainers([`com.docker.compose.project=${project}`, `devkit.root=${root}`]);
   for (const container of containers) await api.removeContainer(container.Id);
   const networks = await api.listNetworks([`com.docker.compose.project=${project}`]);

@@ -32,7 +32,8 @@ export const ENV_FILE = '.env';
 export function formatComposeEnv(values: ComposeEnv): { text: string } | { bad: string } {
   const lines = ['# Written by devkit from devkit.yml, for docker compose run by hand in this folder.'];
   for (const [key, value] of Object.entries(values) as Array<[string, string]>) {
-    if (/['\n\r]/.test(value)) return { bad: `${key} ${JSON.stringify(value)} cannot be written to ${ENV_FILE}: it holds a quote or a line break` };
+    if (/['\n\r]/.test(value))
+      return { bad: `${key} ${JSON.stringify(value)} cannot be written to ${ENV_FILE}: it holds a quote or a line break` };
     lines.push(`${key}='${value}'`);
   }
   return { text: `${lines.join('\n')}\n` };
@@ -51,5 +52,5 @@ export function readComposeEnv(workspaceDir: string): Partial<ComposeEnv> | null
     const match = /^(DEVKIT_[A-Z_]+)='([^'\n]*)'$/.exec(line);
     if (match?.[1] !== undefined && match[2] !== undefined) values[match[1]] = match[2];
   }
-  return values as Partial<ComposeEnv>;
+  return values;
 }

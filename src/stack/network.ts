@@ -64,7 +64,13 @@ function slotNetwork(slot: number): ProjectNetwork {
 /** Whether `subnet` is one devkit hands out: a /28 of 10.213.0.0/16 on a slot boundary. */
 function isOurSubnet(subnet: string): boolean {
   const range = cidrRange(subnet);
-  return range !== null && subnet.endsWith('/28') && range[0] >= POOL_BASE && range[1] < POOL_BASE + SLOTS * SLOT_SIZE && intToIp(range[0]) === subnet.split('/')[0];
+  return (
+    range !== null &&
+    subnet.endsWith('/28') &&
+    range[0] >= POOL_BASE &&
+    range[1] < POOL_BASE + SLOTS * SLOT_SIZE &&
+    intToIp(range[0]) === subnet.split('/')[0]
+  );
 }
 
 /**
@@ -84,7 +90,8 @@ function readReservations(fleet: Fleet): Record<string, string> {
   const valid: Record<string, string> = {};
   for (const [project, subnet] of Object.entries(raw !== null && typeof raw === 'object' ? raw : {})) {
     const profile = project.startsWith(prefix) ? project.slice(prefix.length) : '';
-    if ((profile === DEV_ALL || parseAgentName(profile) !== null) && typeof subnet === 'string' && isOurSubnet(subnet)) valid[project] = subnet;
+    if ((profile === DEV_ALL || parseAgentName(profile) !== null) && typeof subnet === 'string' && isOurSubnet(subnet))
+      valid[project] = subnet;
   }
   return valid;
 }
@@ -101,7 +108,9 @@ export async function projectNetwork(api: EngineApi, fleet: Fleet, project: stri
   const reservations = readReservations(fleet);
   const taken = [
     ...networks.filter((n) => n.name !== `${project}_internal`).flatMap((n) => n.subnets),
-    ...Object.entries(reservations).filter(([name]) => name !== project).map(([, subnet]) => subnet),
+    ...Object.entries(reservations)
+      .filter(([name]) => name !== project)
+      .map(([, subnet]) => subnet),
   ]
     .map(cidrRange)
     .filter((range): range is [number, number] => range !== null);
@@ -124,9 +133,12 @@ export async function projectNetwork(api: EngineApi, fleet: Fleet, project: stri
       if (free(candidate.subnet)) chosen = candidate;
     }
   }
-  if (chosen === null) throw new DevkitError('no free /28 subnet left in 10.213.0.0/16 for a devkit network: remove networks you no longer use');
+  if (chosen === null)
+    throw new DevkitError('no free /28 subnet left in 10.213.0.0/16 for a devkit network: remove networks you no longer use');
   if (reservations[project] !== chosen.subnet) {
-    writeFileAtomic(fleet.state.subnetsFile, `${JSON.stringify({ ...reservations, [project]: chosen.subnet }, null, 2)}\n`, { mode: 0o600 });
+    writeFileAtomic(fleet.state.subnetsFile, `${JSON.stringify({ ...reservations, [project]: chosen.subnet }, null, 2)}\n`, {
+      mode: 0o600,
+    });
   }
   return chosen;
 }

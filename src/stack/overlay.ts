@@ -41,8 +41,13 @@ export function renderAgentOverlay(fleet: Fleet, index: number, network: Project
   });
   const overlay = parseOverlay(text, `overlay for ${agent.name}`);
   const mounts = overlay.services.dev?.volumes ?? [];
-  if (overlay.name !== agentProject(fleet, index) || !mounts.some((m) => m.source === composeLiteral(agent.worktree) && m.target === '/workspace')) {
-    throw new DevkitError(`rendered overlay for ${agent.name} does not mount its copy under its own project name: check ${AGENT_OVERLAY_TEMPLATE}`);
+  if (
+    overlay.name !== agentProject(fleet, index) ||
+    !mounts.some((m) => m.source === composeLiteral(agent.worktree) && m.target === '/workspace')
+  ) {
+    throw new DevkitError(
+      `rendered overlay for ${agent.name} does not mount its copy under its own project name: check ${AGENT_OVERLAY_TEMPLATE}`,
+    );
   }
   return text;
 }
@@ -53,7 +58,11 @@ export type OverlayAction = 'created' | 'updated' | 'unchanged';
  * Writes overlays/agentK/compose.override.yml after `docker compose config`
  * accepts it layered on compose.yml; a rejected overlay is never written.
  */
-export async function writeAgentOverlay(fleet: Fleet, index: number, network: ProjectNetwork): Promise<{ file: string; action: OverlayAction }> {
+export async function writeAgentOverlay(
+  fleet: Fleet,
+  index: number,
+  network: ProjectNetwork,
+): Promise<{ file: string; action: OverlayAction }> {
   const file = overlayFile(fleet.workspace.dir, agentName(index));
   const text = renderAgentOverlay(fleet, index, network);
   const existed = existsSync(file);

@@ -18,7 +18,9 @@ import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, profileProject, writeComposeEn
 
 /** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
 export function externalVolumes(workspaceDir: string): string[] {
-  const doc = parse(readFileSync(path.join(workspaceDir, COMPOSE_FILE), 'utf8')) as { volumes?: Record<string, { name?: string; external?: boolean } | null> };
+  const doc = parse(readFileSync(path.join(workspaceDir, COMPOSE_FILE), 'utf8')) as {
+    volumes?: Record<string, { name?: string; external?: boolean } | null>;
+  };
   return Object.entries(doc.volumes ?? {})
     .filter(([, spec]) => spec?.external === true)
     .map(([key, spec]) => spec?.name ?? key);
@@ -38,8 +40,28 @@ async function ensureVolumes(fleet: Fleet, api: EngineApi, names: readonly strin
   const todo = names.filter((name) => !done.includes(name));
   if (todo.length === 0) return;
   const mounts = todo.flatMap((name, i) => ['-v', `${name}:/c/${i}`]);
-  const made = await execa('docker', ['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '0:0', ...mounts, 'devkit/dev:local', 'chmod', '1777', ...todo.map((_, i) => `/c/${i}`)], { reject: false, stdin: 'ignore' });
-  if (made.exitCode !== 0) throw new DevkitError(`cannot make the shared cache volumes writable for agents: ${String(made.stderr).trim()}`);
+  const made = await execa(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      '--user',
+      '0:0',
+      ...mounts,
+      'devkit/dev:local',
+      'chmod',
+      '1777',
+      ...todo.map((_, i) => `/c/${i}`),
+    ],
+    { reject: false, stdin: 'ignore' },
+  );
+  if (made.exitCode !== 0) throw new DevkitError(`cannot make the shared cache volumes writable for agents: ${made.stderr.trim()}`);
   writeFileAtomic(marker, [...done, ...todo].join('\n'));
 }
 
@@ -71,7 +93,11 @@ export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Prom
  * passwd, and an agent profile's overlay. The caller holds the fleet lock
  * (subnets are reserved here).
  */
-export async function writeStackFiles(fleet: Fleet, profile: Profile, api: EngineApi): Promise<Pick<PreparedStack, 'overlay' | 'policyChanged'>> {
+export async function writeStackFiles(
+  fleet: Fleet,
+  profile: Profile,
+  api: EngineApi,
+): Promise<Pick<PreparedStack, 'overlay' | 'policyChanged'>> {
   const owner = agentOwner();
   ensureStackFiles(fleet.workspace.dir);
   writeComposeEnv(fleet, await projectNetwork(api, fleet, profileProject(fleet.config, DEV_ALL)), owner);

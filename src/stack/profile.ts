@@ -24,11 +24,15 @@ export interface Profile {
 export function resolveProfile(fleet: Fleet, raw: string | undefined): Profile {
   if (raw === undefined) throw new UsageError('this command needs a profile: -p dev-all or -p agentK');
   const name = checkName(raw, 'profile');
-  const files = (profile: string): [string, string] => [path.join(fleet.workspace.dir, COMPOSE_FILE), overlayFile(fleet.workspace.dir, profile)];
+  const files = (profile: string): [string, string] => [
+    path.join(fleet.workspace.dir, COMPOSE_FILE),
+    overlayFile(fleet.workspace.dir, profile),
+  ];
   if (name === DEV_ALL) return { name, agentIndex: null, project: profileProject(fleet.config, DEV_ALL), files: files(name) };
   const index = parseAgentName(name);
   if (index === null) throw new UsageError(`unknown profile ${name}: use dev-all or agentK (K an agent index)`);
   requireAgent(fleet.state, index);
-  if (!existsSync(files(DEV_ALL)[0])) throw new UsageError(`${files(DEV_ALL)[0]} is missing: run devkit init in ${fleet.workspace.dir} to write it`);
+  if (!existsSync(files(DEV_ALL)[0]))
+    throw new UsageError(`${files(DEV_ALL)[0]} is missing: run devkit init in ${fleet.workspace.dir} to write it`);
   return { name, agentIndex: index, project: agentProject(fleet, index), files: files(name) };
 }

@@ -56,10 +56,16 @@ function hardened(name: string, service: ComposeServiceJson): string[] {
   const problems: string[] = [];
   if (service.privileged === true) problems.push(`${name} is privileged`);
   if (!(service.cap_drop ?? []).map((c) => c.toUpperCase()).includes('ALL')) problems.push(`${name} does not drop all capabilities`);
-  const extra = (service.cap_add ?? []).map((c) => c.toUpperCase().replace(/^CAP_/, '')).filter((c) => !(ALLOWED_CAPS[name] ?? []).includes(c));
+  const extra = (service.cap_add ?? [])
+    .map((c) => c.toUpperCase().replace(/^CAP_/, ''))
+    .filter((c) => !(ALLOWED_CAPS[name] ?? []).includes(c));
   if (extra.length > 0) problems.push(`${name} adds capabilities ${extra.join(', ')}`);
   if (!(service.security_opt ?? []).some((o) => /^no-new-privileges(:true)?$/.test(o))) problems.push(`${name} allows new privileges`);
-  for (const [key, value] of [['network_mode', service.network_mode], ['pid', service.pid], ['ipc', service.ipc]] as const) {
+  for (const [key, value] of [
+    ['network_mode', service.network_mode],
+    ['pid', service.pid],
+    ['ipc', service.ipc],
+  ] as const) {
     if (value === 'host') problems.push(`${name} shares the host's ${key}`);
   }
   if ((service.devices ?? []).length > 0) problems.push(`${name} has host devices`);
@@ -84,7 +90,8 @@ function allowedBinds(fleet: Fleet, profile: Profile): Array<{ source: string; w
 }
 
 function mountProblems(fleet: Fleet, profile: Profile, name: string, service: ComposeServiceJson): string[] {
-  const allowed = name === 'dev' ? allowedBinds(fleet, profile) : [{ source: policyDir(fleet.workspace.dir, profile.name), writable: false }];
+  const allowed =
+    name === 'dev' ? allowedBinds(fleet, profile) : [{ source: policyDir(fleet.workspace.dir, profile.name), writable: false }];
   const problems: string[] = [];
   for (const mount of service.volumes ?? []) {
     if (mount.type !== 'bind') continue;
@@ -93,7 +100,8 @@ function mountProblems(fleet: Fleet, profile: Profile, name: string, service: Co
     const entry = allowed.find((a) => a.source === source);
     if (entry === undefined) problems.push(`${name} mounts ${source}, which is not its own`);
     else if (!entry.writable && mount.read_only !== true) problems.push(`${name} mounts ${source} writable`);
-    if (isInside(source, fleet.shared.gitDir) && mount.read_only !== true) problems.push(`${name} mounts the shared repo (${source}) writable`);
+    if (isInside(source, fleet.shared.gitDir) && mount.read_only !== true)
+      problems.push(`${name} mounts the shared repo (${source}) writable`);
   }
   return problems;
 }
@@ -110,21 +118,25 @@ export function sandboxProblems(fleet: Fleet, profile: Profile, config: ComposeC
     }
     problems.push(...hardened(name, service), ...mountProblems(fleet, profile, name, service));
   }
-  for (const name of Object.keys(services)) if (!['dev', 'tinyproxy', 'dns'].includes(name)) problems.push(`service ${name} is not devkit's`);
+  for (const name of Object.keys(services))
+    if (!['dev', 'tinyproxy', 'dns'].includes(name)) problems.push(`service ${name} is not devkit's`);
   const dev = services.dev;
   const uid = uidOf(dev?.user);
   if (dev !== undefined && (uid === null || uid === 0)) problems.push(`dev runs as ${dev.user ?? 'the image user'}, not an agent's uid`);
   if (uidOf(services.tinyproxy?.user) === 0 || services.tinyproxy?.user === undefined) problems.push('tinyproxy runs as root');
-  if (dev !== undefined && Object.keys(dev.networks ?? {}).join(',') !== 'internal') problems.push('dev is on networks other than the internal one');
+  if (dev !== undefined && Object.keys(dev.networks ?? {}).join(',') !== 'internal')
+    problems.push('dev is on networks other than the internal one');
   const internal = config.networks?.internal;
   if (internal?.internal !== true) problems.push('the internal network is not internal');
-  if (internal?.driver_opts?.['com.docker.network.bridge.inhibit_ipv4'] !== 'true') problems.push('the host has an address on the internal network');
+  if (internal?.driver_opts?.['com.docker.network.bridge.inhibit_ipv4'] !== 'true')
+    problems.push('the host has an address on the internal network');
   return problems;
 }
 
 function inputsHash(profile: Profile, workspaceDir: string): string {
   const hash = createHash('sha256').update('sandbox-check-1');
-  for (const file of [...profile.files, path.join(workspaceDir, ENV_FILE)]) hash.update('\0').update(existsSync(file) ? readFileSync(file) : '');
+  for (const file of [...profile.files, path.join(workspaceDir, ENV_FILE)])
+    hash.update('\0').update(existsSync(file) ? readFileSync(file) : '');
   return hash.digest('hex');
 }
 
@@ -136,8 +148,14 @@ export async function checkSandbox(fleet: Fleet, profile: Profile): Promise<void
   const json = await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args: ['config', '--format', 'json'], quiet: true });
   const problems = sandboxProblems(fleet, profile, JSON.parse(json) as ComposeConfigJson);
   if (problems.length > 0) {
-    const fix = profile.name === DEV_ALL ? 'devkit overlay create dev-all rewrites overlays/dev-all from devkit' : `devkit overlay create ${profile.name}`;
-    throw new DevkitError(`the ${profile.name} stack is not a sandbox (${problems.join('; ')}): check compose.yml and ${path.relative(fleet.workspace.dir, profile.files[1])}; ${fix}`);
+    const fix =
+      profile.name === DEV_ALL
+        ? 'devkit overlay create dev-all rewrites overlays/dev-all from devkit'
+        : `devkit overlay create ${profile.name}`;
+    throw new DevkitError(
+      `the ${profile.name} stack is not a sandbox (${problems.join('; ')}): ` +
+        `check compose.yml and ${path.relative(fleet.workspace.dir, profile.files[1])}; ${fix}`,
+    );
   }
   mkdirSync(path.dirname(marker), { recursive: true });
   writeFileAtomic(marker, hash);

@@ -8,7 +8,12 @@ import { prepareStack } from './prepare.js';
 import { resolveProfile, type Profile } from './profile.js';
 
 /** Images, overlay and .env under the fleet lock, then compose up outside it, so agents start in parallel. */
-export async function upProfile(fleet: Fleet, profileName: string | undefined, context: CommandContext, quiet: boolean): Promise<{ profile: Profile; containers: StackContainer[] }> {
+export async function upProfile(
+  fleet: Fleet,
+  profileName: string | undefined,
+  context: CommandContext,
+  quiet: boolean,
+): Promise<{ profile: Profile; containers: StackContainer[] }> {
   const profile = resolveProfile(fleet, profileName);
   const prepared = await withFleetLock(fleet, context, `-p ${profile.name} up`, () => prepareStack(fleet, profile, context.io));
   await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args: ['up', '--detach', '--wait'], quiet });

@@ -24,7 +24,11 @@ export function overlayFile(workspaceDir: string, profile: string): string {
 
 /** Compose project names of this dev root start with this: the repo, and a hash of the root so two roots never share one. */
 export function projectPrefix(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
-  const slug = config.repo.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'repo';
+  const slug =
+    config.repo
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '') || 'repo';
   return `${slug}-${createHash('sha256').update(config.root).digest('hex').slice(0, 6)}`;
 }
 
@@ -92,7 +96,10 @@ export function writeUserFiles(workspaceDir: string, profile: string, owner: Own
     ...(owner.uid === 0 || owner.uid === 65534 ? [] : [`devkit:x:${owner.uid}:${owner.gid}:devkit agent:${home}:/bin/bash`]),
   ];
   const group = ['root:x:0:', 'nogroup:x:65534:', ...(owner.gid === 0 || owner.gid === 65534 ? [] : [`devkit:x:${owner.gid}:`])];
-  for (const [name, lines] of [['passwd', passwd], ['group', group]] as const) {
+  for (const [name, lines] of [
+    ['passwd', passwd],
+    ['group', group],
+  ] as const) {
     const file = path.join(dir, name);
     const text = `${lines.join('\n')}\n`;
     if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileAtomic(file, text, { mode: 0o644 });

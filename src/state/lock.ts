@@ -89,19 +89,32 @@ function describe(owner: LockOwner | null): string {
 }
 
 /** What stands in the way: a live owner here (wait), a dead one (break), or one on another host (say so). */
-type Verdict = { kind: 'free' } | { kind: 'wait'; owner: LockOwner | null } | { kind: 'stale'; text: string; owner: LockOwner | null } | { kind: 'foreign'; owner: LockOwner };
+type Verdict =
+  | { kind: 'free' }
+  | { kind: 'wait'; owner: LockOwner | null }
+  | { kind: 'stale'; text: string; owner: LockOwner | null }
+  | { kind: 'foreign'; owner: LockOwner };
 
 function judge(file: string): Verdict {
   const seen = readOwner(file);
   if (seen === null) return { kind: 'free' };
-  if (seen.owner === null) return ageMs(file) > UNREADABLE_STALE_MS ? { kind: 'stale', text: seen.text, owner: null } : { kind: 'wait', owner: null };
+  if (seen.owner === null)
+    return ageMs(file) > UNREADABLE_STALE_MS ? { kind: 'stale', text: seen.text, owner: null } : { kind: 'wait', owner: null };
   if (seen.owner.host !== os.hostname()) return { kind: 'foreign', owner: seen.owner };
-  return processAlive(seen.owner.pid, seen.owner.start) ? { kind: 'wait', owner: seen.owner } : { kind: 'stale', text: seen.text, owner: seen.owner };
+  return processAlive(seen.owner.pid, seen.owner.start)
+    ? { kind: 'wait', owner: seen.owner }
+    : { kind: 'stale', text: seen.text, owner: seen.owner };
 }
 
 export async function withRepoLock<T>(options: LockOptions, body: () => Promise<T>): Promise<T> {
   const waitMs = envMs(options.env, 'DEVKIT_LOCK_WAIT_MS', DEFAULT_WAIT_MS);
-  const me: LockOwner = { pid: process.pid, start: processStart(process.pid), host: os.hostname(), command: options.command, since: new Date().toISOString() };
+  const me: LockOwner = {
+    pid: process.pid,
+    start: processStart(process.pid),
+    host: os.hostname(),
+    command: options.command,
+    since: new Date().toISOString(),
+  };
   const myText = JSON.stringify(me);
   let told = false;
   let lastOwner: LockOwner | null = null;
@@ -131,7 +144,9 @@ export async function withRepoLock<T>(options: LockOptions, body: () => Promise<
     { timeoutMs: waitMs, intervalMs: 10, maxIntervalMs: 200 },
   );
   if (taken === undefined) {
-    throw new DevkitError(`another devkit is working on this dev root: ${describe(lastOwner)} holds ${options.file}; try again when it is done`);
+    throw new DevkitError(
+      `another devkit is working on this dev root: ${describe(lastOwner)} holds ${options.file}; try again when it is done`,
+    );
   }
   // Release on a normal exit even if the body never returns (process.exit, a signal handler).
   const release = (): void => {

@@ -17,7 +17,10 @@ import { isInside } from '../fs/paths.js';
 /** The folder holding all of devkit's state for this user. */
 export function stateHome(env: NodeJS.ProcessEnv): string {
   if (env.DEVKIT_STATE_DIR !== undefined && env.DEVKIT_STATE_DIR !== '') return path.resolve(env.DEVKIT_STATE_DIR);
-  const base = env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== '' ? env.XDG_STATE_HOME : path.join(env.HOME ?? os.homedir(), '.local', 'state');
+  const base =
+    env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== ''
+      ? env.XDG_STATE_HOME
+      : path.join(env.HOME ?? os.homedir(), '.local', 'state');
   return path.join(path.resolve(base), 'devkit');
 }
 
@@ -31,7 +34,11 @@ export interface RootRecord {
 
 /** The folder for one dev root's state: its name says which root, the hash keeps two roots apart. */
 export function rootStateDir(home: string, root: string): string {
-  const slug = path.basename(root).replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 40) || 'root';
+  const slug =
+    path
+      .basename(root)
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .slice(0, 40) || 'root';
   return path.join(home, 'roots', `${slug}-${createHash('sha256').update(root).digest('hex').slice(0, 16)}`);
 }
 
@@ -53,7 +60,9 @@ export function knownRoots(home: string): RootRecord[] {
   } catch {
     return [];
   }
-  return names.map((name) => readRecord(path.join(home, 'roots', name, 'root.json'))).filter((record): record is RootRecord => record !== null);
+  return names
+    .map((name) => readRecord(path.join(home, 'roots', name, 'root.json')))
+    .filter((record): record is RootRecord => record !== null);
 }
 
 /** The known dev root holding `dir`, if any. */

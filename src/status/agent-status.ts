@@ -31,10 +31,17 @@ async function devContainers(api: EngineApi, root: string): Promise<Map<string, 
 }
 
 /** What the engine says of every agent at once; null fields when it cannot be asked. */
-async function engineView(api: EngineApi | null, root: string): Promise<{ containers: Map<string, NonNullable<AgentStatus['container']>> | null; denials: Map<string, number> | null; volumes: Map<string, number> }> {
+async function engineView(
+  api: EngineApi | null,
+  root: string,
+): Promise<{
+  containers: Map<string, NonNullable<AgentStatus['container']>> | null;
+  denials: Map<string, number> | null;
+  volumes: Map<string, number>;
+}> {
   if (api === null) return { containers: null, denials: null, volumes: new Map() };
   const [containers, denials, volumes] = await Promise.all([
-    devContainers(api, root).catch(debugSwallow('the agents\' containers')),
+    devContainers(api, root).catch(debugSwallow("the agents' containers")),
     recentDenials(api, root, undefined).catch(debugSwallow("the proxies' logs")),
     api.projectVolumeSizes(),
   ]);

@@ -6,9 +6,14 @@ import type { MemberOutcome } from './teams.js';
 export function reportOutcomes(io: Io, results: Array<{ team: string; members: MemberOutcome[] }>): void {
   for (const { team, members } of results) {
     for (const member of members) {
-      io.out(`${team}/${member.agent}\t${member.removed ? `removed${member.backupRef === null ? '' : `, work saved to ${member.backupRef}`}` : `LEFT: ${member.problem}`}`);
+      const saved = member.backupRef === null ? '' : `, work saved to ${member.backupRef}`;
+      io.out(`${team}/${member.agent}\t${member.removed ? `removed${saved}` : `LEFT: ${member.problem}`}`);
     }
   }
   const left = results.flatMap((r) => r.members.filter((m) => !m.removed).map((m) => `${r.team}/${m.agent}`));
-  if (left.length > 0) throw new DevkitError(`${left.join(', ')} left in place (see above); the team record keeps them: run again with --force to back up their work and remove them`);
+  if (left.length > 0)
+    throw new DevkitError(
+      `${left.join(', ')} left in place (see above); the team record keeps them: ` +
+        'run again with --force to back up their work and remove them',
+    );
 }

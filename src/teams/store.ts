@@ -43,7 +43,10 @@ function teamFile(fleet: Fleet, name: string): string {
  */
 function checkTeam(fleet: Fleet, name: string, raw: unknown): TeamState {
   const refuse = (what: string): never => {
-    throw new DevkitError(`team record ${teamFile(fleet, name)} does not match devkit's layout for ${fleet.config.root} (${what}): devkit will not act on it; remove it by hand`);
+    throw new DevkitError(
+      `team record ${teamFile(fleet, name)} does not match devkit's layout for ${fleet.config.root} (${what}): ` +
+        'devkit will not act on it; remove it by hand',
+    );
   };
   if (raw === null || typeof raw !== 'object') return refuse('not a record');
   const team = raw as Partial<TeamState>;
@@ -52,16 +55,25 @@ function checkTeam(fleet: Fleet, name: string, raw: unknown): TeamState {
   if (typeof team.createdAt !== 'string' || !Array.isArray(team.members)) refuse('it has no members list');
   const members = (team.members ?? []).map((member: Partial<TeamMember>, i) => {
     const index = member.index;
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 2 || index > fleet.config.maxAgents) return refuse(`member ${i} has index ${JSON.stringify(index)}`);
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 2 || index > fleet.config.maxAgents)
+      return refuse(`member ${i} has index ${JSON.stringify(index)}`);
     const project = agentProject(fleet, index);
     if (member.agent !== agentName(index)) refuse(`member ${index} is named ${JSON.stringify(member.agent)}`);
-    if (member.worktree !== agentPaths(fleet.config, index).worktree) refuse(`member ${index}'s copy is ${JSON.stringify(member.worktree)}`);
+    if (member.worktree !== agentPaths(fleet.config, index).worktree)
+      refuse(`member ${index}'s copy is ${JSON.stringify(member.worktree)}`);
     if (member.project !== project) refuse(`member ${index}'s compose project is ${JSON.stringify(member.project)}`);
     if (!Array.isArray(member.containers) || member.containers.some((c) => typeof c !== 'string' || !c.startsWith(`${project}-`))) {
       refuse(`member ${index} names containers outside its project`);
     }
     if (member.state !== 'planned' && member.state !== 'created') refuse(`member ${index}'s state is ${JSON.stringify(member.state)}`);
-    return { index, agent: agentName(index), worktree: agentPaths(fleet.config, index).worktree, project, containers: member.containers ?? [], state: member.state ?? 'planned' };
+    return {
+      index,
+      agent: agentName(index),
+      worktree: agentPaths(fleet.config, index).worktree,
+      project,
+      containers: member.containers ?? [],
+      state: member.state ?? 'planned',
+    };
   });
   return { name, session: team.session ?? '', createdAt: team.createdAt ?? '', members };
 }
@@ -73,7 +85,7 @@ export function writeTeam(fleet: Fleet, team: TeamState): void {
 
 export function readTeam(fleet: Fleet, name: string): TeamState | null {
   const text = withSafeDir(fleet.state.teamsDir, '', (dir) => readTextIn(dir, `${name}.json`, 1024 * 1024));
-  if (text === null || text === undefined) return null;
+  if (text === null) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(text);

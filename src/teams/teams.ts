@@ -35,7 +35,10 @@ function freeIndexes(fleet: Fleet, count: number): number[] {
   ]);
   const free: number[] = [];
   for (let index = 2; index <= fleet.config.maxAgents && free.length < count; index++) if (!taken.has(index)) free.push(index);
-  if (free.length < count) throw new DevkitError(`only ${free.length} free agent indexes below maxAgents (${fleet.config.maxAgents}): raise it in devkit.yml or destroy a team`);
+  if (free.length < count)
+    throw new DevkitError(
+      `only ${free.length} free agent indexes below maxAgents (${fleet.config.maxAgents}): raise it in devkit.yml or destroy a team`,
+    );
   return free;
 }
 
@@ -96,7 +99,12 @@ async function memberDown(fleet: Fleet, member: TeamMember, api: EngineApi): Pro
   const overlay = overlayFile(fleet.workspace.dir, member.agent);
   await waitForComposeUsing(overlay);
   if (existsSync(overlay)) {
-    await runCompose({ cwd: fleet.workspace.dir, files: [`${fleet.workspace.dir}/compose.yml`, overlay], args: ['down', '--timeout', '5'], quiet: true });
+    await runCompose({
+      cwd: fleet.workspace.dir,
+      files: [`${fleet.workspace.dir}/compose.yml`, overlay],
+      args: ['down', '--timeout', '5'],
+      quiet: true,
+    });
   }
   // Whatever is still there (a create killed before its overlay was written): by label.
   await removeProjectByLabel(api, fleet.config.root, member.project);
@@ -116,7 +124,10 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
   }
   // Without an engine no member's container can be known to be down: refuse before anything changes.
   const api = await connectEngine(fleet.env).catch((error: unknown) => {
-    throw new DevkitError(`the Docker engine does not answer (${error instanceof Error ? error.message : String(error)}): team ${name} is kept; start it and try again`);
+    throw new DevkitError(
+      `the Docker engine does not answer (${error instanceof Error ? error.message : String(error)}): ` +
+        `team ${name} is kept; start it and try again`,
+    );
   });
   return withFleetLock(fleet, context, `team destroy ${name}`, async () => {
     const outcomes: MemberOutcome[] = [];
@@ -126,14 +137,20 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
         await memberDown(fleet, member, api);
         await refuseWhileWritable(fleet, member.index);
         let removed: RemoveResult | null = null;
-        if (readAgentRecords(fleet.state).has(member.index)) removed = await removeAgent(fleet, { index: member.index, force, deleteBranch: false });
+        if (readAgentRecords(fleet.state).has(member.index))
+          removed = await removeAgent(fleet, { index: member.index, force, deleteBranch: false });
         rmSync(overlayFile(fleet.workspace.dir, member.agent), { force: true });
         rmSync(policyDir(fleet.workspace.dir, member.agent), { recursive: true, force: true });
         rmSync(usersDir(fleet.workspace.dir, member.agent), { recursive: true, force: true });
         outcome = { agent: member.agent, removed: true, problem: null, backupRef: removed?.backup?.ref ?? null };
         team.members = team.members.filter((m) => m.index !== member.index);
       } catch (error) {
-        outcome = { agent: member.agent, removed: false, problem: oneLine(error instanceof Error ? error.message : String(error)), backupRef: null };
+        outcome = {
+          agent: member.agent,
+          removed: false,
+          problem: oneLine(error instanceof Error ? error.message : String(error)),
+          backupRef: null,
+        };
       }
       outcomes.push(outcome);
       if (team.members.length === 0) deleteTeam(fleet, name);
@@ -144,7 +161,12 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
 }
 
 /** `session cleanup`: destroys every team the session made. */
-export async function cleanupSession(fleet: Fleet, session: string, force: boolean, context: CommandContext): Promise<Array<{ team: string; members: MemberOutcome[] }>> {
+export async function cleanupSession(
+  fleet: Fleet,
+  session: string,
+  force: boolean,
+  context: CommandContext,
+): Promise<Array<{ team: string; members: MemberOutcome[] }>> {
   const teams = listTeams(fleet).filter((team) => team.session === session);
   const results: Array<{ team: string; members: MemberOutcome[] }> = [];
   for (const team of teams) results.push({ team: team.name, members: await destroyTeam(fleet, team.name, force, context) });

@@ -6,7 +6,7 @@ async function tmux(args: readonly string[]): Promise<{ exitCode: number; stdout
   const result = await execa('tmux', args, { reject: false, stdin: 'ignore' });
   // A program that could not be started at all has no exit code.
   if (result.exitCode === undefined) throw new UsageError("tmux is not installed: apt-get install tmux (or your system's package)");
-  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
 }
 
 export async function ensureTmux(): Promise<void> {
@@ -41,7 +41,8 @@ export async function openWindow(session: string, window: WindowSpec, sessionExi
     ? ['new-window', '-d', '-t', `=${session}:`, '-n', window.name, '-c', window.cwd, command]
     : ['new-session', '-d', '-s', session, '-n', window.name, '-c', window.cwd, '-x', '200', '-y', '50', command];
   const result = await tmux(args);
-  if (result.exitCode !== 0) throw new DevkitError(`tmux could not open window ${window.name} in session ${session}: ${result.stderr.trim()}`);
+  if (result.exitCode !== 0)
+    throw new DevkitError(`tmux could not open window ${window.name} in session ${session}: ${result.stderr.trim()}`);
 }
 
 /** Attaches the terminal to the session (or switches to it from inside tmux). */

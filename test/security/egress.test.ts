@@ -26,8 +26,14 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
     // A service on a private network, and a DNS server (an attacker's, upstream) answering allowed names with private addresses.
     const victim = await internet.start(null, HTTP_SERVER('a private service'));
     victimAddress = internet.address(victim);
-    const dns = await internet.start(null, DNS_SERVER({ 'rebind.devkit.test': victimAddress, 'loop.devkit.test': '127.0.0.1', 'zero.devkit.test': '0.0.0.0' }));
-    appendFileSync(config(), `egress:\n  allow: [rebind.devkit.test, loop.devkit.test, zero.devkit.test]\n  resolvers: [${internet.address(dns)}]\n`);
+    const dns = await internet.start(
+      null,
+      DNS_SERVER({ 'rebind.devkit.test': victimAddress, 'loop.devkit.test': '127.0.0.1', 'zero.devkit.test': '0.0.0.0' }),
+    );
+    appendFileSync(
+      config(),
+      `egress:\n  allow: [rebind.devkit.test, loop.devkit.test, zero.devkit.test]\n  resolvers: [${internet.address(dns)}]\n`,
+    );
     expect((await run(['worktrees', 'init', '2'])).exitCode).toBe(0);
     expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
     // The proxy can route to the private service: only the rebinding protection stands in the way.
@@ -44,7 +50,9 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
   it('attack 17: policy allow of a top-level domain, a number or an IP literal is exit 2, one line, nothing changed', async () => {
     for (const host of ['com', '3', '10.0.0.1', '0x7f.1', 'github']) {
       const before = snapshot(fx.workspace);
-      expectRefused(await run(['policy', 'allow', host]), new RegExp(`HOST "${host.replace('.', '\\.')}" is not a domain`), { unchanged: { dir: fx.workspace, before } });
+      expectRefused(await run(['policy', 'allow', host]), new RegExp(`HOST "${host.replace('.', '\\.')}" is not a domain`), {
+        unchanged: { dir: fx.workspace, before },
+      });
     }
     // The same entries written into devkit.yml by hand are refused when it is read.
     const text = readFileSync(config(), 'utf8');
@@ -55,11 +63,22 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
 
   it('an allowed name answered with a private address (DNS rebinding) reaches nothing through the proxy; loopback and 0.0.0.0 neither', async () => {
     for (const name of ['rebind', 'loop', 'zero']) {
-      const tried = await inAgent(`curl -s -m 5 -o /dev/null -w '%{http_code}' http://${name}.devkit.test/; echo; getent hosts ${name}.devkit.test || echo unresolved`);
+      const tried = await inAgent(
+        `curl -s -m 5 -o /dev/null -w '%{http_code}' http://${name}.devkit.test/; echo; getent hosts ${name}.devkit.test || echo unresolved`,
+      );
       expect({ name, answer: tried.stdout }).toEqual({ name, answer: expect.stringMatching(/^(000|5\d\d)\nunresolved$/) });
     }
-    const dns = await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent2', '--filter', 'label=com.docker.compose.service=dns']);
-    expect(String((await execa('docker', ['logs', dns], { all: true })).all)).toMatch(/possible DNS-rebind attack detected: rebind\.devkit\.test/);
+    const dns = await docker([
+      'ps',
+      '-q',
+      '--filter',
+      `label=devkit.root=${fx.root}`,
+      '--filter',
+      'label=devkit.profile=agent2',
+      '--filter',
+      'label=com.docker.compose.service=dns',
+    ]);
+    expect((await execa('docker', ['logs', dns], { all: true })).all).toMatch(/possible DNS-rebind attack detected: rebind\.devkit\.test/);
   });
 
   it('unless devkit.yml names that address for the name (egress.hosts): then it answers', async () => {

@@ -51,7 +51,10 @@ describeWithDocker('G1: the host never runs what an agent wrote', () => {
     const status = await arena.run(['status', '--json']);
     expect(status.exitCode).toBe(0);
     const agents = (JSON.parse(status.stdout) as { agents: Array<{ index: number; condition: string; problems: string[] }> }).agents;
-    expect(agents.find((a) => a.index === 3)).toMatchObject({ condition: 'tampered', problems: [expect.stringContaining(`.git is a file saying "gitdir: ${evil}"`)] });
+    expect(agents.find((a) => a.index === 3)).toMatchObject({
+      condition: 'tampered',
+      problems: [expect.stringContaining(`.git is a file saying "gitdir: ${evil}"`)],
+    });
     for (const args of [['worktrees', 'list'], ['sync'], ['worktrees', 'prune', '--apply'], ['doctor'], ['gc']]) await arena.run(args);
     const doctor = await arena.run(['doctor']);
     expect(doctor.stdout).toMatch(/worktrees: copy-tampered .*devkit worktrees remove 3 --force/);

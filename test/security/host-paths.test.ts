@@ -42,25 +42,35 @@ describeWithDocker("G2: the host never follows an agent's pointer", () => {
     ['.ssh/id_ed25519', '.ssh/id_ed25519'],
     ['.ssh/id_ed25519.pub', '.ssh/id_ed25519.pub'],
     ['.gitconfig', '.gitconfig'],
-  ])('attack 6: a link planted at %s in the HOME is refused by ssh-setup, named in one line; the host file is untouched', async (_name, where) => {
-    const target = victim(where.replaceAll('/', '_'));
-    const home = agentHome(arena.fx, 2);
-    const plant = await arena.inAgent(2, `mkdir -p $HOME/.ssh && rm -f $HOME/${where} && ln -s ${target.file} $HOME/${where} && echo planted`);
-    expect(plant).toMatchObject({ exitCode: 0, stdout: 'planted' });
-    const result = await arena.run(['ssh-setup', '--index', '2']);
-    expectRefused(result, new RegExp(`refusing ${path.join(home, where).replace(/[.]/g, '\\.')}: it is a symbolic link`), { exitCode: 1 });
-    expect(result.stderr).not.toContain('victim');
-    target.unchanged();
-    expect(lstatSync(path.join(home, where)).isSymbolicLink()).toBe(true);
-    await arena.inAgent(2, `rm -f $HOME/${where}`);
-  });
+  ])(
+    'attack 6: a link planted at %s in the HOME is refused by ssh-setup, named in one line; the host file is untouched',
+    async (_name, where) => {
+      const target = victim(where.replaceAll('/', '_'));
+      const home = agentHome(arena.fx, 2);
+      const plant = await arena.inAgent(
+        2,
+        `mkdir -p $HOME/.ssh && rm -f $HOME/${where} && ln -s ${target.file} $HOME/${where} && echo planted`,
+      );
+      expect(plant).toMatchObject({ exitCode: 0, stdout: 'planted' });
+      const result = await arena.run(['ssh-setup', '--index', '2']);
+      expectRefused(result, new RegExp(`refusing ${path.join(home, where).replace(/[.]/g, '\\.')}: it is a symbolic link`), {
+        exitCode: 1,
+      });
+      expect(result.stderr).not.toContain('victim');
+      target.unchanged();
+      expect(lstatSync(path.join(home, where)).isSymbolicLink()).toBe(true);
+      await arena.inAgent(2, `rm -f $HOME/${where}`);
+    },
+  );
 
   it('attack 6: .ssh itself a link to a host folder is refused; a farm of links at predictable temp names redirects nothing', async () => {
     const dir = path.join(victims, 'ssh-dir');
     mkdirSync(dir);
     const inside = victim('ssh-dir/config');
     await arena.inAgent(2, `rm -rf $HOME/.ssh && ln -s ${dir} $HOME/.ssh`);
-    expectRefused(await arena.run(['ssh-setup', '--index', '2']), /refusing .*\.devhome-agent2\/\.ssh: it is a symbolic link/, { exitCode: 1 });
+    expectRefused(await arena.run(['ssh-setup', '--index', '2']), /refusing .*\.devhome-agent2\/\.ssh: it is a symbolic link/, {
+      exitCode: 1,
+    });
     expect(readdirSync(dir)).toEqual(['config']);
     inside.unchanged();
 
@@ -79,7 +89,10 @@ describeWithDocker("G2: the host never follows an agent's pointer", () => {
   it('attack 7: a team record naming a path outside the layout, another agent or a foreign project is refused whole, and nothing is removed', async () => {
     const { fx } = arena;
     // A container cannot write devkit's state at all: it is in the user's state folder, not the shared .git.
-    const fromAgent = await arena.inAgent(3, `mkdir -p ${fx.primary}/.git/devkit-teams && echo x > ${fx.primary}/.git/devkit-teams/evil.json && echo WROTE`);
+    const fromAgent = await arena.inAgent(
+      3,
+      `mkdir -p ${fx.primary}/.git/devkit-teams && echo x > ${fx.primary}/.git/devkit-teams/evil.json && echo WROTE`,
+    );
     expect(fromAgent.stdout).not.toContain('WROTE');
     // And a record that was forged anyway (a bug, a bad disk) is checked before devkit acts on a word of it.
     const folder = path.join(victims, 'victim-folder');
@@ -88,18 +101,48 @@ describeWithDocker("G2: the host never follows an agent's pointer", () => {
     const foreign = await docker(['network', 'create', '--label', 'devkit.test=foreign', `devkit-test-foreign-${process.pid}`]);
     const prefix = projectPrefix({ root: fx.root, repo: fx.repo });
     const forged = [
-      { index: 7, agent: path.relative(fx.root, folder).replace(/^/, '../../../..'), worktree: folder, project: `${prefix}-agent7`, containers: [], state: 'created' },
-      { index: 3, agent: 'agent3', worktree: agentCopy(fx, 3), project: `devkit-test-foreign-${process.pid}`, containers: [], state: 'created' },
+      {
+        index: 7,
+        agent: path.relative(fx.root, folder).replace(/^/, '../../../..'),
+        worktree: folder,
+        project: `${prefix}-agent7`,
+        containers: [],
+        state: 'created',
+      },
+      {
+        index: 3,
+        agent: 'agent3',
+        worktree: agentCopy(fx, 3),
+        project: `devkit-test-foreign-${process.pid}`,
+        containers: [],
+        state: 'created',
+      },
     ];
     for (const [i, member] of forged.entries()) {
-      writeFileSync(path.join(rootStateOf(fx), 'teams', `evil${i}.json`), JSON.stringify({ name: `evil${i}`, session: 'evil', createdAt: 'now', members: [member] }));
+      writeFileSync(
+        path.join(rootStateOf(fx), 'teams', `evil${i}.json`),
+        JSON.stringify({ name: `evil${i}`, session: 'evil', createdAt: 'now', members: [member] }),
+      );
       const result = await arena.run(['session', 'cleanup', 'evil', '--force']);
-      expectRefused(result, /team record .*evil\d\.json does not match devkit's layout .*: devkit will not act on it; remove it by hand/, { exitCode: 1 });
+      expectRefused(result, /team record .*evil\d\.json does not match devkit's layout .*: devkit will not act on it; remove it by hand/, {
+        exitCode: 1,
+      });
       rmSync(path.join(rootStateOf(fx), 'teams', `evil${i}.json`));
     }
     expect(readFileSync(path.join(folder, 'precious'), 'utf8')).toBe('keep me\n');
     expect(await docker(['network', 'inspect', '--format', '{{.Id}}', foreign])).toBe(foreign);
-    expect(await docker(['ps', '-q', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent3', '--filter', 'status=running'])).not.toBe('');
+    expect(
+      await docker([
+        'ps',
+        '-q',
+        '--filter',
+        `label=devkit.root=${fx.root}`,
+        '--filter',
+        'label=devkit.profile=agent3',
+        '--filter',
+        'status=running',
+      ]),
+    ).not.toBe('');
     await docker(['network', 'rm', foreign]);
   });
 
@@ -126,8 +169,15 @@ describeWithDocker("G2: the host never follows an agent's pointer", () => {
     );
     expect(planted).toMatchObject({ exitCode: 0, stdout: 'planted' });
     const inside = agentCopy(fx, 2);
-    for (const args of [['-p', 'agent2', 'up'], ['worktrees', 'list'], ['policy', 'show']]) {
-      expectRefused(await devkit(args, { cwd: inside }), /devkit\.yml is inside the dev root .* where agents can write: devkit does not trust it/);
+    for (const args of [
+      ['-p', 'agent2', 'up'],
+      ['worktrees', 'list'],
+      ['policy', 'show'],
+    ]) {
+      expectRefused(
+        await devkit(args, { cwd: inside }),
+        /devkit\.yml is inside the dev root .* where agents can write: devkit does not trust it/,
+      );
     }
     const ws = path.join(fx.root, 'agent6', 'ws');
     mkdirSync(ws, { recursive: true });
@@ -138,7 +188,11 @@ describeWithDocker("G2: the host never follows an agent's pointer", () => {
     for (const id of ids) {
       const mounts = JSON.parse(await docker(['inspect', '--format', '{{json .Mounts}}', id])) as Array<{ Type: string; Source: string }>;
       for (const mount of mounts.filter((m) => m.Type === 'bind')) {
-        expect({ id, source: mount.Source, ok: mount.Source.startsWith(fx.root) || mount.Source.startsWith(fx.workspace) }).toEqual({ id, source: mount.Source, ok: true });
+        expect({ id, source: mount.Source, ok: mount.Source.startsWith(fx.root) || mount.Source.startsWith(fx.workspace) }).toEqual({
+          id,
+          source: mount.Source,
+          ok: true,
+        });
       }
     }
   });
@@ -154,7 +208,20 @@ describeWithDocker("G2: the host never follows an agent's pointer", () => {
     expect(tamper.exitCode).toBe(0);
     expect((await arena.run(['gc'])).exitCode).toBe(0);
     for (const profile of ['agent2', 'agent3', 'agent5']) {
-      expect({ profile, running: await docker(['ps', '-q', '--filter', `label=devkit.root=${arena.fx.root}`, '--filter', `label=devkit.profile=${profile}`, '--filter', 'status=running']) !== '' }).toEqual({ profile, running: true });
+      expect({
+        profile,
+        running:
+          (await docker([
+            'ps',
+            '-q',
+            '--filter',
+            `label=devkit.root=${arena.fx.root}`,
+            '--filter',
+            `label=devkit.profile=${profile}`,
+            '--filter',
+            'status=running',
+          ])) !== '',
+      }).toEqual({ profile, running: true });
     }
     expect(existsSync(path.join(arena.fx.workspace, 'overlays', 'agent2', 'compose.override.yml'))).toBe(true);
   });

@@ -47,7 +47,9 @@ describeWithDocker('G3: agents cannot touch each other, and can still work', () 
     expect((await git(fx.primary, ['rev-parse', 'agent3/main'])).trim()).toBe(agent3Before);
     expect(await git(fx.primary, ['--git-dir', backupsRepo(fx), 'for-each-ref'])).toBe(backups);
     // Not in the shared store either, where every agent could read it: the staged blob stays in agent 3's own copy.
-    expect(await git(fx.primary, ['cat-file', '--batch-all-objects', '--batch-check'])).not.toContain((await agentGit(agentCopy(fx, 3), ['rev-parse', ':secret.txt'])).trim());
+    expect(await git(fx.primary, ['cat-file', '--batch-all-objects', '--batch-check'])).not.toContain(
+      (await agentGit(agentCopy(fx, 3), ['rev-parse', ':secret.txt'])).trim(),
+    );
   });
 
   it('attack 12: a replace ref or graft making agent 5 look merged cannot get its branch deleted', async () => {
@@ -99,7 +101,9 @@ describeWithDocker('G3: agents cannot touch each other, and can still work', () 
     expect((await git(fx.primary, ['log', '-1', '--format=%s', 'agent2/main'])).trim()).toBe('agent 2 commits');
     expect((await git(fx.primary, ['merge-base', 'agent2/main', 'main'])).trim()).toBe(main);
     expect((await git(fx.primary, ['log', '-1', '--format=%s', 'agent2/feature'])).trim()).toBe('feature work');
-    const list = JSON.parse((await arena.run(['worktrees', 'list', '--json'])).stdout) as { agents: Array<{ index: number; stashes: number; ahead: number }> };
+    const list = JSON.parse((await arena.run(['worktrees', 'list', '--json'])).stdout) as {
+      agents: Array<{ index: number; stashes: number; ahead: number }>;
+    };
     expect(list.agents.find((a) => a.index === 2)).toMatchObject({ stashes: 1, ahead: 1 });
     // A push to the shared repo from inside says why it cannot work.
     const push = await arena.inAgent(2, 'git push origin agent2/main');

@@ -12,7 +12,10 @@ import { makeArena, type Arena } from './attacker.js';
 const GATEWAY = `awk 'NR>1 && $2=="00000000" {print $3}' /proc/net/route`;
 
 function fromRouteHex(hex: string): string {
-  return (hex.match(/../g) ?? []).reverse().map((byte) => Number.parseInt(byte, 16)).join('.');
+  return (hex.match(/../g) ?? [])
+    .reverse()
+    .map((byte) => Number.parseInt(byte, 16))
+    .join('.');
 }
 
 /**
@@ -45,7 +48,15 @@ describeWithDocker('G4: a container has no more power than the host user', () =>
     );
     const lines = inside.stdout.split('\n');
     expect(lines[0]).not.toBe('0');
-    expect(lines).toEqual(expect.arrayContaining(['CapEff:\t0000000000000000', 'CapPrm:\t0000000000000000', 'CapBnd:\t0000000000000000', 'NoNewPrivs:\t1', 'made']));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'CapEff:\t0000000000000000',
+        'CapPrm:\t0000000000000000',
+        'CapBnd:\t0000000000000000',
+        'NoNewPrivs:\t1',
+        'made',
+      ]),
+    );
     expect(inside.stdout).not.toMatch(/PASSWD-WRITABLE|SU-WORKED/);
     const planted = path.join(agentCopy(arena.fx, 2), '.p');
     expect(statSync(planted).uid).not.toBe(0);
@@ -61,7 +72,17 @@ describeWithDocker('G4: a container has no more power than the host user', () =>
     expect((await execa('curl', ['-s', '-m', '3', `http://127.0.0.1:${port}/`])).stdout).toBe('host service');
     const routed = (await arena.inAgent(2, GATEWAY)).stdout.trim();
     const bridge = await docker(['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}']);
-    const project = await docker(['ps', '--format', '{{.Label "com.docker.compose.project"}}', '--filter', `label=devkit.root=${arena.fx.root}`, '--filter', 'label=devkit.profile=agent2', '--filter', 'label=com.docker.compose.service=dev']);
+    const project = await docker([
+      'ps',
+      '--format',
+      '{{.Label "com.docker.compose.project"}}',
+      '--filter',
+      `label=devkit.root=${arena.fx.root}`,
+      '--filter',
+      'label=devkit.profile=agent2',
+      '--filter',
+      'label=com.docker.compose.service=dev',
+    ]);
     const subnet = await docker(['network', 'inspect', `${project}_internal`, '--format', '{{(index .IPAM.Config 0).Subnet}}']);
     const [a, b, c, d] = (subnet.split('/')[0] ?? '').split('.').map(Number);
     const gateway = `${a}.${b}.${c}.${(d ?? 0) + 1}`; // where the host would be on the internal network
@@ -76,12 +97,23 @@ describeWithDocker('G4: a container has no more power than the host user', () =>
       await docker(['ps', '-q', '--filter', `label=devkit.root=${arena.fx.root}`, '--filter', 'label=devkit.profile=agent3'])
     ).split('\n');
     const ips: string[] = [];
-    for (const id of [...addresses, ...(await docker(['ps', '-q', '--filter', `label=devkit.root=${arena.fx.root}`, '--filter', 'label=devkit.profile=dev-all'])).split('\n')]) {
-      ips.push(...(await docker(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id])).split(' ').filter(Boolean));
+    for (const id of [
+      ...addresses,
+      ...(await docker(['ps', '-q', '--filter', `label=devkit.root=${arena.fx.root}`, '--filter', 'label=devkit.profile=dev-all'])).split(
+        '\n',
+      ),
+    ]) {
+      ips.push(
+        ...(await docker(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id]))
+          .split(' ')
+          .filter(Boolean),
+      );
     }
     expect(ips.length).toBeGreaterThanOrEqual(6);
     // Every address at once (the sidecars listen on 53 and 8888): one line each, ANSWERED or unreachable.
-    const probes = ips.map((ip) => `((nc -z -w 2 ${ip} 53 || nc -z -w 2 ${ip} 8888) && echo "${ip} ANSWERED" || echo "${ip} unreachable") &`).join(' ');
+    const probes = ips
+      .map((ip) => `((nc -z -w 2 ${ip} 53 || nc -z -w 2 ${ip} 8888) && echo "${ip} ANSWERED" || echo "${ip} unreachable") &`)
+      .join(' ');
     const tried = await arena.inAgent(2, `${probes} wait`);
     expect(tried.stdout.split('\n').sort()).toEqual(ips.map((ip) => `${ip} unreachable`).sort());
   });

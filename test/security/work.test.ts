@@ -51,10 +51,15 @@ describeWithDocker('G6: no work is lost to a misbehaving agent', () => {
     const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
     const removed = await arena.run(['worktrees', 'remove', '3', '--force'], noEngine);
     expect(removed.exitCode).toBe(1);
-    expect(removed.stderr).toMatch(/^devkit: the Docker engine does not answer .* devkit cannot tell whether a container still writes agent 3's copy/);
+    expect(removed.stderr).toMatch(
+      /^devkit: the Docker engine does not answer .* devkit cannot tell whether a container still writes agent 3's copy/,
+    );
     expect(existsSync(agentCopy(fx, 3))).toBe(true);
     expect((await arena.run(['team', 'create', 't', '--agents', '1', '--session', 's14'])).exitCode).toBe(0);
-    for (const args of [['team', 'destroy', 't', '--force'], ['session', 'cleanup', 's14', '--force']]) {
+    for (const args of [
+      ['team', 'destroy', 't', '--force'],
+      ['session', 'cleanup', 's14', '--force'],
+    ]) {
       const result = await arena.run(args, noEngine);
       expect({ args, exitCode: result.exitCode }).toEqual({ args, exitCode: 1 });
       expect(result.stderr).toMatch(/the Docker engine does not answer/);
@@ -64,14 +69,19 @@ describeWithDocker('G6: no work is lost to a misbehaving agent', () => {
     expect(snapshot(fx.root).size).toBeGreaterThanOrEqual(before.size);
   });
 
-  it("attack 18: a lock naming a foreign host is reported at once with the command that clears it, not waited on", async () => {
+  it('attack 18: a lock naming a foreign host is reported at once with the command that clears it, not waited on', async () => {
     const lock = path.join(rootStateOf(arena.fx), 'lock');
-    writeFileSync(lock, JSON.stringify({ pid: 1, start: null, host: 'elsewhere.example', command: 'worktrees init 9', since: '2026-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: 1, start: null, host: 'elsewhere.example', command: 'worktrees init 9', since: '2026-01-01T00:00:00.000Z' }),
+    );
     const started = Date.now();
     const result = await arena.run(['worktrees', 'init', '5'], { DEVKIT_LOCK_WAIT_MS: '60000' });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([`devkit: devkit's lock ${lock} names pid 1 on host elsewhere.example (devkit worktrees init 9, since 2026-01-01T00:00:00.000Z), which cannot be checked from here: if no devkit runs there, clear it with: rm -- '${lock}'`]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `devkit: devkit's lock ${lock} names pid 1 on host elsewhere.example (devkit worktrees init 9, since 2026-01-01T00:00:00.000Z), which cannot be checked from here: if no devkit runs there, clear it with: rm -- '${lock}'`,
+    ]);
     rmSync(lock);
     expect((await arena.run(['worktrees', 'init', '5'])).exitCode).toBe(0);
   });
@@ -82,7 +92,12 @@ describeWithDocker('G6: no work is lost to a misbehaving agent', () => {
       4,
       `printf 'GET http://x${esc}.devkit.test/ HTTP/1.0\\r\\n\\r\\n' | nc -q 2 tinyproxy 8888 >/dev/null; printf 'gitdir: \\033[31mred\\n' > /tmp/x; rm -rf .git && cp /tmp/x .git; true`,
     );
-    const outputs = [await arena.run(['policy', 'log', '--agent', '4']), await arena.run(['status']), await arena.run(['worktrees', 'list']), await arena.run(['doctor'])];
+    const outputs = [
+      await arena.run(['policy', 'log', '--agent', '4']),
+      await arena.run(['status']),
+      await arena.run(['worktrees', 'list']),
+      await arena.run(['doctor']),
+    ];
     for (const result of outputs) {
       expect(result.stdout + result.stderr).not.toMatch(/\x1b|\x07/);
     }

@@ -21,7 +21,8 @@ export const describeWithDocker: typeof describe = (() => {
     execFileSync('docker', ['info'], { stdio: 'ignore' });
     return describe;
   } catch {
-    if (process.env.CI) throw new Error('no Docker engine with Compose v2 answers: CI must run the container tests (scripts/docker-engine.sh start)');
+    if (process.env.CI)
+      throw new Error('no Docker engine with Compose v2 answers: CI must run the container tests (scripts/docker-engine.sh start)');
     process.stderr.write('\n*** SKIPPED: tests that need a Docker engine (none answers here); CI runs them ***\n\n');
     return describe.skip;
   }
@@ -35,14 +36,24 @@ export const describeWithDocker: typeof describe = (() => {
  */
 export async function removeStacks(root: string, repo = 'app'): Promise<void> {
   const prefix = projectPrefix({ root, repo });
-  const listed = await execa('docker', ['ps', '-a', '--filter', `label=devkit.root=${root}`, '--format', '{{.Label "com.docker.compose.project"}}'], { reject: false });
-  const networks = await execa('docker', ['network', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}}'], { reject: false });
+  const listed = await execa(
+    'docker',
+    ['ps', '-a', '--filter', `label=devkit.root=${root}`, '--format', '{{.Label "com.docker.compose.project"}}'],
+    { reject: false },
+  );
+  const networks = await execa(
+    'docker',
+    ['network', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Label "com.docker.compose.project"}}'],
+    { reject: false },
+  );
   const projects = [
-    ...new Set([...String(listed.stdout).split('\n'), ...String(networks.stdout).split('\n').filter((project) => project.startsWith(`${prefix}-`))].filter(Boolean)),
+    ...new Set(
+      [...listed.stdout.split('\n'), ...networks.stdout.split('\n').filter((project) => project.startsWith(`${prefix}-`))].filter(Boolean),
+    ),
   ];
   await Promise.all(projects.map((project) => execa('docker', ['compose', '-p', project, 'down', '--timeout', '1'], { reject: false })));
 }
 
 export async function docker(args: readonly string[]): Promise<string> {
-  return String((await execa('docker', args)).stdout).trim();
+  return (await execa('docker', args)).stdout.trim();
 }

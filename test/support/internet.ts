@@ -43,7 +43,8 @@ export async function makeInternet(): Promise<Internet> {
 }
 
 /** An HTTP server answering `hello from NAME` on port 80. */
-export const HTTP_SERVER = (name: string): string => `echo ready; while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhello from ${name}\\n' | nc -l -N 80; done`;
+export const HTTP_SERVER = (name: string): string =>
+  `echo ready; while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhello from ${name}\\n' | nc -l -N 80; done`;
 
 /** An sshd serving a bare repo /srv/git/app.git to user git (keys appended to its authorized_keys). */
 export const GIT_SERVER = [
@@ -61,15 +62,31 @@ export const GIT_SERVER = [
 export const DNS_SERVER = (answers: Record<string, string>): string =>
   [
     `echo ready`,
-    `exec dnsmasq --keep-in-foreground --log-facility=- --user=root --group=root --no-resolv --no-hosts --server=127.0.0.11 ${Object.entries(answers)
+    `exec dnsmasq --keep-in-foreground --log-facility=- --user=root --group=root --no-resolv --no-hosts --server=127.0.0.11 ${Object.entries(
+      answers,
+    )
       .map(([name, address]) => `--address=/${name}/${address}`)
       .join(' ')}`,
   ].join('; ');
 
 /** Joins a profile's proxy and dns sidecars (never its dev container) to a network of the test's. */
-export async function connectSidecars(root: string, profile: string, network: string, services: readonly string[] = ['tinyproxy', 'dns']): Promise<void> {
+export async function connectSidecars(
+  root: string,
+  profile: string,
+  network: string,
+  services: readonly string[] = ['tinyproxy', 'dns'],
+): Promise<void> {
   for (const service of services) {
-    const id = await docker(['ps', '-q', '--filter', `label=devkit.root=${root}`, '--filter', `label=devkit.profile=${profile}`, '--filter', `label=com.docker.compose.service=${service}`]);
+    const id = await docker([
+      'ps',
+      '-q',
+      '--filter',
+      `label=devkit.root=${root}`,
+      '--filter',
+      `label=devkit.profile=${profile}`,
+      '--filter',
+      `label=com.docker.compose.service=${service}`,
+    ]);
     await docker(['network', 'connect', network, id]);
   }
 }

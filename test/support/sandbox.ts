@@ -28,7 +28,7 @@ export async function devkit(args: readonly string[], options: RunOptions): Prom
     reject: false,
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   });
-  return { exitCode: child.exitCode ?? -1, stdout: String(child.stdout), stderr: String(child.stderr) };
+  return { exitCode: child.exitCode ?? -1, stdout: child.stdout, stderr: child.stderr };
 }
 
 /**
@@ -36,7 +36,11 @@ export async function devkit(args: readonly string[], options: RunOptions): Prom
  * stderr starting `devkit: ` and matching `message`, nothing on stdout, and
  * (given a snapshot of the dev root from before) nothing changed.
  */
-export function expectRefused(result: RunResult, message: RegExp, options: { exitCode?: number; unchanged?: { dir: string; before: Map<string, string> } } = {}): void {
+export function expectRefused(
+  result: RunResult,
+  message: RegExp,
+  options: { exitCode?: number; unchanged?: { dir: string; before: Map<string, string> } } = {},
+): void {
   expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: options.exitCode ?? 2, stdout: '' });
   expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^devkit: /)]);
   expect(result.stderr).toMatch(message);
@@ -53,7 +57,7 @@ const GIT_IDENTITY = {
 /** Plain git for test set-up and checks, with a fixed identity. */
 export async function git(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
   const child = await execa('git', args, { cwd, env: { ...GIT_IDENTITY, ...env }, stdin: 'ignore' });
-  return String(child.stdout);
+  return child.stdout;
 }
 
 /** The uid agents run as (and own their copies as): the user's own, or 10000 when the tests run as root (as devkit does). */
@@ -69,7 +73,7 @@ function asAgent(command: string, args: readonly string[]): [string, string[]] {
 export async function agentGit(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<string> {
   const [command, full] = asAgent('git', args);
   const child = await execa(command, full, { cwd, env: { ...GIT_IDENTITY, HOME: os.tmpdir(), ...env }, stdin: 'ignore' });
-  return String(child.stdout);
+  return child.stdout;
 }
 
 /** A file written the way an agent would write it: owned by the agent's uid. */

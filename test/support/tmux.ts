@@ -7,7 +7,7 @@ export async function paneShows(target: string, pattern: RegExp, timeoutMs = 20_
   const deadline = Date.now() + timeoutMs;
   let screen = '';
   while (Date.now() < deadline) {
-    screen = String((await tmux(['capture-pane', '-p', '-t', target])).stdout);
+    screen = (await tmux(['capture-pane', '-p', '-t', target])).stdout;
     if (pattern.test(screen)) return screen;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

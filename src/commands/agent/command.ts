@@ -7,7 +7,8 @@ import { runWith, type CommandHost } from '../context.js';
  * to agent K's devhome, so no two agents share ~/.codex or ~/.claude.json.
  */
 export function registerAgent(program: Command, host: CommandHost): void {
-  const run = async (index: string, cmd: string[]): Promise<void> => runWith(host, { index, cmd, profile: host.profile() }, (await import('./run.js')).run);
+  const run = async (index: string, cmd: string[]): Promise<void> =>
+    runWith(host, { index, cmd, profile: host.profile() }, (await import('./run.js')).run);
   const agent = program.command('agent').description("run agents' CLIs, each with its own HOME");
   agent
     .command('run')

@@ -3,7 +3,10 @@ import type { CommandContext } from '../../cli/context.js';
 import { UsageError } from '../../errors.js';
 
 function optionsOf(command: Command): string[] {
-  return [...command.options.flatMap((option) => [option.short, option.long].filter((flag): flag is string => flag !== undefined)), '--help'];
+  return [
+    ...command.options.flatMap((option) => [option.short, option.long].filter((flag): flag is string => flag !== undefined)),
+    '--help',
+  ];
 }
 
 /** A case arm: the words to offer after `path`, as a bash case label and a word list. */
@@ -51,7 +54,8 @@ complete -F _devkit devkit
 export function completionScript(program: Command, shell: string): string {
   if (shell === 'bash') return bashScript(program);
   if (shell === 'zsh') {
-    return `# devkit completion for zsh: eval "$(devkit completion zsh)"\nautoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n${bashScript(program)}`;
+    const header = '# devkit completion for zsh: eval "$(devkit completion zsh)"\n';
+    return `${header}autoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n${bashScript(program)}`;
   }
   throw new UsageError(`no completion for shell ${JSON.stringify(shell)}: use bash or zsh`);
 }

@@ -11,5 +11,7 @@ export function registerExecCd(program: Command, host: CommandHost): void {
     // Everything after PATH belongs to CMD, options included.
     .passThroughOptions()
     .allowUnknownOption()
-    .action(async (index: string, path: string, cmd: string[]) => runWith(host, { profile: host.profile(), index, path, cmd }, (await import('./run.js')).run));
+    .action(async (index: string, path: string, cmd: string[]) =>
+      runWith(host, { profile: host.profile(), index, path, cmd }, (await import('./run.js')).run),
+    );
 }

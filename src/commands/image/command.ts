@@ -4,6 +4,8 @@ import { runWith, withJsonOption, type CommandHost } from '../context.js';
 export function registerImage(program: Command, host: CommandHost): void {
   const image = program.command('image').description("the stack's images");
   withJsonOption(
-    image.command('build').description('build every image the stack needs (dev, proxy, dns), offline; returns at once when they are up to date'),
+    image
+      .command('build')
+      .description('build every image the stack needs (dev, proxy, dns), offline; returns at once when they are up to date'),
   ).action(async (flags: { json?: boolean }) => runWith(host, flags, (await import('./build/run.js')).run));
 }

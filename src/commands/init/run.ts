@@ -39,7 +39,11 @@ export async function initWorkspace(options: InitOptions, context: CommandContex
   const root = checkPathArg(options.root, { label: '--root', base: context.cwd });
   const repo = checkRepoName(options.repo);
   if (existsSync(root) && !statSync(root).isDirectory()) throw new UsageError(`--root ${root} exists and is not a directory`);
-  checkPlacement(root, { workspace: resolveExisting(context.cwd), stateHome: resolveExisting(stateHome(context.env)), install: devkitInstallDir() });
+  checkPlacement(root, {
+    workspace: resolveExisting(context.cwd),
+    stateHome: resolveExisting(stateHome(context.env)),
+    install: devkitInstallDir(),
+  });
   const configPath = path.join(context.cwd, CONFIG_FILE);
   if (existsSync(configPath)) {
     const current = await parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir: context.cwd });
@@ -47,7 +51,8 @@ export async function initWorkspace(options: InitOptions, context: CommandContex
       const stackFiles = ensureStackFiles(context.cwd);
       return { configPath, root, repo, stackFiles, changed: stackFiles.length > 0 };
     }
-    if (options.force !== true) throw new UsageError(`${configPath} already names root ${current.root} and repo ${current.repo}; pass --force to replace them`);
+    if (options.force !== true)
+      throw new UsageError(`${configPath} already names root ${current.root} and repo ${current.repo}; pass --force to replace them`);
   }
   writeFileAtomic(configPath, renderConfig({ root, repo }));
   return { configPath, root, repo, stackFiles: ensureStackFiles(context.cwd), changed: true };

@@ -6,7 +6,10 @@ export function registerOverlay(program: Command, host: CommandHost): void {
   withJsonOption(
     overlay
       .command('create')
-      .description("write overlays/agentK/compose.override.yml for agent K, checked with docker compose config first (dev-all: write devkit's dev-all overlay again)")
+      .description(
+        'write overlays/agentK/compose.override.yml for agent K, checked with docker compose config first ' +
+          "(dev-all: write devkit's dev-all overlay again)",
+      )
       .argument('<profile>', 'the profile, e.g. agent3 or dev-all'),
   ).action(async (name: string, flags: { json?: boolean }) => runWith(host, { ...flags, name }, (await import('./create/run.js')).run));
 }

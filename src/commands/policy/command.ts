@@ -9,17 +9,20 @@ export interface PolicyOptions {
 /** devkit policy show | allow HOST | deny HOST | log, each with --agent K. */
 export function registerPolicy(program: Command, host: CommandHost): void {
   const policy = program.command('policy').description('the egress allowlist: which domains agents reach through the proxy and DNS');
-  const agentOption = (command: Command): Command => withJsonOption(command.option('--agent <K>', "agent K's own list (its agentK stack), not the global one"));
-  agentOption(policy.command('show').description('the allowed domains (each with its subdomains) and CONNECT ports')).action(async (flags: PolicyOptions) =>
-    runWith(host, flags, (await import('./show/run.js')).run),
+  const agentOption = (command: Command): Command =>
+    withJsonOption(command.option('--agent <K>', "agent K's own list (its agentK stack), not the global one"));
+  agentOption(policy.command('show').description('the allowed domains (each with its subdomains) and CONNECT ports')).action(
+    async (flags: PolicyOptions) => runWith(host, flags, (await import('./show/run.js')).run),
   );
   for (const action of ['allow', 'deny'] as const) {
     const what = action === 'allow' ? 'allow HOST and its subdomains' : 'take HOST off the allowlist';
-    agentOption(policy.command(action).description(`${what}; running proxies and resolvers reload, agents keep running`).argument('<HOST>')).action(
-      async (hostName: string, flags: PolicyOptions) => runWith(host, { ...flags, action, hostName }, (await import('./change/run.js')).run),
+    agentOption(
+      policy.command(action).description(`${what}; running proxies and resolvers reload, agents keep running`).argument('<HOST>'),
+    ).action(async (hostName: string, flags: PolicyOptions) =>
+      runWith(host, { ...flags, action, hostName }, (await import('./change/run.js')).run),
     );
   }
-  agentOption(policy.command('log').description("recent requests the proxies refused, per agent (from the proxies' logs)")).action(async (flags: PolicyOptions) =>
-    runWith(host, flags, (await import('./log/run.js')).run),
+  agentOption(policy.command('log').description("recent requests the proxies refused, per agent (from the proxies' logs)")).action(
+    async (flags: PolicyOptions) => runWith(host, flags, (await import('./log/run.js')).run),
   );
 }

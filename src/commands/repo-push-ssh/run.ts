@@ -10,7 +10,9 @@ import type { RepoPushOptions } from './command.js';
 
 export async function run(options: RepoPushOptions, context: CommandContext): Promise<number> {
   const fleet = await openFleet(context);
-  const rawIndex = options.index ?? (await copyIdentity(context.cwd, context.env, fleet.git).catch(debugSwallow('the copy this runs in')))?.index?.toString();
+  const rawIndex =
+    options.index ??
+    (await copyIdentity(context.cwd, context.env, fleet.git).catch(debugSwallow('the copy this runs in')))?.index?.toString();
   if (rawIndex === undefined) throw new UsageError("repo-push-ssh needs --index K (or run it inside agent K's copy)");
   const index = requireAgent(fleet.state, parseIndex(rawIndex, { what: '--index K', max: fleet.config.maxAgents }));
   const result = await pushOverSsh(fleet, { index, branch: options.branch, profile: options.profile });

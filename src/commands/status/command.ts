@@ -5,7 +5,9 @@ export function registerStatus(program: Command, host: CommandHost): void {
   withJsonOption(
     program
       .command('status')
-      .description('one row per agent: branch, ahead/behind, changes, container and uptime, disk of its copy, HOME and volumes, refused egress')
+      .description(
+        'one row per agent: branch, ahead/behind, changes, container and uptime, disk of its copy, HOME and volumes, refused egress',
+      )
       .option('--watch', 'refresh every 2 seconds until Ctrl-C'),
   ).action(async (flags: { json?: boolean; watch?: boolean }) => runWith(host, flags, (await import('./run.js')).run));
 }

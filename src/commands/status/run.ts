@@ -62,7 +62,9 @@ export async function run(flags: { json?: boolean; watch?: boolean }, context: C
     const reports = await statuses(context);
     if (flags.watch) context.io.clearScreen();
     for (const line of rows(reports)) context.io.out(line);
-    for (const r of reports) if (r.problems.length > 0) context.io.log(`devkit: ${r.name} ${r.condition === 'tampered' ? 'is tampered' : 'has a problem'}: ${r.problems.join('; ')}`);
+    for (const r of reports)
+      if (r.problems.length > 0)
+        context.io.log(`devkit: ${r.name} ${r.condition === 'tampered' ? 'is tampered' : 'has a problem'}: ${r.problems.join('; ')}`);
     if (!flags.watch) return 0;
     await sleep(2000);
   }

@@ -7,15 +7,26 @@ import { parseIndex } from '../../validate.js';
 
 export async function run(flags: { index?: string; json?: boolean }, context: CommandContext): Promise<number> {
   const fleet = await openFleet(context);
-  const indexes = flags.index === undefined ? [...knownIndexes(fleet).recorded] : [requireAgent(fleet.state, parseIndex(flags.index, { what: 'K (the agent index)', max: fleet.config.maxAgents }))];
+  const indexes =
+    flags.index === undefined
+      ? [...knownIndexes(fleet).recorded]
+      : [requireAgent(fleet.state, parseIndex(flags.index, { what: 'K (the agent index)', max: fleet.config.maxAgents }))];
   const outcomes = await syncAgents(fleet, context, indexes);
   if (flags.json) context.io.json({ agents: outcomes });
   for (const outcome of outcomes) {
-    const changes = outcome.changed.map((c) => (c.to === null ? `${c.branch} deleted` : `${c.branch} ${c.from === null ? 'new' : 'moved'} at ${c.to.slice(0, 10)}`));
-    context.io.out(`${outcome.name}\t${outcome.state === 'ok' ? (changes.length === 0 ? 'up to date' : changes.join(', ')) : outcome.state.toUpperCase()}`);
-    if (outcome.kept.length > 0) context.io.log(`devkit: ${outcome.name} deleted ${outcome.kept.join(', ')} in its copy; kept in the shared repo (commits on no other branch)`);
-    if (outcome.outside.length > 0) context.io.log(`devkit: ${outcome.name}'s ${outcome.outside.join(', ')} are outside ${outcome.name}/ and stay in its copy`);
-    for (const problem of [...outcome.problems, ...(outcome.error === null ? [] : [outcome.error])]) context.io.log(`devkit: ${outcome.name}: ${problem}`);
+    const changes = outcome.changed.map((c) =>
+      c.to === null ? `${c.branch} deleted` : `${c.branch} ${c.from === null ? 'new' : 'moved'} at ${c.to.slice(0, 10)}`,
+    );
+    const summary = changes.length === 0 ? 'up to date' : changes.join(', ');
+    context.io.out(`${outcome.name}\t${outcome.state === 'ok' ? summary : outcome.state.toUpperCase()}`);
+    if (outcome.kept.length > 0)
+      context.io.log(
+        `devkit: ${outcome.name} deleted ${outcome.kept.join(', ')} in its copy; kept in the shared repo (commits on no other branch)`,
+      );
+    if (outcome.outside.length > 0)
+      context.io.log(`devkit: ${outcome.name}'s ${outcome.outside.join(', ')} are outside ${outcome.name}/ and stay in its copy`);
+    for (const problem of [...outcome.problems, ...(outcome.error === null ? [] : [outcome.error])])
+      context.io.log(`devkit: ${outcome.name}: ${problem}`);
   }
   return outcomes.some((o) => o.state !== 'ok' || o.error !== null) ? 1 : 0;
 }

@@ -40,11 +40,19 @@ async function openShells(options: { count: string; profile?: string }, context:
       continue;
     }
     const profile = options.profile ?? name;
-    await withFleetLock(fleet, context, `ssh-setup --index ${index}`, () => setUpSsh(fleet, agentPaths(fleet.config, index), fleet.config.ssh));
-    const running = (await stackContainers(api, { root: fleet.config.root, profile })).some((c) => c.service === 'dev' && c.state === 'running');
+    await withFleetLock(fleet, context, `ssh-setup --index ${index}`, () =>
+      setUpSsh(fleet, agentPaths(fleet.config, index), fleet.config.ssh),
+    );
+    const running = (await stackContainers(api, { root: fleet.config.root, profile })).some(
+      (c) => c.service === 'dev' && c.state === 'running',
+    );
     if (!running) await upProfile(fleet, profile, context, true);
     const where = profile === 'dev-all' ? path.relative(fleet.config.root, agentPaths(fleet.config, index).worktree) : '.';
-    await openWindow(session, { name, cwd: fleet.workspace.dir, command: [DEVKIT, '-p', profile, 'exec-cd', String(index), where, 'bash'] }, existing !== null || windows.some((w) => w.created));
+    await openWindow(
+      session,
+      { name, cwd: fleet.workspace.dir, command: [DEVKIT, '-p', profile, 'exec-cd', String(index), where, 'bash'] },
+      existing !== null || windows.some((w) => w.created),
+    );
     windows.push({ name, created: true });
   }
   return { session, windows };

@@ -37,7 +37,12 @@ export async function run(flags: PolicyOptions & { action: 'allow' | 'deny'; hos
   });
   if (flags.json) context.io.json(result);
   const scope = result.agent === null ? 'every agent' : result.agent;
-  if (!result.changed) context.io.out(`${result.host} was ${flags.action === 'allow' ? 'already allowed' : 'not allowed'} for ${scope}; nothing changed`);
-  else context.io.out(`${flags.action === 'allow' ? 'allowed' : 'denied'} ${result.host} for ${scope}; ${result.reloadedSidecars} running sidecar(s) reloaded`);
+  if (!result.changed)
+    context.io.out(`${result.host} was ${flags.action === 'allow' ? 'already allowed' : 'not allowed'} for ${scope}; nothing changed`);
+  else
+    context.io.out(
+      `${flags.action === 'allow' ? 'allowed' : 'denied'} ${result.host} for ${scope}; ` +
+        `${result.reloadedSidecars} running sidecar(s) reloaded`,
+    );
   return 0;
 }

@@ -3,10 +3,17 @@ import type { CommandContext } from '../../../cli/context.js';
 import { createTeam, sessionId } from '../../../teams/teams.js';
 import { parseIndex } from '../../../validate.js';
 
-export async function run(flags: { name: string; agents: string; session?: string; base?: string; json?: boolean }, context: CommandContext): Promise<number> {
+export async function run(
+  flags: { name: string; agents: string; session?: string; base?: string; json?: boolean },
+  context: CommandContext,
+): Promise<number> {
   const fleet = await openFleet(context);
   const count = parseIndex(flags.agents, { what: '--agents N', max: fleet.config.maxAgents });
-  const team = await createTeam(fleet, { name: flags.name, count, session: sessionId(flags.session, context.env), base: flags.base }, context);
+  const team = await createTeam(
+    fleet,
+    { name: flags.name, count, session: sessionId(flags.session, context.env), base: flags.base },
+    context,
+  );
   if (flags.json) context.io.json(team);
   context.io.out(`team ${team.name} (session ${team.session}): ${team.members.map((m) => m.agent).join(', ')}`);
   return 0;

@@ -22,7 +22,8 @@ export async function run(options: WorktreesInitOptions, context: CommandContext
   const base = await resolveBase(fleet, options.base);
   const result = await withFleetLock(fleet, context, `worktrees init ${count}`, () => provisionAgents(fleet, count, base));
   if (options.json) context.io.json(result);
-  for (const agent of result.agents) context.io.out(`${agent.name}\t${agent.branch ?? '(primary clone)'}\t${agent.worktree}\t${ACTION_TEXT[agent.action]}`);
+  for (const agent of result.agents)
+    context.io.out(`${agent.name}\t${agent.branch ?? '(primary clone)'}\t${agent.worktree}\t${ACTION_TEXT[agent.action]}`);
   if (!result.changed) context.io.log(`nothing changed: agents 1..${result.agents.length} already exist`);
   return 0;
 }

@@ -4,7 +4,12 @@ import type { CommandContext } from '../../../cli/context.js';
 import { formatTable } from '../../../cli/table.js';
 
 function describeRow(agent: CopySummary): string[] {
-  const dirty = agent.dirty === null ? '-' : agent.dirty.modified + agent.dirty.untracked === 0 ? 'clean' : `${agent.dirty.modified}M ${agent.dirty.untracked}?`;
+  const dirty =
+    agent.dirty === null
+      ? '-'
+      : agent.dirty.modified + agent.dirty.untracked === 0
+        ? 'clean'
+        : `${agent.dirty.modified}M ${agent.dirty.untracked}?`;
   const ahead = agent.ahead === null ? '-' : `+${agent.ahead}/-${agent.behind ?? 0} ${agent.base}`;
   const state = agent.index === 1 ? 'primary' : agent.condition === 'ok' ? 'ok' : agent.condition.toUpperCase();
   return [agent.name, agent.branch ?? '(detached)', agent.head?.slice(0, 10) ?? '-', state, dirty, ahead, agent.path];

@@ -23,6 +23,7 @@ export async function run(options: WorktreesRemoveOptions, context: CommandConte
   }
   context.io.out(`removed ${result.worktree}`);
   context.io.log(result.branchDeleted ? `deleted branch ${result.branch} (it was merged)` : `kept branch ${result.branch}`);
-  if (result.devhomeKept !== null) context.io.log(`kept HOME ${result.devhomeKept} (keys, agent logins); it is reused if agent ${result.index} is made again`);
+  if (result.devhomeKept !== null)
+    context.io.log(`kept HOME ${result.devhomeKept} (keys, agent logins); it is reused if agent ${result.index} is made again`);
   return 0;
 }
