@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need (dependencies, a Docker Engine with
-# Compose v2, tmux) and runs every test, then prints one closing line
+# Compose v2, tmux, zsh) and runs every test, then prints one closing line
 # "N passed, N failed, N skipped". A dockerd this script starts, it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
-command -v tmux >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; }
+# tmux for tmux-shells, zsh for its completion test.
+missing=$(for tool in tmux zsh; do command -v "$tool" >/dev/null 2>&1 || echo "$tool"; done)
+if [ -n "$missing" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
 if ! docker info >/dev/null 2>&1; then
   trap './scripts/docker-engine.sh stop' EXIT
 fi

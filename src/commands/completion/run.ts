@@ -23,11 +23,12 @@ function arms(command: Command, path: string[]): Array<[string, string[]]> {
  */
 function bashScript(program: Command): string {
   const all = arms(program, []);
-  const cases = all.map(([path, words]) => `    "${path}") words="${words.join(' ')}" ;;`).join('\n');
+  const cases = all.map(([path, words]) => `    "${path}") offer="${words.join(' ')}" ;;`).join('\n');
   const known = all.map(([path]) => path).join('|');
+  // zsh runs this through bashcompinit, where `path` is its PATH array and `words` its command line: neither is used as a name here.
   return `# devkit completion for bash: eval "$(devkit completion bash)"
 _devkit() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} path="" words="" i next
+  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} command_path="" offer="" i next
   local known="|${known}|"
   if [ "$prev" = "-p" ] || [ "$prev" = "--profile" ]; then
     COMPREPLY=( $(compgen -W "dev-all $(cd overlays 2>/dev/null && ls -d agent* 2>/dev/null)" -- "$cur") )
@@ -38,14 +39,14 @@ _devkit() {
       -p|--profile) ((i++)) ;;
       -*) ;;
       *) # a word that extends a command path; anything else is an argument
-        next="\${path:+$path }\${COMP_WORDS[i]}"
-        case "$known" in *"|$next|"*) path=$next ;; esac ;;
+        next="\${command_path:+$command_path }\${COMP_WORDS[i]}"
+        case "$known" in *"|$next|"*) command_path=$next ;; esac ;;
     esac
   done
-  case "$path" in
+  case "$command_path" in
 ${cases}
   esac
-  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+  COMPREPLY=( $(compgen -W "$offer" -- "$cur") )
 }
 complete -F _devkit devkit
 `;
