@@ -17,15 +17,19 @@ fi
 ./scripts/docker-engine.sh start
 
 report=$(mktemp)
+before=$(mktemp)
 status=0
 npm run --silent typecheck
 npm run --silent lint
+# What is in the temp folder and the engine now: the tests must leave nothing more (scripts/leftovers.mjs).
+node scripts/leftovers.mjs snapshot "$before"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+node scripts/leftovers.mjs check "$before" || status=1
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
   if (skipped > 0) console.log(`WARNING: ${skipped} test(s) skipped`);
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
 ' "$report" || echo "0 passed, 1 failed"
-rm -f "$report"
+rm -f "$report" "$before"
 exit "$status"

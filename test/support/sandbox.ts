@@ -83,8 +83,18 @@ export function writeAsAgent(file: string, content: string): void {
   if (process.getuid?.() === 0) chownSync(file, AGENT_UID, AGENT_UID);
 }
 
+const madeTempDirs: string[] = [];
+
+/** A fresh folder in the temp folder, removed after the test file (see removeTempDirs). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `devkit-${prefix}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `devkit-${prefix}-`));
+  madeTempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder tempDir made in this test file (state-dir.ts runs it after each file). */
+export function removeTempDirs(): void {
+  for (const dir of madeTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export interface DevRootFixture {
