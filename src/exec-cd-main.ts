@@ -14,6 +14,6 @@ export function execCdMain(argv: readonly string[]): Promise<number> | null {
   if (args === null) return null;
   restoreCaCertsVariable();
   return import('./exec/exec-cd.js')
-    .then(({ execCd }) => execCd(args))
+    .then(({ execCd }) => execCd(args, process.env, process.cwd()))
     .catch((error: unknown) => reportFailure(error, { json: false, env: process.env }));
 }

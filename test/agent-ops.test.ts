@@ -42,6 +42,7 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
   });
 
   it('tmux-shells again adds only missing windows', async () => {
+    expect((await run(['tmux-shells', '3', '--json'])).exitCode).toBe(0); // the session exists from here on, whatever ran before
     const again = JSON.parse((await run(['tmux-shells', '3', '--json'])).stdout) as { windows: Array<{ name: string; created: boolean }> };
     expect(again.windows.map((w) => [w.name, w.created])).toEqual([
       ['agent1', false],

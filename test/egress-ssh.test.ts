@@ -173,14 +173,17 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
   });
 
   it("ssh-setup is idempotent, keys are 0600, and no key shows in any agent's git status", async () => {
-    const first = JSON.parse((await run(['ssh-setup', '--index', '2', '--json'])).stdout) as {
-      publicKey: string;
-      keyCreated: boolean;
-      configChanged: boolean;
-    };
-    expect(first).toMatchObject({ keyCreated: false, configChanged: false });
+    // Run twice here, whatever ran before: the second run makes nothing and changes nothing.
+    const setup = async () =>
+      JSON.parse((await run(['ssh-setup', '--index', '2', '--json'])).stdout) as {
+        publicKey: string;
+        keyCreated: boolean;
+        configChanged: boolean;
+      };
+    const first = await setup();
+    expect(await setup()).toMatchObject({ publicKey: first.publicKey, keyCreated: false, configChanged: false });
     expect(readFileSync(path.join(agentHome(fx, 2), '.ssh', 'id_ed25519.pub'), 'utf8').trim()).toBe(first.publicKey);
-    expect((await run(['ssh-setup', '--index', '1'])).exitCode).toBe(0);
+    for (const k of ['1', '3']) expect((await run(['ssh-setup', '--index', k])).exitCode).toBe(0);
     for (const k of [1, 2, 3]) {
       expect(statSync(path.join(agentHome(fx, k), '.ssh', 'id_ed25519')).mode & 0o777).toBe(0o600);
       const status = await (k === 1 ? git : agentGit)(agentCopy(fx, k), ['status', '--porcelain', '--untracked-files=all']);
@@ -248,6 +251,7 @@ describeWithDocker('default SSH settings and the shared caches', () => {
   });
 
   it('repo-push-ssh without an origin says so in one line', async () => {
+    expect((await run(['ssh-setup', '--index', '2'])).exitCode).toBe(0);
     const result = await run(['repo-push-ssh', '--index', '2']);
     expect(result).toMatchObject({
       exitCode: 1,

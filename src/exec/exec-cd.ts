@@ -11,7 +11,7 @@ export interface ExecCdOptions extends ExecCdArgs {
  * This module is the hot path measured against `docker exec`: keep its
  * imports light. Returns CMD's exit code.
  */
-export async function execCd(options: ExecCdOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {
+export async function execCd(options: ExecCdOptions, env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
   const api = engineClient(env);
   const cmd = options.cmd.length > 0 ? options.cmd : ['bash'];
   const mode = processExecMode();

@@ -63,7 +63,16 @@ function relativeToMount(raw: string, containerRoot: string): string {
 }
 
 /** The exec for agent K in a profile whose container mounts `root`, with the host-side checks of K (an agent devkit made) and PATH. */
-function planExec(request: ExecCdRequest, where: { profile: string; root: string; repo: string; stateHome: string }): ExecSpec {
+interface ExecPlace {
+  profile: string;
+  root: string;
+  repo: string;
+  stateHome: string;
+  /** The user's TERM, given to a command on a terminal. */
+  term: string | undefined;
+}
+
+function planExec(request: ExecCdRequest, where: ExecPlace): ExecSpec {
   const containerRoot = where.profile === 'dev-all' ? DEV_ALL_ROOT : AGENT_ROOT;
   const index = requireAgent(rootState(rootStateDir(where.stateHome, where.root)), Number(request.index));
   const agent = agentPaths(where, index);
@@ -75,7 +84,7 @@ function planExec(request: ExecCdRequest, where: { profile: string; root: string
   const env = [`HOME=${home}`, `DEV_HOME=${home}`, `DEVKIT_AGENT=${agent.name}`];
   return {
     Cmd: request.cmd,
-    Env: request.tty ? [...env, `TERM=${process.env.TERM ?? 'xterm-256color'}`] : env,
+    Env: request.tty ? [...env, `TERM=${where.term ?? 'xterm-256color'}`] : env,
     WorkingDir: path.posix.join(containerRoot, path.relative(hostMount, hostPath)),
     Tty: request.tty,
     AttachStdin: request.attachStdin,
@@ -130,7 +139,7 @@ export async function prepareExec(
   else if (scope.workspace !== null) wanted['devkit.workspace'] = scope.workspace;
 
   if (stack !== null && (scope.envRoot === null || scope.envRoot === stack.root)) {
-    const spec = planExec(request, { profile, root: stack.root, repo: stack.repo, stateHome: scope.stateHome });
+    const spec = planExec(request, { profile, root: stack.root, repo: stack.repo, stateHome: scope.stateHome, term: context.env.TERM });
     const name = `${stack.project}-${profile}-dev-1`;
     const exec = api.createExec(name, spec).catch(debugSwallow(`creating the exec in ${name}`)); // the label search below tries again
     const [container, execId] = await Promise.all([api.findContainer(name), exec]);
@@ -148,5 +157,5 @@ export async function prepareExec(
       `container ${container.Id.slice(0, 12)} has no devkit.root/devkit.repo labels: recreate it with devkit -p ${profile} up`,
     );
   }
-  return api.createExec(container.Id, planExec(request, { profile, root, repo, stateHome: scope.stateHome }));
+  return api.createExec(container.Id, planExec(request, { profile, root, repo, stateHome: scope.stateHome, term: context.env.TERM }));
 }
