@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The main job, end to end: sets devkit up (and a Docker engine where none
 # runs), makes a sample repo (or clones the one given with --repo PATH), gives
-# agents their own worktrees and HOMEs, brings agents 2 and 3 up in their own
-# containers, shows each working on its own branch inside its container,
-# removes an agent without losing its work, and tears everything down.
+# agents copies and HOMEs of their own, brings agents 2 and 3 up in their own
+# containers, shows each working on its own branch inside its container and
+# that work reaching the shared repo, removes an agent without losing its
+# work, and tears everything down. devkit's state for the demo stays in the
+# demo's folder.
 # --keep keeps the dev root (and the containers) for a look around.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +35,7 @@ cleanup() {
   [ "$started_docker" = 0 ] || "$here/scripts/docker-engine.sh" stop
 }
 trap cleanup EXIT
+export DEVKIT_STATE_DIR="$base/state" # outside the dev root, as it must be; the default is ~/.local/state/devkit
 export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-devkit demo} GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-demo@localhost}
 export GIT_COMMITTER_NAME=$GIT_AUTHOR_NAME GIT_COMMITTER_EMAIL=$GIT_AUTHOR_EMAIL
 
@@ -48,7 +51,7 @@ fi
 mkdir "$base/workspace" && cd "$base/workspace"
 devkit init --root "$base/dev" --repo sample
 
-step "three agents: agent 1 is the primary clone, agents 2 and 3 get locked worktrees and HOMEs"
+step "three agents: agent 1 is the primary clone, agents 2 and 3 get copies of their own (sharing its objects) and HOMEs"
 devkit worktrees init 3
 
 step "the stack's images (the first time bootstraps a Debian base: about a minute)"
@@ -62,9 +65,11 @@ step "each agent works on its own branch, inside its own container"
 for k in 2 3; do
   devkit -p "agent$k" exec-cd "$k" . sh -c "echo \"agent $k was here\" > AGENT$k.md && git add AGENT$k.md && git -c user.name='agent $k' -c user.email=agent$k@localhost commit -qm 'work of agent $k' && echo \"\$DEVKIT_AGENT in \$(pwd) on \$(git rev-parse --abbrev-ref HEAD), HOME=\$HOME: \$(git log -1 --format=%s)\""
 done
-step "on the host, each commit is on its agent's branch"
+step "devkit sync brings each agent's branch into the shared repo (status and list do too), checking every object"
+devkit sync
 git -C "$base/dev/sample" log --format='%D: %s' -1 agent2/main
 git -C "$base/dev/sample" log --format='%D: %s' -1 agent3/main
+devkit status
 
 step "agent 3 leaves an untracked file; removing it is refused, then done with a backup"
 devkit -p agent3 exec-cd 3 . sh -c 'echo notes > NOTES.md'
