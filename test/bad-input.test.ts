@@ -76,54 +76,43 @@ describe('bad input', () => {
     const workspaces: string[] = [];
     afterAll(() => workspaces.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-    async function withConfig(text: string, env: Record<string, string> = {}): Promise<{ stderr: string; exitCode: number }> {
+    /** worktrees init 2 in a workspace with this devkit.yml: refused with `message`, the dev root unchanged. */
+    async function refusedWithConfig(text: string, message: RegExp, env: Record<string, string> = {}): Promise<void> {
       const workspace = tempDir('config');
       workspaces.push(workspace);
       writeFileSync(path.join(workspace, 'devkit.yml'), text);
       const before = snapshot(fx.root);
-      const result = await devkit(['worktrees', 'init', '2'], { cwd: workspace, env });
-      expect(snapshot(fx.root)).toEqual(before);
-      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-      return result;
+      expectRefused(await devkit(['worktrees', 'init', '2'], { cwd: workspace, env }), message, { unchanged: { dir: fx.root, before } });
     }
 
     it('an unknown key is named', async () => {
-      const result = await withConfig(`root: ${fx.root}\nrepo: app\nmaxagents: 3\n`);
-      expect(result).toMatchObject({
-        exitCode: 2,
-        stderr: expect.stringMatching(/unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh\)/),
-      });
+      await refusedWithConfig(
+        `root: ${fx.root}\nrepo: app\nmaxagents: 3\n`,
+        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh\)/,
+      );
     });
 
     it('a value of the wrong type is named', async () => {
-      const result = await withConfig(`root: ${fx.root}\nrepo: app\nmaxAgents: many\n`);
-      expect(result).toMatchObject({
-        exitCode: 2,
-        stderr: expect.stringMatching(/'maxAgents' must be an integer from 1 to 999, got "many"/),
-      });
+      await refusedWithConfig(`root: ${fx.root}\nrepo: app\nmaxAgents: many\n`, /'maxAgents' must be an integer from 1 to 999, got "many"/);
     });
 
     it('a root holding a NUL byte is refused', async () => {
-      const result = await withConfig(`root: "${fx.root}\\0x"\nrepo: app\n`);
-      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/'root' contains a NUL byte/) });
+      await refusedWithConfig(`root: "${fx.root}\\0x"\nrepo: app\n`, /'root' contains a NUL byte/);
     });
 
     it('YAML that does not parse is reported with the file', async () => {
-      const result = await withConfig('root: [unclosed\n');
-      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/devkit\.yml: not valid YAML/) });
+      await refusedWithConfig('root: [unclosed\n', /devkit\.yml: not valid YAML/);
     });
 
     it('a repo that is not a git repo', async () => {
       const plainRoot = tempDir('plainroot');
       workspaces.push(plainRoot);
       mkdirSync(path.join(plainRoot, 'app'));
-      const result = await withConfig(`root: ${plainRoot}\nrepo: app\n`);
-      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/plainroot-\w+\/app is not a git repository/) });
+      await refusedWithConfig(`root: ${plainRoot}\nrepo: app\n`, /plainroot-\w+\/app is not a git repository/);
     });
 
     it('DEVKIT_ROOT overrides devkit.yml and is checked like --root', async () => {
-      const result = await withConfig(`root: ${fx.root}\nrepo: app\n`, { DEVKIT_ROOT: '\\\\host\\share' });
-      expect(result).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/DEVKIT_ROOT .* is a UNC path/) });
+      await refusedWithConfig(`root: ${fx.root}\nrepo: app\n`, /DEVKIT_ROOT .* is a UNC path/, { DEVKIT_ROOT: '\\\\host\\share' });
     });
   });
 });

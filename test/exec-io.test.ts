@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { processRuns } from './support/processes.js';
 import { paneShows, tmux } from './support/tmux.js';
 import { describeWithDocker, removeStacks } from './support/docker.js';
-import { DEVKIT_BIN, devkit, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+import { DEVKIT_BIN, devkit, expectRefused, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
 
 describeWithDocker('exec-cd input, output and exit codes', () => {
   let fx: DevRootFixture;
@@ -91,24 +91,19 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
   });
 
   it('refuses a PATH that leaves the mount (exit 2), and a stopped or missing container (exit 1), with one line', async () => {
-    const leaves = await devkit(['-p', 'agent2', 'exec-cd', '2', '../..', 'true'], { cwd: fx.workspace });
-    expect(leaves).toMatchObject({ exitCode: 2, stdout: '', stderr: expect.stringMatching(/^devkit: PATH "..\/.." leaves .*agent2\/app/) });
-    const absolute = await devkit(['-p', 'agent2', 'exec-cd', '2', '/etc', 'true'], { cwd: fx.workspace });
-    expect(absolute).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/^devkit: PATH "\/etc" leaves \/workspace/) });
-    const missing = await devkit(['-p', 'dev-all', 'exec-cd', '2', '.', 'true'], { cwd: fx.workspace });
-    expect(missing).toMatchObject({
-      exitCode: 1,
-      stderr: 'devkit: no dev container for profile dev-all here: start it with devkit -p dev-all up',
-    });
-    const noEngine = await devkit(['-p', 'agent2', 'exec-cd', '2', '.', 'true'], {
-      cwd: fx.workspace,
-      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
-    });
-    expect(noEngine).toMatchObject({
-      exitCode: 1,
-      stderr: expect.stringMatching(/^devkit: cannot reach the Docker engine at \/nonexistent\/docker.sock/),
-    });
-    for (const result of [leaves, absolute, missing, noEngine]) expect(result.stderr.split('\n')).toHaveLength(1);
+    const withProfile = (args: string[], env: Record<string, string> = {}) => devkit(['-p', ...args], { cwd: fx.workspace, env });
+    expectRefused(await withProfile(['agent2', 'exec-cd', '2', '../..', 'true']), /^devkit: PATH "..\/.." leaves .*agent2\/app/);
+    expectRefused(await withProfile(['agent2', 'exec-cd', '2', '/etc', 'true']), /^devkit: PATH "\/etc" leaves \/workspace/);
+    expectRefused(
+      await withProfile(['dev-all', 'exec-cd', '2', '.', 'true']),
+      /^devkit: no dev container for profile dev-all here: start it with devkit -p dev-all up$/,
+      { exitCode: 1 },
+    );
+    expectRefused(
+      await withProfile(['agent2', 'exec-cd', '2', '.', 'true'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }),
+      /^devkit: cannot reach the Docker engine at \/nonexistent\/docker.sock/,
+      { exitCode: 1 },
+    );
 
     const ps = JSON.parse((await devkit(['-p', 'agent2', 'ps', '--json'], { cwd: fx.workspace })).stdout) as {
       containers: Array<{ service: string; name: string }>;
@@ -116,8 +111,7 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
     const dev = ps.containers.find((c) => c.service === 'dev');
     expect(dev).toBeDefined();
     await execa('docker', ['stop', '-t', '0', dev?.name ?? '']);
-    const stopped = await exec(['true']);
-    expect(stopped).toMatchObject({ exitCode: 1, stderr: 'devkit: the agent2 dev container is exited: start it with devkit -p agent2 up' });
+    expectRefused(await exec(['true']), /^devkit: the agent2 dev container is exited: start it with devkit -p agent2 up$/, { exitCode: 1 });
     expect((await devkit(['-p', 'agent2', 'up'], { cwd: fx.workspace })).exitCode).toBe(0);
     expect((await exec(['true'])).exitCode).toBe(0);
   });

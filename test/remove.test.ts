@@ -8,6 +8,7 @@ import {
   agentRecords,
   backupsRepo,
   devkit,
+  expectRefused,
   git,
   snapshot,
   tempDir,
@@ -38,11 +39,11 @@ describe('devkit worktrees remove', () => {
   it('refuses a copy holding a modified file, an untracked file and a commit on no shared branch, and changes nothing', async () => {
     await makeWork();
     const before = snapshot(fx.root);
-    const result = await devkit(['worktrees', 'remove', '3'], { cwd: fx.workspace });
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/1 modified file, 1 untracked file, 1 commit on no shared branch.*--force/);
-    expect(snapshot(fx.root)).toEqual(before);
+    expectRefused(
+      await devkit(['worktrees', 'remove', '3'], { cwd: fx.workspace }),
+      /1 modified file, 1 untracked file, 1 commit on no shared branch.*--force/,
+      { exitCode: 1, unchanged: { dir: fx.root, before } },
+    );
   });
 
   it.each([

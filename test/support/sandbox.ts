@@ -33,15 +33,20 @@ export async function devkit(args: readonly string[], options: RunOptions): Prom
 
 /**
  * What a refused command must look like: exit 2 (bad input) or 1, one line on
- * stderr starting `devkit: ` and matching `message`, nothing on stdout, and
+ * stderr starting `devkit: ` and matching `message`, nothing on stdout (with
+ * `json`, only the same error as JSON), and
  * (given a snapshot of the dev root from before) nothing changed.
  */
 export function expectRefused(
   result: RunResult,
   message: RegExp,
-  options: { exitCode?: number; unchanged?: { dir: string; before: Map<string, string> } } = {},
+  options: { exitCode?: number; unchanged?: { dir: string; before: Map<string, string> }; json?: boolean } = {},
 ): void {
-  expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({ exitCode: options.exitCode ?? 2, stdout: '' });
+  const exitCode = options.exitCode ?? 2;
+  // Under --json the one thing on stdout is the error as JSON, saying the same as stderr.
+  const stdout = options.json === true ? (JSON.parse(result.stdout) as unknown) : result.stdout;
+  const error = options.json === true ? { error: { message: result.stderr.trimEnd().replace(/^devkit: /, ''), exitCode } } : '';
+  expect({ exitCode: result.exitCode, stdout }).toEqual({ exitCode, stdout: error });
   expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^devkit: /)]);
   expect(result.stderr).toMatch(message);
   if (options.unchanged !== undefined) expect(snapshot(options.unchanged.dir)).toEqual(options.unchanged.before);
