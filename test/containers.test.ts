@@ -2,11 +2,12 @@ import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, removeStacks } from './support/docker.js';
-import { AGENT_UID, agentCopy, agentHome, devkit, git, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
+import { AGENT_UID, agentCopy, agentHome, devkit, git, inAgentContainer, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
 
 describeWithDocker('agents in their containers', () => {
   let fx: DevRootFixture;
   const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
+  const inAgent = (k: number, script: string) => inAgentContainer(fx.workspace, k, script);
 
   beforeAll(async () => {
     fx = await makeDevRoot();
@@ -38,7 +39,7 @@ describeWithDocker('agents in their containers', () => {
   });
 
   it('agent3: exec-cd 3 . is at /workspace with HOME /workspace/.devhome on agent3/main', async () => {
-    const result = await run(['-p', 'agent3', 'exec-cd', '3', '.', 'sh', '-c', 'pwd; echo $HOME; git rev-parse --abbrev-ref HEAD']);
+    const result = await inAgent(3, 'pwd; echo $HOME; git rev-parse --abbrev-ref HEAD');
     expect(result).toMatchObject({ exitCode: 0, stderr: '' });
     expect(result.stdout).toBe('/workspace\n/workspace/.devhome\nagent3/main');
   });
@@ -76,17 +77,11 @@ describeWithDocker('agents in their containers', () => {
   it('the shared repo is read-only inside every container; agent 1, whose copy it is, is told why its git cannot write', async () => {
     const gitDir = path.join(fx.primary, '.git');
     const tips = await git(fx.primary, ['for-each-ref']);
-    const inside = await run([
-      '-p',
-      'agent2',
-      'exec-cd',
-      '2',
-      '.',
-      'sh',
-      '-c',
+    const inside = await inAgent(
+      2,
       `echo x > ${gitDir}/hooks/pre-commit && echo hook-written; git --git-dir=${gitDir} config core.hooksPath /tmp && echo config-written; ` +
         `git --git-dir=${gitDir} update-ref refs/heads/main HEAD~1 && echo ref-written; git fetch -q origin && git rev-parse origin/agent3/main; true`,
-    ]);
+    );
     expect(inside.exitCode).toBe(0);
     expect(inside.stdout).not.toMatch(/-written/);
     expect(inside.stderr).toMatch(/Read-only file system/);

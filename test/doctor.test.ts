@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { projectPrefix } from '../src/stack/workspace-files.js';
-import { describeWithDocker, docker, removeStacks } from './support/docker.js';
+import { describeWithDocker, docker, profileContainers, removeStacks } from './support/docker.js';
 import { agentCopy, agentRecords, devkit, git, makeDevRoot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
 
 interface Finding {
@@ -117,17 +117,6 @@ describeWithDocker('doctor and gc on a broken setup', () => {
     expect(agentRecords(fx)).toEqual([2, 4, 5]);
     expect((await git(fx.primary, ['branch', '--list', 'agent3/main'])).trim()).toBe('agent3/main');
     // Agent 2 still exists, so its running containers were left alone.
-    expect(
-      await docker([
-        'ps',
-        '-q',
-        '--filter',
-        `label=devkit.root=${fx.root}`,
-        '--filter',
-        'label=devkit.profile=agent2',
-        '--filter',
-        'status=running',
-      ]),
-    ).not.toBe('');
+    expect(await profileContainers(fx.root, 'agent2', { running: true })).not.toBe('');
   });
 });

@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithDocker, docker, removeStacks } from './support/docker.js';
+import { describeWithDocker, docker, profileContainers, removeStacks } from './support/docker.js';
 import { GIT_SERVER, HTTP_SERVER, connectSidecars, makeInternet, type Internet } from './support/internet.js';
 import {
   agentCopy,
@@ -12,6 +12,7 @@ import {
   devkit,
   expectRefused,
   git,
+  inAgentContainer,
   makeDevRoot,
   snapshot,
   type DevRootFixture,
@@ -22,7 +23,7 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
   let internet: Internet;
   let gitServer: StartedTestContainer;
   const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
-  const inAgent = (k: number, script: string) => run(['-p', `agent${k}`, 'exec-cd', String(k), '.', 'sh', '-c', script]);
+  const inAgent = (k: number, script: string) => inAgentContainer(fx.workspace, k, script);
 
   beforeAll(async () => {
     fx = await makeDevRoot();
@@ -82,31 +83,13 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
   it('answers NXDOMAIN for a name off the list, and resolves one on it', async () => {
     expect((await inAgent(2, 'getent hosts blocked.devkit.test')).exitCode).toBe(2);
     expect((await inAgent(2, 'getent hosts allowed.devkit.test')).stdout).toMatch(/\ballowed\.devkit\.test$/);
-    const dns = await docker([
-      'ps',
-      '-q',
-      '--filter',
-      `label=devkit.root=${fx.root}`,
-      '--filter',
-      'label=devkit.profile=agent2',
-      '--filter',
-      'label=com.docker.compose.service=dns',
-    ]);
+    const dns = await profileContainers(fx.root, 'agent2', { service: 'dns' });
     const logs = await execa('docker', ['logs', dns], { all: true });
     expect(logs.all).toMatch(/config blocked\.devkit\.test is NXDOMAIN/);
   });
 
   it('policy allow makes a refused site reachable without restarting the agent, and policy log shows the refusal', async () => {
-    const dev = await docker([
-      'ps',
-      '-q',
-      '--filter',
-      `label=devkit.root=${fx.root}`,
-      '--filter',
-      'label=devkit.profile=agent3',
-      '--filter',
-      'label=com.docker.compose.service=dev',
-    ]);
+    const dev = await profileContainers(fx.root, 'agent3', { service: 'dev' });
     const started = await docker(['inspect', '--format', '{{.State.StartedAt}}', dev]);
     expect((await inAgent(3, 'curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/')).stdout).toBe('403');
     const log = JSON.parse((await run(['policy', 'log', '--agent', '3', '--json'])).stdout) as {
@@ -217,6 +200,7 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
 describeWithDocker('default SSH settings and the shared caches', () => {
   let fx: DevRootFixture;
   const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
+  const inAgent = (k: number, script: string) => inAgentContainer(fx.workspace, k, script);
   beforeAll(async () => {
     fx = await makeDevRoot();
     expect((await run(['worktrees', 'init', '3'])).exitCode).toBe(0);
@@ -231,16 +215,7 @@ describeWithDocker('default SSH settings and the shared caches', () => {
 
   it("ssh -G github.com inside the container: ssh.github.com, port 443, through the proxy, with the agent's key", async () => {
     expect((await run(['ssh-setup', '--index', '2'])).exitCode).toBe(0);
-    const result = await run([
-      '-p',
-      'agent2',
-      'exec-cd',
-      '2',
-      '.',
-      'sh',
-      '-c',
-      'ssh -F "$HOME/.ssh/config" -G github.com; git config core.sshCommand',
-    ]);
+    const result = await inAgent(2, 'ssh -F "$HOME/.ssh/config" -G github.com; git config core.sshCommand');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^hostname ssh\.github\.com$/m);
     expect(result.stdout).toMatch(/^port 443$/m);
@@ -261,27 +236,15 @@ describeWithDocker('default SSH settings and the shared caches', () => {
 
   it("two agents share the Ivy, sbt and Coursier caches, and neither sees the other's HOME", async () => {
     const marker = `shared-${process.pid}`;
-    const write = await run([
-      '-p',
-      'agent2',
-      'exec-cd',
-      '2',
-      '.',
-      'sh',
-      '-c',
+    const write = await inAgent(
+      2,
       `for d in /cache/ivy2 /cache/sbt /cache/coursier; do echo ${marker} > $d/${marker}; done; echo secret > $HOME/only-agent2`,
-    ]);
+    );
     expect(write.exitCode).toBe(0);
-    const read = await run([
-      '-p',
-      'agent3',
-      'exec-cd',
-      '3',
-      '.',
-      'sh',
-      '-c',
+    const read = await inAgent(
+      3,
       `cat /cache/ivy2/${marker} /cache/sbt/${marker} /cache/coursier/${marker}; ls -A $HOME; find / -xdev -name only-agent2 2>/dev/null; echo "$JAVA_TOOL_OPTIONS"; echo "$COURSIER_CACHE"`,
-    ]);
+    );
     expect(read.exitCode).toBe(0);
     const lines = read.stdout.split('\n');
     expect(lines.slice(0, 3)).toEqual([marker, marker, marker]);

@@ -5,7 +5,7 @@ import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths, isDevhomeName } from '../fleet/layout.js';
 import { Git } from '../git/git.js';
-import { branches as sharedBranches } from '../git/repo.js';
+import { fetchChecked, branches as sharedBranches } from '../git/repo.js';
 import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
 import { headCommit, readCopy, type CopyFacts } from './copy.js';
 import { withCopyView, type CopyView } from './copy-git.js';
@@ -201,17 +201,7 @@ export async function backupCopy(fleet: Fleet, index: number, reason: string): P
     ).trim();
     await view.git.run(['update-ref', 'refs/devkit/backup', made]);
     // Into the backups repository, every object checked on the way (the copy's own objects came from its quarantine).
-    await backups.run([
-      '-c',
-      'fetch.fsckObjects=true',
-      'fetch',
-      '--no-tags',
-      '--no-write-fetch-head',
-      '--quiet',
-      '--end-of-options',
-      view.gitDir,
-      `refs/devkit/backup:${ref}`,
-    ]);
+    await fetchChecked(backups, view.gitDir, [`refs/devkit/backup:${ref}`]);
     return made;
   });
   const git = `git -C ${fleet.shared.top}`;

@@ -1,7 +1,7 @@
 import type { CommandContext } from '../cli/context.js';
 import { withFleetLock, type Fleet } from '../fleet/fleet.js';
 import { agentName, agentNamespace } from '../fleet/layout.js';
-import { branches, commitsOnlyOn, refsUnder } from '../git/repo.js';
+import { branches, commitsOnlyOn, fetchChecked, refsUnder } from '../git/repo.js';
 import { readCopy, type CopyFacts, type CopyState } from './copy.js';
 import { withCopyView } from './copy-git.js';
 
@@ -79,17 +79,7 @@ async function apply(fleet: Fleet, p: Plan): Promise<SyncOutcome> {
     const before = await refsUnder(fleet.shared.git, namespace);
     await withCopyView(fleet, facts, { head: null, withIndex: false, withObjects: true, refs: p.updates }, async (view) => {
       const refspecs = [...p.updates.keys()].map((ref) => `+${ref}:${ref}`);
-      const checked = ['-c', 'fetch.fsckObjects=true', '-c', 'transfer.fsckObjects=true'];
-      await fleet.shared.git.mutate([
-        ...checked,
-        'fetch',
-        '--no-tags',
-        '--no-write-fetch-head',
-        '--quiet',
-        '--end-of-options',
-        view.gitDir,
-        ...refspecs,
-      ]);
+      await fetchChecked(fleet.shared.git, view.gitDir, refspecs);
     });
     for (const [ref, id] of p.updates) outcome.changed.push({ branch: short(ref), from: before.get(ref) ?? null, to: id });
   }

@@ -151,3 +151,12 @@ export async function commitsOnlyOn(git: Git, branch: string, id = `refs/heads/$
   const out = await git.run(['rev-list', '--count', id, '--not', `--exclude=${branch}`, '--branches', '--remotes', '--']);
   return Number(out.trim());
 }
+
+/**
+ * Fetches `refspecs` from the repository at `from` (a view of an agent's copy), every object
+ * checked on the way in (fsck: no malformed or dangling-link object lands); no tags, no FETCH_HEAD.
+ */
+export function fetchChecked(git: Git, from: string, refspecs: readonly string[]): Promise<string> {
+  const checked = ['-c', 'fetch.fsckObjects=true', '-c', 'transfer.fsckObjects=true'];
+  return git.mutate([...checked, 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--end-of-options', from, ...refspecs]);
+}

@@ -2,9 +2,9 @@ import { execa } from 'execa';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithDocker, docker, removeStacks } from '../support/docker.js';
+import { describeWithDocker, profileContainers, removeStacks } from '../support/docker.js';
 import { DNS_SERVER, HTTP_SERVER, connectSidecars, makeInternet, type Internet } from '../support/internet.js';
-import { devkit, expectRefused, makeDevRoot, snapshot, type DevRootFixture } from '../support/sandbox.js';
+import { devkit, expectRefused, inAgentContainer, makeDevRoot, snapshot, type DevRootFixture } from '../support/sandbox.js';
 
 /**
  * G5. Egress is default deny with no bypass (threat-model.md, attack 17): an
@@ -17,7 +17,7 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
   let internet: Internet;
   let victimAddress = '';
   const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
-  const inAgent = (script: string) => run(['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', script]);
+  const inAgent = (script: string) => inAgentContainer(fx.workspace, 2, script);
   const config = () => path.join(fx.workspace, 'devkit.yml');
 
   beforeAll(async () => {
@@ -68,16 +68,7 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
       );
       expect({ name, answer: tried.stdout }).toEqual({ name, answer: expect.stringMatching(/^(000|5\d\d)\nunresolved$/) });
     }
-    const dns = await docker([
-      'ps',
-      '-q',
-      '--filter',
-      `label=devkit.root=${fx.root}`,
-      '--filter',
-      'label=devkit.profile=agent2',
-      '--filter',
-      'label=com.docker.compose.service=dns',
-    ]);
+    const dns = await profileContainers(fx.root, 'agent2', { service: 'dns' });
     expect((await execa('docker', ['logs', dns], { all: true })).all).toMatch(/possible DNS-rebind attack detected: rebind\.devkit\.test/);
   });
 

@@ -57,3 +57,14 @@ export async function removeStacks(root: string, repo = 'app'): Promise<void> {
 export async function docker(args: readonly string[]): Promise<string> {
   return (await execa('docker', args)).stdout.trim();
 }
+
+/** Ids (one per line) of this dev root's containers of a profile: one service's, or running ones only, when asked. */
+export function profileContainers(root: string, profile: string, only: { service?: string; running?: boolean } = {}): Promise<string> {
+  const filters = [
+    `label=devkit.root=${root}`,
+    `label=devkit.profile=${profile}`,
+    ...(only.service === undefined ? [] : [`label=com.docker.compose.service=${only.service}`]),
+    ...(only.running === true ? ['status=running'] : []),
+  ];
+  return docker(['ps', '-q', ...filters.flatMap((filter) => ['--filter', filter])]);
+}

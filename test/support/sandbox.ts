@@ -31,6 +31,11 @@ export async function devkit(args: readonly string[], options: RunOptions): Prom
   return { exitCode: child.exitCode ?? -1, stdout: child.stdout, stderr: child.stderr };
 }
 
+/** A shell script run as agent K inside its own container (`devkit -p agentK exec-cd K . sh -c SCRIPT`). */
+export function inAgentContainer(workspace: string, k: number, script: string): Promise<RunResult> {
+  return devkit(['-p', `agent${k}`, 'exec-cd', String(k), '.', 'sh', '-c', script], { cwd: workspace });
+}
+
 /**
  * What a refused command must look like: exit 2 (bad input) or 1, one line on
  * stderr starting `devkit: ` and matching `message`, nothing on stdout (with
