@@ -16,6 +16,8 @@ export interface BatchCall {
   cwd: string;
   argv: readonly string[];
   env?: Readonly<Record<string, string>>;
+  /** Killed (and given exit code 124) when it has not finished by then. */
+  timeoutMs?: number;
 }
 
 export interface BatchResult {
@@ -37,7 +39,9 @@ function jobLine(call: BatchCall, output: string): string {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not an environment variable name: ${key}`);
     return `${key}=${quote(value)}`;
   });
-  const command = [...env, ...call.argv.map(quote)].join(' ');
+  // coreutils' timeout: KILL when the time is up, exit code 124 (or 137, KILL's own, when the program ignored nothing).
+  const limit = call.timeoutMs === undefined ? [] : ['timeout', '-s', 'KILL', `${Math.max(1, Math.ceil(call.timeoutMs / 1000))}`];
+  const command = [...env, ...[...limit, ...call.argv].map(quote)].join(' ');
   const [out, err, rc] = ['out', 'err', 'rc'].map((suffix) => quote(`${output}.${suffix}`));
   return `(cd ${quote(call.cwd)} && ${command} >${out} 2>${err}; echo $? >${rc}) &`;
 }
@@ -71,7 +75,14 @@ export async function runBatch(baseEnv: BaseEnv, calls: readonly BatchCall[]): P
     await new Promise<void>((resolve) => {
       execFile('sh', ['-c', script], { env: baseEnv }, () => resolve());
     });
-    return calls.map((_, i) => readResult(dir, i));
+    return calls.map((call, i) => {
+      const result = readResult(dir, i);
+      // timeout -s KILL exits 137 when it killed the program (124 is for TERM).
+      const timedOut = call.timeoutMs !== undefined && (result.exitCode === 124 || result.exitCode === 137);
+      return timedOut
+        ? { stdout: result.stdout, stderr: `timed out after ${Math.round((call.timeoutMs ?? 0) / 1000)} s`, exitCode: 124 }
+        : result;
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,18 +3,18 @@ import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentPaths, isDevhomeName } from '../fleet/layout.js';
+import { agentPaths } from '../fleet/layout.js';
 import { Git } from '../git/git.js';
 import { fetchChecked, branches as sharedBranches } from '../git/repo.js';
 import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
 import { headCommit, readCopy, type CopyFacts } from './copy.js';
-import { withCopyView, type CopyView } from './copy-git.js';
+import { copyGitTimeoutMs, withCopyView, type CopyView } from './copy-git.js';
 
 /** What removing an agent's copy would lose, if nothing saved it. */
 export interface AtRisk extends DirtyCounts {
   /** Nested repositories in the copy (their history is work too). */
   nestedRepos: number;
-  /** Commits on the copy's branches or HEAD that no shared branch holds. */
+  /** Commits on the copy's refs (branches, tags, anything under refs/) or HEAD that no shared branch holds. */
   unmergedCommits: number;
   /** Entries in the copy's stash. */
   stashes: number;
@@ -42,9 +42,9 @@ export function describeRisk(risk: AtRisk): string {
   return parts.join(', ');
 }
 
-/** Every commit the copy points at: its HEAD, its branches and its stash. */
+/** Everything the copy points at: its HEAD, every ref (branches, tags, anything under refs/) and its stash. */
 function copyTips(facts: CopyFacts): Map<string, string> {
-  const refs = new Map(facts.branches);
+  const refs = new Map(facts.refs);
   facts.stash?.entries.forEach((entry, i) => refs.set(`refs/devkit/stash/${i}`, entry));
   if (facts.head?.kind === 'detached') refs.set('refs/devkit/head', facts.head.commit);
   return refs;
@@ -60,12 +60,22 @@ async function nestedRepos(view: CopyView, status: string, env: Record<string, s
     .split('\0')
     .filter((entry) => entry.startsWith('160000 '))
     .map((entry) => entry.slice(entry.indexOf('\t') + 1));
-  return [...new Set([...untracked, ...staged])].filter((repo) => !isDevhomeName(repo.split('/')[0] ?? ''));
+  return [...new Set([...untracked, ...staged])];
+}
+
+/** The commits `ids` name (a tag is peeled; what names no commit, a tree or a blob, is left out). */
+async function peelToCommits(view: CopyView, ids: Iterable<string>): Promise<string[]> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return [];
+  const out = await view.git.run(['cat-file', '--batch-check=%(objectname)'], {
+    input: `${wanted.map((id) => `${id}^{commit}`).join('\n')}\n`,
+  });
+  return [...new Set(out.split('\n').filter((line) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(line)))];
 }
 
 async function unmergedCommits(fleet: Fleet, view: CopyView, tips: Iterable<string>): Promise<number> {
   const shared = [...(await sharedBranches(fleet.shared.git)).values()].map((info) => `^${info.id}`);
-  const wanted = [...new Set(tips)];
+  const wanted = await peelToCommits(view, tips);
   if (wanted.length === 0) return 0;
   return Number((await view.git.run(['rev-list', '--count', '--stdin'], { input: `${[...wanted, ...shared].join('\n')}\n` })).trim());
 }
@@ -76,7 +86,7 @@ export async function assessRisk(fleet: Fleet, facts: CopyFacts): Promise<AtRisk
   if (facts.state === 'missing') return none;
   if (facts.state === 'tampered') return { ...none, tampered: true };
   return withCopyView(fleet, facts, { head: headCommit(facts), withIndex: true, withObjects: true }, async (view) => {
-    const status = await view.git.run(statusArgs(true));
+    const status = await view.git.run(statusArgs(true), { timeoutMs: copyGitTimeoutMs(fleet.env, 'status') });
     const dirt = parseStatus(status);
     const nested = await nestedRepos(view, status);
     const branchTips = [...copyTips(facts)].filter(([ref]) => !ref.startsWith('refs/devkit/stash/')).map(([, id]) => id);
@@ -138,17 +148,18 @@ async function tarBlob(view: CopyView, copy: string, member: string, exclude: st
 
 /**
  * A tree of the copy's files as they are on disk: tracked, untracked and
- * ignored alike (info/exclude and .gitignore cannot hide a file from it),
- * never an agent's HOME; each nested repository as a tar (its history
- * included), and the copy's own .git (config, hooks, reflogs; its objects
- * when they cannot be saved as commits) as a tar too.
+ * ignored alike (info/exclude, .gitignore and index flags cannot hide a file
+ * from it); each nested repository as a tar (its history included), and the
+ * copy's own .git (config, hooks, reflogs; its objects when they cannot be
+ * saved as commits) as a tar too.
  */
 async function filesTree(view: CopyView, facts: CopyFacts, copy: string, gitDirWithObjects: boolean): Promise<string> {
   const index = path.join(view.gitDir, 'devkit-backup-index');
-  if (existsSync(path.join(view.gitDir, 'index'))) copyFileSync(path.join(view.gitDir, 'index'), index); // keeps git's stat cache
+  // The view's index: the copy's entries, nothing hidden and no stat data trusted (takeIndex), so every file is read.
+  if (existsSync(path.join(view.gitDir, 'index'))) copyFileSync(path.join(view.gitDir, 'index'), index);
   const env = { GIT_INDEX_FILE: index };
-  const homes = [':(exclude,glob).devhome/**', ':(exclude,glob).devhome-agent*/**', ':(exclude).devhome', ':(exclude,glob).devhome-agent*'];
-  await view.git.run(['add', '--all', '--force', '--', '.', ...homes], { env });
+  // Everything in the copy: its HOME is not in it (agent K's HOME is beside the copy, mounted at .devhome only inside its container).
+  await view.git.run(['add', '--all', '--force', '--', '.'], { env });
   const status = await view.git.run(statusArgs(true), { env });
   for (const repo of await nestedRepos(view, status, env)) {
     const blob = await tarBlob(view, copy, repo);
@@ -193,7 +204,8 @@ export async function backupCopy(fleet: Fleet, index: number, reason: string): P
         );
       }
     }
-    for (const tip of tips.values()) if (!parents.includes(tip)) parents.push(tip);
+    // Every commit a ref or the stash holds becomes a parent, so the backup keeps it (tags peeled to their commits).
+    for (const tip of await peelToCommits(view, tips.values())) if (!parents.includes(tip)) parents.push(tip);
     const tree = await filesTree(view, facts, agent.worktree, !trusted);
     const message = `devkit backup of ${agent.name} (${agent.worktree}): ${reason}`;
     const made = (
@@ -201,10 +213,12 @@ export async function backupCopy(fleet: Fleet, index: number, reason: string): P
     ).trim();
     await view.git.run(['update-ref', 'refs/devkit/backup', made]);
     // Into the backups repository, every object checked on the way (the copy's own objects came from its quarantine).
-    await fetchChecked(backups, view.gitDir, [`refs/devkit/backup:${ref}`]);
+    await fetchChecked(backups, view.gitDir, [`refs/devkit/backup:${ref}`], copyGitTimeoutMs(fleet.env, 'work'));
     return made;
   });
   const git = `git -C ${fleet.shared.top}`;
-  const restore = `${git} fetch ${fleet.state.backupsRepo} ${ref} && ${git} worktree add ${agent.dir}-restored FETCH_HEAD`;
+  // A folder of its own per backup: restoring two backups of one agent must not meet.
+  const into = `${agent.dir}-restored-${path.basename(ref)}`;
+  const restore = `${git} fetch ${fleet.state.backupsRepo} ${ref} && ${git} worktree add ${into} FETCH_HEAD`;
   return { repo: fleet.state.backupsRepo, ref, commit, restore };
 }

@@ -1,13 +1,17 @@
-import { closeSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { headCommit, readCopy, type CopyFacts } from './copy.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentPaths } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { PlantedLinkError, linkOrCopyOut, listIn, openDirIn, openFileIn, openSafeDir, readFileIn, type SafeDir } from '../fs/safe.js';
+import { PlantedLinkError, linkOrCopyOut, listIn, openDirIn, openSafeDir, type SafeDir } from '../fs/safe.js';
 import { Git, type GitResult } from '../git/git.js';
+import { objectFormatOf, objectIdBytes } from '../git/repo.js';
+import { withoutHidingFlags } from '../git/index-file.js';
 import { statusArgs } from '../git/status.js';
+import { debugError } from '../debug.js';
+import { envMs } from '../poll.js';
 
 /**
  * The one place devkit runs git on the host over an agent's copy. The copy's
@@ -90,7 +94,7 @@ export function refreshQuarantine(fleet: Fleet, index: number): void {
 export interface ViewOptions {
   /** The commit the view's HEAD names (the copy's HEAD, as devkit read it); null for none. */
   head: string | null;
-  /** Take a copy of the copy's index (staged state); else the view starts with none. */
+  /** Take the copy's index (staged state), its stat data forgotten so git reads every file; else the view starts with none. */
   withIndex: boolean;
   /** Also read the copy's own objects (through the quarantine). */
   withObjects: boolean;
@@ -112,17 +116,31 @@ function viewConfig(objectFormat: string): string {
   }\n\tbare = false\n\tfilemode = true\n\tlogallrefupdates = false\n${format}`;
 }
 
-/** Copies the copy's index into the view (a plain file, read without following links), if it has one. */
-function takeIndex(fleet: Fleet, index: number, target: string): void {
-  const agent = agentPaths(fleet.config, index);
-  const git = openSafeDir(fleet.config.root, `${agent.rel.worktree}/.git`);
-  if (git === null) return;
-  try {
-    const bytes = readFileIn(git, 'index', 1024 * 1024 * 1024);
-    if (bytes !== null) writeFileSync(target, bytes, { mode: 0o600 });
-  } finally {
-    git.close();
+/**
+ * How long git over an agent's copy may run: the agent controls what it
+ * reads (an index entry can make git hash an 8 TiB sparse file). A status
+ * gets DEVKIT_STATUS_TIMEOUT_MS (60 s); the rest (a backup of every file)
+ * DEVKIT_COPY_GIT_TIMEOUT_MS (10 min). Past that, git is killed and the
+ * command says so.
+ */
+export function copyGitTimeoutMs(env: NodeJS.ProcessEnv, kind: 'status' | 'work'): number {
+  return kind === 'status' ? envMs(env, 'DEVKIT_STATUS_TIMEOUT_MS', 60_000) : envMs(env, 'DEVKIT_COPY_GIT_TIMEOUT_MS', 600_000);
+}
+
+/**
+ * Writes the copy's index into a view's git folder, as readCopy read and
+ * checked it (see CopyFacts.gitIndex): git reads devkit's file, which the agent
+ * cannot change after the check. No index file when the copy has none. With
+ * `forgetStat` git reads every file instead of trusting the agent's stat data
+ * (withoutHidingFlags): what removal decides on is never what the agent says.
+ */
+function takeIndex(fleet: Fleet, facts: CopyFacts, target: string, forgetStat: boolean): void {
+  if (facts.gitIndex === null) {
+    rmSync(target, { force: true });
+    return;
   }
+  const bytes = forgetStat ? withoutHidingFlags(facts.gitIndex, objectIdBytes(fleet.shared.gitDir), { forgetStat }) : facts.gitIndex;
+  writeFileSync(target, bytes, { mode: 0o600 });
 }
 
 /**
@@ -159,8 +177,10 @@ export async function withCopyView<T>(
       .map(([name, id]) => `${id} ${name}\n`)
       .join('');
     writeFileSync(path.join(gitDir, 'packed-refs'), `# pack-refs with: peeled fully-peeled sorted \n${packed}`);
-    if (options.withIndex) takeIndex(fleet, facts.index, path.join(gitDir, 'index'));
-    const git = new Git(fleet.git, agent.worktree, [`--git-dir=${gitDir}`, `--work-tree=${agent.worktree}`]);
+    if (options.withIndex) takeIndex(fleet, facts, path.join(gitDir, 'index'), true);
+    const git = new Git(fleet.git, agent.worktree, [`--git-dir=${gitDir}`, `--work-tree=${agent.worktree}`], {
+      timeoutMs: copyGitTimeoutMs(fleet.env, 'work'),
+    });
     return await body({ gitDir, git });
   } finally {
     rmSync(gitDir, { recursive: true, force: true });
@@ -178,17 +198,14 @@ export interface StatusRequest {
 /**
  * `git status` of copies (porcelain, every untracked file), through each
  * agent's standing view: a git folder of devkit's per agent, made once
- * (config, alternates), whose HEAD is set to the copy's HEAD commit, with the
- * copy's index read in place through a descriptor devkit opened without
- * following links (GIT_INDEX_FILE on /proc). No copy of the index, no folder
- * made per call, and one process starting the gits: status and list run
- * this for every agent on every call. A copy that cannot be read gives null.
+ * (config, alternates), whose HEAD is set to the copy's HEAD commit and whose
+ * index is the copy's as readCopy checked it. No folder made per call, and
+ * one process starting the gits: status and list run this for every agent on
+ * every call. A copy that cannot be read at all gives null.
  */
-export async function copyStatuses(fleet: Fleet, requests: readonly StatusRequest[]): Promise<Array<string | null>> {
-  const opened: number[] = [];
-  try {
-    const calls: Array<Promise<GitResult>> = [];
-    for (const { facts, head, withObjects } of requests) {
+export async function copyStatuses(fleet: Fleet, requests: readonly StatusRequest[]): Promise<Array<GitResult | null>> {
+  const calls = requests.map(({ facts, head, withObjects }): Promise<GitResult | null> => {
+    try {
       if (facts.state !== 'ok')
         throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}: devkit reads no git data through it`);
       const agent = agentPaths(fleet.config, facts.index);
@@ -197,19 +214,15 @@ export async function copyStatuses(fleet: Fleet, requests: readonly StatusReques
       const headText = head === null ? 'ref: refs/heads/devkit-none\n' : `${head}\n`;
       const headFile = path.join(view, 'HEAD');
       if (!existsSync(headFile) || readFileSync(headFile, 'utf8') !== headText) writeFileAtomic(headFile, headText);
-      const dotGit = openSafeDir(fleet.config.root, `${agent.rel.worktree}/.git`);
-      const indexFd = dotGit === null ? null : openFileIn(dotGit, 'index');
-      dotGit?.close();
-      if (indexFd !== null) opened.push(indexFd);
-      const index = indexFd === null ? path.join(view, 'no-index') : `/proc/${process.pid}/fd/${indexFd}`;
+      takeIndex(fleet, facts, path.join(view, 'index'), false);
       const git = new Git(fleet.git, agent.worktree, [`--git-dir=${view}`, `--work-tree=${agent.worktree}`]);
-      calls.push(git.result(statusArgs(false), { env: { GIT_INDEX_FILE: index }, batched: true }));
+      return git.result(statusArgs(false), { batched: true, timeoutMs: copyGitTimeoutMs(fleet.env, 'status') });
+    } catch (error) {
+      debugError(`status of ${agentName(facts.index)}'s copy`, error);
+      return Promise.resolve(null);
     }
-    const results = await Promise.all(calls);
-    return results.map((result) => (result.exitCode === 0 ? result.stdout : null));
-  } finally {
-    for (const fd of opened) closeSync(fd);
-  }
+  });
+  return Promise.all(calls);
 }
 
 /** Agent K's standing view (see copyStatuses), made on first use. */
@@ -243,12 +256,7 @@ export async function withFreshCopyView<T>(
   return withCopyView(fleet, facts, { ...options, head: headCommit(facts) }, (view) => body(view, facts));
 }
 
-/**
- * The shared repo's object format: sha256 when its config says so, else sha1.
- * Read from the config file (devkit's to trust: no container can write it),
- * not by a git process: status asks for it on every call.
- */
+/** The shared repo's object format (see git/repo.ts). */
 export function objectFormat(fleet: Fleet): string {
-  const config = readFileSync(path.join(fleet.shared.gitDir, 'config'), 'utf8');
-  return /^\s*objectformat\s*=\s*sha256\s*$/im.test(config) ? 'sha256' : 'sha1';
+  return objectFormatOf(fleet.shared.gitDir);
 }

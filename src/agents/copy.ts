@@ -2,7 +2,19 @@ import { readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { DevkitConfig } from '../config/config.js';
 import { agentPaths } from '../fleet/layout.js';
-import { PlantedLinkError, listIn, lstatIn, openDirIn, openTrustedDir, pinnedPath, readTextIn, type SafeDir } from '../fs/safe.js';
+import {
+  PlantedLinkError,
+  listIn,
+  lstatIn,
+  openDirIn,
+  openTrustedDir,
+  pinnedPath,
+  readFileIn,
+  readTextIn,
+  type SafeDir,
+} from '../fs/safe.js';
+import { IndexFormatError, checkIndex, withoutHidingFlags } from '../git/index-file.js';
+import { objectIdBytes } from '../git/repo.js';
 import { OBJECT_ID, isValidRefName, parseHead, parseLooseRef, parsePackedRefs, type HeadRef } from '../git/refs.js';
 
 /**
@@ -21,6 +33,15 @@ export interface CopyFacts {
   head: HeadRef | null;
   /** Local branches, full ref name to commit. */
   branches: Map<string, string>;
+  /** Every ref of the copy (branches, tags, remotes, anything under refs/), full name to object. */
+  refs: Map<string, string>;
+  /**
+   * The copy's index as git on the host may read it: read once, refused (a
+   * problem) when an entry names a path outside the copy or a .git, and with
+   * assume-unchanged and skip-worktree cleared, which would hide changes.
+   * null when there is none, or when it was refused.
+   */
+  gitIndex: Buffer | null;
   /** The stash: every entry (newest first, from refs/stash's reflog), and how many. */
   stash: { entries: string[]; count: number } | null;
 }
@@ -98,8 +119,31 @@ function stashOf(git: SafeDir, refs: Map<string, string>): CopyFacts['stash'] {
   return { entries, count: entries.length };
 }
 
-/** Checks the .git folder devkit made and reads its HEAD and refs. */
-function readGitDir(git: SafeDir, sharedGitDir: string, problems: string[]): Pick<CopyFacts, 'head' | 'branches' | 'stash'> {
+/** The copy's index, checked (see CopyFacts.gitIndex); what is wrong with it goes to `problems`. */
+function readIndex(git: SafeDir, sharedGitDir: string, problems: string[]): Buffer | null {
+  const bytes = readFileIn(git, 'index', 1024 * 1024 * 1024);
+  if (bytes === null) return null;
+  const idBytes = objectIdBytes(sharedGitDir);
+  try {
+    const check = checkIndex(bytes, idBytes);
+    if (check.badPaths.length > 0) {
+      problems.push(`.git/index names paths outside the copy (${check.badPaths.map((p) => JSON.stringify(clip(p))).join(', ')})`);
+      return null;
+    }
+    return check.hidden > 0 ? withoutHidingFlags(bytes, idBytes) : bytes;
+  } catch (error) {
+    if (!(error instanceof IndexFormatError)) throw error;
+    problems.push(`.git/index is not one git reads (${error.message})`);
+    return null;
+  }
+}
+
+/** Checks the .git folder devkit made and reads its HEAD, refs and index. */
+function readGitDir(
+  git: SafeDir,
+  sharedGitDir: string,
+  problems: string[],
+): Pick<CopyFacts, 'head' | 'branches' | 'refs' | 'stash' | 'gitIndex'> {
   if (lstatIn(git, 'commondir') !== null) problems.push('.git/commondir exists (it redirects git to another folder)');
   const objects = openDirIn(git, 'objects');
   const info = objects === null ? null : openDirIn(objects, 'info');
@@ -118,7 +162,7 @@ function readGitDir(git: SafeDir, sharedGitDir: string, problems: string[]): Pic
   if (head === null) problems.push(headText === null ? '.git/HEAD is missing' : `.git/HEAD holds ${JSON.stringify(clip(headText.trim()))}`);
   const refs = readRefs(git, problems);
   const branches = new Map([...refs].filter(([name]) => name.startsWith('refs/heads/')));
-  return { head, branches, stash: stashOf(git, refs) };
+  return { head, branches, refs, stash: stashOf(git, refs), gitIndex: readIndex(git, sharedGitDir, problems) };
 }
 
 /** A `.git` that is not a folder: what it is, for the problem report. */
@@ -132,7 +176,16 @@ function describeGitEntry(copy: SafeDir): string {
 
 export function readCopy(config: Pick<DevkitConfig, 'root' | 'repo'>, sharedGitDir: string, index: number): CopyFacts {
   const agent = agentPaths(config, index);
-  const facts: CopyFacts = { index, state: 'ok', problems: [], head: null, branches: new Map(), stash: null };
+  const facts: CopyFacts = {
+    index,
+    state: 'ok',
+    problems: [],
+    head: null,
+    branches: new Map(),
+    refs: new Map(),
+    stash: null,
+    gitIndex: null,
+  };
   const root = openTrustedDir(config.root);
   const opened: SafeDir[] = [root];
   try {

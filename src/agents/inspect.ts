@@ -6,10 +6,10 @@ import { agentIndexOfFolder, agentPaths } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { parseHead } from '../git/refs.js';
 import { branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
-import type { GitResult } from '../git/git.js';
+import { TIMED_OUT, gaveNoAnswer, type GitResult } from '../git/git.js';
 import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
 import { headBranch, headCommit, readCopy, type CopyFacts } from './copy.js';
-import { copyStatuses } from './copy-git.js';
+import { copyGitTimeoutMs, copyStatuses } from './copy-git.js';
 import { debugError } from '../debug.js';
 import { syncAgents, type SyncOutcome } from './sync.js';
 
@@ -108,8 +108,8 @@ interface SummaryInput {
   recorded: boolean;
   shared: Map<string, BranchInfo>;
   sync: SyncOutcome | undefined;
-  /** `git status` of the copy, or null when it could not be read. */
-  status: string | null;
+  /** `git status` of the copy (null when it could not be read), and why not when that is worth saying. */
+  status: CopyStatus;
 }
 
 function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
@@ -117,7 +117,7 @@ function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
   const paths = agentPaths(fleet.config, facts.index);
   const branch = headBranch(facts);
   const head = headCommit(facts);
-  const dirt = input.status === null ? null : parseStatus(input.status);
+  const dirt = input.status.status === null ? null : parseStatus(input.status.status);
   const condition: CopyCondition = facts.state !== 'ok' ? facts.state : input.recorded ? 'ok' : 'unregistered';
   return {
     index: facts.index,
@@ -127,7 +127,11 @@ function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
     branch,
     head,
     condition,
-    problems: [...facts.problems, ...(input.sync?.error ? [input.sync.error] : [])],
+    problems: [
+      ...facts.problems,
+      ...(input.sync?.error ? [input.sync.error] : []),
+      ...(input.status.problem === null ? [] : [input.status.problem]),
+    ],
     exists: facts.state !== 'missing',
     dirty: dirt === null ? null : { modified: dirt.modified, untracked: dirt.untracked },
     stashes: facts.stash?.count ?? 0,
@@ -135,15 +139,22 @@ function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
   };
 }
 
+/** `git status` of a copy: its porcelain output, or null with why (null: it failed as git does on a copy it cannot read). */
+interface CopyStatus {
+  status: string | null;
+  problem: string | null;
+}
+
 /**
  * `git status` of each readable copy. A copy's status does not depend on the
  * sync (which moves shared refs only), so it is asked beside it; the view
  * reads the shared store and the copy's quarantine, so a HEAD found in
  * neither (a commit not yet brought in) fails once and is asked again with
- * the quarantine refreshed from the copy.
+ * the quarantine refreshed from the copy. A git stopped for taking too long
+ * (an agent can make it read for hours) is a problem of the copy, said so.
  */
-async function readableStatuses(fleet: Fleet, readable: readonly CopyFacts[]): Promise<Array<string | null>> {
-  const ask = (facts: readonly CopyFacts[], withObjects: boolean): Promise<Array<string | null>> =>
+async function readableStatuses(fleet: Fleet, readable: readonly CopyFacts[]): Promise<CopyStatus[]> {
+  const ask = (facts: readonly CopyFacts[], withObjects: boolean): Promise<Array<GitResult | null>> =>
     copyStatuses(
       fleet,
       facts.map((f) => ({ facts: f, head: headCommit(f), withObjects })),
@@ -151,11 +162,17 @@ async function readableStatuses(fleet: Fleet, readable: readonly CopyFacts[]): P
       debugError("status of the agents' copies", error);
       return facts.map(() => null);
     });
+  const failed = (result: GitResult | null | undefined): boolean => result?.exitCode !== 0 && result?.exitCode !== TIMED_OUT;
   const first = await ask(readable, false);
-  const again = readable.filter((f, i) => first[i] === null && headCommit(f) !== null);
-  if (again.length === 0) return first;
-  const second = new Map((await ask(again, true)).map((status, i) => [again[i], status]));
-  return readable.map((f, i) => (second.has(f) ? (second.get(f) ?? null) : (first[i] ?? null)));
+  const again = readable.filter((f, i) => failed(first[i]) && headCommit(f) !== null);
+  const second =
+    again.length === 0 ? new Map<CopyFacts, GitResult | null>() : new Map((await ask(again, true)).map((r, i) => [again[i], r]));
+  return readable.map((f, i) => {
+    const result = second.has(f) ? second.get(f) : first[i];
+    if (result?.exitCode === 0) return { status: result.stdout, problem: null };
+    const timedOut = result?.exitCode === TIMED_OUT;
+    return { status: null, problem: timedOut ? `its ${gaveNoAnswer(copyGitTimeoutMs(fleet.env, 'status'))}` : null };
+  });
 }
 
 /** Every agent's summary, after bringing their branches into the shared repo. */
@@ -171,14 +188,14 @@ export async function inspectAgents(fleet: Fleet, context: CommandContext): Prom
   // Read again when a sync moved a branch: ahead/behind counts change with it.
   const shared = synced.some((s) => s.changed.length > 0) ? await sharedBranches(fleet.shared.git) : before;
   const [primaryStatus, copies] = await statuses;
-  const statusOf = new Map(readable.map((f, i) => [f.index, copies[i] ?? null]));
+  const statusOf = new Map(readable.map((f, i) => [f.index, copies[i]]));
   const agents = [...facts.values()].map((f) =>
     agentSummary(fleet, {
       facts: f,
       recorded: recorded.has(f.index),
       shared,
       sync: synced.find((s) => s.index === f.index),
-      status: statusOf.get(f.index) ?? null,
+      status: statusOf.get(f.index) ?? { status: null, problem: null },
     }),
   );
   return [primarySummary(fleet, shared, primaryStatus), ...agents];

@@ -231,7 +231,16 @@ async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, ba
           refs: new Map([[`refs/heads/${agent.branch}`, tip]]),
           upstream,
         });
-        const facts = { index: agent.index, state: 'ok' as const, problems: [], head: null, branches: new Map(), stash: null };
+        const facts = {
+          index: agent.index,
+          state: 'ok' as const,
+          problems: [],
+          head: null,
+          branches: new Map(),
+          refs: new Map(),
+          stash: null,
+          gitIndex: null,
+        };
         await withCopyView(fleet, facts, { head: tip, withIndex: false, withObjects: false }, async (view) => {
           const work = childPath(copy);
           await view.git.at(work, [`--git-dir=${view.gitDir}`, `--work-tree=${work}`]).run(['read-tree', '-u', '--reset', 'HEAD']);

@@ -3,7 +3,7 @@ import { withFleetLock, type Fleet } from '../fleet/fleet.js';
 import { agentName, agentNamespace } from '../fleet/layout.js';
 import { branches, commitsOnlyOn, fetchChecked, refsUnder } from '../git/repo.js';
 import { readCopy, type CopyFacts, type CopyState } from './copy.js';
-import { withCopyView } from './copy-git.js';
+import { copyGitTimeoutMs, withCopyView } from './copy-git.js';
 
 /**
  * Bringing an agent's work into the shared repo. An agent commits in its own
@@ -79,7 +79,7 @@ async function apply(fleet: Fleet, p: Plan): Promise<SyncOutcome> {
     const before = await refsUnder(fleet.shared.git, namespace);
     await withCopyView(fleet, facts, { head: null, withIndex: false, withObjects: true, refs: p.updates }, async (view) => {
       const refspecs = [...p.updates.keys()].map((ref) => `+${ref}:${ref}`);
-      await fetchChecked(fleet.shared.git, view.gitDir, refspecs);
+      await fetchChecked(fleet.shared.git, view.gitDir, refspecs, copyGitTimeoutMs(fleet.env, 'work'));
     });
     for (const [ref, id] of p.updates) outcome.changed.push({ branch: short(ref), from: before.get(ref) ?? null, to: id });
   }

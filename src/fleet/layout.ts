@@ -90,8 +90,3 @@ export function agentIndexHolding(config: Layout, dir: string): number | null {
 
 /** Lines in info/exclude that keep every agent's HOME out of commits. */
 export const DEVHOME_EXCLUDES = ['/.devhome/', '/.devhome-agent*/'];
-
-/** Names in a copy's top folder that are HOMEs (never saved in a backup, whatever the excludes say). */
-export function isDevhomeName(name: string): boolean {
-  return name === '.devhome' || /^\.devhome-agent[0-9]+$/.test(name);
-}

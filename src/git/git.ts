@@ -56,6 +56,13 @@ export const HARDENING = [
   'core.splitIndex=false',
 ].flatMap((setting) => ['-c', setting]);
 
+/** The exit code of a git killed for taking too long (as coreutils' timeout has it). */
+export const TIMED_OUT = 124;
+
+export function gaveNoAnswer(timeoutMs: number): string {
+  return `git gave no answer within ${Math.round(timeoutMs / 1000)} s and was stopped (a file in the copy too big to read?)`;
+}
+
 /** How devkit runs git: the process's environment, cleaned once, and where to log. */
 export interface GitBase {
   env: Record<string, string>;
@@ -82,6 +89,8 @@ export interface GitCall {
   user?: { uid: number; gid: number } | null;
   /** Run with the other programs asked for in this turn, through one shell (process-batch.ts); takes no input or user. */
   batched?: boolean;
+  /** Kill git when it has not finished by then (git over an agent's copy, which can make it read for hours). */
+  timeoutMs?: number;
 }
 
 // git's words when one of its lock files exists; each yields the lock file's path.
@@ -110,11 +119,13 @@ export class Git {
     readonly cwd: string,
     /** Arguments before the command: --git-dir, --work-tree. */
     private readonly prefix: readonly string[] = [],
+    /** What every call gets unless it says otherwise (a time limit). */
+    private readonly defaults: Pick<GitCall, 'timeoutMs'> = {},
   ) {}
 
   /** The same runner in another folder or with another git dir. */
   at(cwd: string, prefix: readonly string[] = []): Git {
-    return new Git(this.base, cwd, prefix);
+    return new Git(this.base, cwd, prefix, this.defaults);
   }
 
   /**
@@ -126,8 +137,9 @@ export class Git {
     const started = Date.now();
     const full = [...HARDENING, ...this.prefix, ...args];
     if (call.batched && (call.input !== undefined || call.user)) throw new Error('a batched git takes no input and runs as devkit');
+    const timeoutMs = call.timeoutMs ?? this.defaults.timeoutMs;
     const result = call.batched
-      ? await runBatched(this.base.env, { cwd: this.cwd, argv: ['git', ...full], env: call.env })
+      ? await runBatched(this.base.env, { cwd: this.cwd, argv: ['git', ...full], env: call.env, timeoutMs })
       : await new Promise<GitResult>((resolve) => {
           const child = execFile(
             'git',
@@ -137,9 +149,14 @@ export class Git {
               env: { ...this.base.env, ...call.env },
               maxBuffer: 1024 * 1024 * 1024,
               encoding: 'utf8',
+              ...(timeoutMs === undefined ? {} : { timeout: timeoutMs, killSignal: 'SIGKILL' as const }),
               ...(call.user ?? {}),
             },
             (error, stdout, stderr) => {
+              if (error?.killed === true && timeoutMs !== undefined) {
+                resolve({ stdout, stderr: gaveNoAnswer(timeoutMs), exitCode: TIMED_OUT });
+                return;
+              }
               const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
               resolve({
                 stdout,

@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError, UsageError } from '../errors.js';
 import { Git, type GitBase, type GitCall } from './git.js';
@@ -156,7 +156,24 @@ export async function commitsOnlyOn(git: Git, branch: string, id = `refs/heads/$
  * Fetches `refspecs` from the repository at `from` (a view of an agent's copy), every object
  * checked on the way in (fsck: no malformed or dangling-link object lands); no tags, no FETCH_HEAD.
  */
-export function fetchChecked(git: Git, from: string, refspecs: readonly string[]): Promise<string> {
+export function fetchChecked(git: Git, from: string, refspecs: readonly string[], timeoutMs: number): Promise<string> {
   const checked = ['-c', 'fetch.fsckObjects=true', '-c', 'transfer.fsckObjects=true'];
-  return git.mutate([...checked, 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--end-of-options', from, ...refspecs]);
+  return git.mutate([...checked, 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--end-of-options', from, ...refspecs], {
+    timeoutMs,
+  });
+}
+
+/**
+ * A repository's object format: sha256 when its config says so, else sha1.
+ * Read from the config file of a repository devkit trusts (the shared repo:
+ * no container can write it), not by a git process: status asks on every call.
+ */
+export function objectFormatOf(gitDir: string): 'sha1' | 'sha256' {
+  const config = readFileSync(path.join(gitDir, 'config'), 'utf8');
+  return /^\s*objectformat\s*=\s*sha256\s*$/im.test(config) ? 'sha256' : 'sha1';
+}
+
+/** How many bytes an object id takes in that format. */
+export function objectIdBytes(gitDir: string): number {
+  return objectFormatOf(gitDir) === 'sha256' ? 32 : 20;
 }

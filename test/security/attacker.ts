@@ -30,9 +30,20 @@ export async function makeArena(options: { agents: number; up: string[] }): Prom
   const markers = tempDir('markers');
   mkdirSync(markers, { recursive: true });
   const run = (args: string[], env?: Record<string, string>) => devkit(args, { cwd: fx.workspace, env });
-  expect((await run(['worktrees', 'init', String(options.agents)])).exitCode).toBe(0);
-  const ups = await Promise.all(options.up.map((profile) => run(['-p', profile, 'up'])));
-  for (const up of ups) expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({ exitCode: 0, stderr: '' });
+  const tearDown = async () => {
+    await removeStacks(fx.root, fx.repo);
+    fx.cleanup();
+    rmSync(markers, { recursive: true, force: true });
+  };
+  try {
+    expect((await run(['worktrees', 'init', String(options.agents)])).exitCode).toBe(0);
+    const ups = await Promise.all(options.up.map((profile) => run(['-p', profile, 'up'])));
+    for (const up of ups)
+      expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({ exitCode: 0, stderr: '' });
+  } catch (error) {
+    await tearDown(); // the suite's afterAll has no arena to tear down: nothing is left behind
+    throw error;
+  }
   return {
     fx,
     markers,
@@ -40,11 +51,7 @@ export async function makeArena(options: { agents: number; up: string[] }): Prom
     inAgent: (k, script) => run(['-p', `agent${k}`, 'exec-cd', String(k), '.', 'sh', '-c', script]),
     inDevAll: (k, where, script) => run(['-p', 'dev-all', 'exec-cd', String(k), where, 'sh', '-c', script]),
     markersLeft: () => (existsSync(markers) ? readdirSync(markers) : []),
-    tearDown: async () => {
-      await removeStacks(fx.root, fx.repo);
-      fx.cleanup();
-      rmSync(markers, { recursive: true, force: true });
-    },
+    tearDown,
   };
 }
 
