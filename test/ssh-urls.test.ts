@@ -29,7 +29,7 @@ describe('SSH remotes and push failures', () => {
 });
 
 describe('policy files and proxy logs', () => {
-  it('matches each domain and its subdomains only, and forwards only those names', () => {
+  it('matches each domain and its subdomains only, plain HTTP on 80 or an allowed port, CONNECT on an allowed port; forwards only those names', () => {
     const files = renderPolicyFiles('agent2', {
       allow: ['github.com', 'repo1.maven.org'],
       ports: [443, 22],
@@ -39,28 +39,52 @@ describe('policy files and proxy logs', () => {
     const patterns = (files.filter ?? '')
       .trim()
       .split('\n')
-      .map((line) => new RegExp(line));
-    const allowed = (host: string) => patterns.some((pattern) => pattern.test(host));
-    expect(['github.com', 'ssh.github.com', 'repo1.maven.org'].every(allowed)).toBe(true);
-    expect(['evilgithub.com', 'github.com.evil.org', 'maven.org', 'repo1xmaven.org', 'x.git.corp.example'].some(allowed)).toBe(false);
+      .map((line) => new RegExp(line, 'i'));
+    // What tinyproxy matches: the request's URL, http://host[:port]/... for plain HTTP and host:port for CONNECT.
+    const allowed = (url: string) => patterns.some((pattern) => pattern.test(url));
+    const hostsAllowed = ['github.com', 'ssh.github.com', 'repo1.maven.org'];
+    expect(
+      hostsAllowed
+        .flatMap((h) => [`http://${h}/`, `http://${h}:80/x`, `http://${h}`, `HTTP://${h.toUpperCase()}/`, `${h}:443`, `${h}:22`])
+        .filter((u) => !allowed(u)),
+    ).toEqual([]);
+    const refused = [
+      ...['evilgithub.com', 'github.com.evil.org', 'maven.org', 'repo1xmaven.org', 'x.git.corp.example'].flatMap((h) => [
+        `http://${h}/`,
+        `${h}:443`,
+      ]),
+      'http://github.com:18080/', // plain HTTP to a port off the list
+      'github.com:80', // CONNECT to a port off the list
+      'http://github.com@evil.org/', // a user name that looks like the host
+      'http://evil.org/http://github.com/',
+    ];
+    expect(refused.filter(allowed)).toEqual([]);
     // A named host is allowed as it is (not its subdomains), and answered with its address by the resolver.
-    expect(allowed('git.corp.example')).toBe(true);
+    expect(allowed('http://git.corp.example/') && allowed('git.corp.example:443')).toBe(true);
     expect(files.hosts).toBe('10.1.2.3 git.corp.example\n');
     expect(files['dns-servers']).toBe('server=/github.com/127.0.0.11\nserver=/repo1.maven.org/127.0.0.11\n');
     expect(files['tinyproxy.conf']).toMatch(/^FilterDefaultDeny Yes$/m);
     expect(files['tinyproxy.conf']).toMatch(/^FilterType ere$/m);
+    expect(files['tinyproxy.conf']).toMatch(/^FilterURLs On$/m);
+    expect(files.filter).not.toContain('#'); // tinyproxy would read the rest of the line as a comment
     expect(files['tinyproxy.conf']).toMatch(/^ConnectPort 443\nConnectPort 22$/m);
   });
 
   it("reads refusals from tinyproxy's log", () => {
     const log = [
       'CONNECT   Nov 21 19:56:33.145 [1]: Request (file descriptor 4): GET http://beta.test/ HTTP/1.1',
-      'NOTICE    Nov 21 19:56:33.145 [1]: Proxying refused on filtered domain "beta.test"',
+      'NOTICE    Nov 21 19:56:33.145 [1]: Proxying refused on filtered url "http://beta.test/index.html"',
       'INFO      Nov 21 19:57:01.002 [1]: Refused CONNECT method on port 80',
+      'NOTICE    Nov 21 19:58:00.000 [1]: Proxying refused on filtered url "gamma.test:443"',
+      'NOTICE    Nov 21 19:58:01.000 [1]: Proxying refused on filtered url "http://github.com:18080/"',
+      'NOTICE    Nov 21 19:58:02.000 [1]: Proxying refused on filtered domain "delta.test"',
     ].join('\n');
     expect(parseDenials('agent2', log)).toEqual([
       { profile: 'agent2', time: 'Nov 21 19:56:33.145', target: 'beta.test', reason: 'domain' },
       { profile: 'agent2', time: 'Nov 21 19:57:01.002', target: 'port 80', reason: 'port' },
+      { profile: 'agent2', time: 'Nov 21 19:58:00.000', target: 'gamma.test', reason: 'domain' },
+      { profile: 'agent2', time: 'Nov 21 19:58:01.000', target: 'github.com:18080', reason: 'domain' },
+      { profile: 'agent2', time: 'Nov 21 19:58:02.000', target: 'delta.test', reason: 'domain' },
     ]);
   });
 });

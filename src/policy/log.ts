@@ -8,14 +8,22 @@ import type { EngineApi } from '../docker/engine-api.js';
 export interface Denial {
   profile: string;
   time: string;
-  /** The refused host name, or `port N` for a CONNECT to a port off the list. */
+  /** The refused host name (with its port when not 80 or 443), or `port N` for a CONNECT to a port off the list. */
   target: string;
   reason: 'domain' | 'port';
 }
 
-// tinyproxy's words: NOTICE    Nov 21 19:56:33.145 [1]: Proxying refused on filtered domain "beta.test"
+/** The host a refused URL names (`http://host:port/path`, or CONNECT's `host:port`), with its port unless it is 80 or 443. */
+function refusedTarget(url: string): string {
+  const found = /^(?:[a-z]+:\/\/)?([^/?#:]+)(?::(\d+))?/i.exec(url);
+  const host = found?.[1] ?? url;
+  const port = found?.[2];
+  return port === undefined || port === '80' || port === '443' ? host : `${host}:${port}`;
+}
+
+// tinyproxy's words: NOTICE    Nov 21 19:56:33.145 [1]: Proxying refused on filtered url "http://beta.test/" (or domain "beta.test")
 const DENIAL_PATTERNS: Array<[RegExp, Denial['reason'], (found: string) => string]> = [
-  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Proxying refused on filtered domain "([^"]+)"/, 'domain', (host) => host],
+  [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Proxying refused on filtered (?:domain|url) "([^"]+)"/, 'domain', refusedTarget],
   [/^\w+\s+(\w{3} +\d+ [\d:.]+) \[\d+\]: Refused CONNECT method on port (\d+)/, 'port', (port) => `port ${port}`],
 ];
 

@@ -34,21 +34,38 @@ function escapeRegex(text: string): string {
 }
 
 /**
- * The files the sidecars read: tinyproxy's filter (one extended regular
- * expression per domain, matching it and its subdomains, and per named host)
- * and config (the CONNECT ports); dnsmasq's servers-file (allowlisted domains
- * forwarded to the resolvers, Docker's own in the sidecar by default; every other name gets
- * NXDOMAIN, and a forwarded answer with a private, loopback or link-local
- * address is dropped: stop-dns-rebind in dnsmasq.conf) and hosts file (the
- * named hosts, answered with their address).
+ * tinyproxy's filter, matched against each request's URL (FilterURLs): for a
+ * host pattern (a domain with its subdomains, or one named host), plain HTTP
+ * on port 80 or an allowed port, and CONNECT (its URL is host:port) to an
+ * allowed port only. Matched on the URL, not the host alone, because
+ * ConnectPort binds CONNECT only: plain HTTP could reach any port otherwise.
+ * No '#' anywhere: tinyproxy reads the rest of a filter line after one as a
+ * comment (a request line carries no fragment anyway).
+ */
+function urlFilter(hostPatterns: readonly string[], ports: readonly number[]): string {
+  const connect = ports.join('|');
+  const http = [...new Set([80, ...ports])].join('|');
+  return hostPatterns
+    .flatMap((host) => [`^http://${host}(:(${http}))?([/?]|$)\n`, ...(ports.length > 0 ? [`^${host}:(${connect})$\n`] : [])])
+    .join('');
+}
+
+/**
+ * The files the sidecars read: tinyproxy's filter (urlFilter: each allowed
+ * domain with its subdomains, and each named host) and config; dnsmasq's
+ * servers-file (allowlisted domains forwarded to the resolvers, Docker's own
+ * in the sidecar by default; every other name gets NXDOMAIN, and a forwarded
+ * answer with a private, loopback, link-local, shared or reserved address is
+ * dropped: dnsmasq.conf) and hosts file (the named hosts, answered with their
+ * address).
  */
 export function renderPolicyFiles(profile: string, policy: ProfilePolicy): Record<string, string> {
   const hosts = Object.entries(policy.hosts).sort(([a], [b]) => a.localeCompare(b));
   return {
-    filter: [
-      ...policy.allow.map((domain) => `(^|\\.)${escapeRegex(domain)}$\n`),
-      ...hosts.map(([name]) => `^${escapeRegex(name)}$\n`),
-    ].join(''),
+    filter: urlFilter(
+      [...policy.allow.map((domain) => `([^/?@:]*\\.)?${escapeRegex(domain)}`), ...hosts.map(([name]) => escapeRegex(name))],
+      policy.ports,
+    ),
     'dns-servers': policy.allow.flatMap((domain) => policy.resolvers.map((resolver) => `server=/${domain}/${resolver}\n`)).join(''),
     hosts: hosts.map(([name, address]) => `${address} ${name}\n`).join(''),
     'tinyproxy.conf': renderText('policy/tinyproxy.conf.hbs', { profile, ports: policy.ports }),

@@ -42,6 +42,7 @@ interface ComposeServiceJson {
   devices?: unknown[];
   networks?: Record<string, unknown>;
   volumes?: ComposeMountJson[];
+  sysctls?: Record<string, string | number>;
 }
 
 interface ComposeConfigJson {
@@ -49,8 +50,11 @@ interface ComposeConfigJson {
   networks?: Record<string, { internal?: boolean; external?: boolean; driver_opts?: Record<string, string> }>;
 }
 
-/** Capabilities a sidecar may add back, each needed and named in the overlays. */
-const ALLOWED_CAPS: Record<string, string[]> = { dns: ['NET_BIND_SERVICE', 'SETGID'], tinyproxy: [], dev: [] };
+/** Capabilities a service may add back: none (dnsmasq binds port 53 as nobody through ALLOWED_SYSCTLS). */
+const ALLOWED_CAPS: Record<string, string[]> = { dns: [], tinyproxy: [], dev: [] };
+
+/** Kernel settings a service may change in its own namespaces. */
+const ALLOWED_SYSCTLS: Record<string, string[]> = { dns: ['net.ipv4.ip_unprivileged_port_start'], tinyproxy: [], dev: [] };
 
 function hardened(name: string, service: ComposeServiceJson): string[] {
   const problems: string[] = [];
@@ -61,6 +65,8 @@ function hardened(name: string, service: ComposeServiceJson): string[] {
     .filter((c) => !(ALLOWED_CAPS[name] ?? []).includes(c));
   if (extra.length > 0) problems.push(`${name} adds capabilities ${extra.join(', ')}`);
   if (!(service.security_opt ?? []).some((o) => /^no-new-privileges(:true)?$/.test(o))) problems.push(`${name} allows new privileges`);
+  const sysctls = Object.keys(service.sysctls ?? {}).filter((key) => !(ALLOWED_SYSCTLS[name] ?? []).includes(key));
+  if (sysctls.length > 0) problems.push(`${name} sets ${sysctls.join(', ')}`);
   for (const [key, value] of [
     ['network_mode', service.network_mode],
     ['pid', service.pid],
@@ -75,6 +81,12 @@ function hardened(name: string, service: ComposeServiceJson): string[] {
 function uidOf(user: string | undefined): number | null {
   const uid = user?.split(':')[0];
   return uid === undefined || !/^[0-9]+$/.test(uid) ? null : Number(uid);
+}
+
+/** The image's own user (unset: root), uid 0 or the name root. */
+function runsAsRoot(user: string | undefined): boolean {
+  const who = user?.split(':')[0];
+  return who === undefined || who === '' || who === 'root' || uidOf(user) === 0;
 }
 
 /** The host folders a profile's dev container may mount, and whether each may be written. */
@@ -123,7 +135,7 @@ export function sandboxProblems(fleet: Fleet, profile: Profile, config: ComposeC
   const dev = services.dev;
   const uid = uidOf(dev?.user);
   if (dev !== undefined && (uid === null || uid === 0)) problems.push(`dev runs as ${dev.user ?? 'the image user'}, not an agent's uid`);
-  if (uidOf(services.tinyproxy?.user) === 0 || services.tinyproxy?.user === undefined) problems.push('tinyproxy runs as root');
+  for (const sidecar of ['tinyproxy', 'dns'] as const) if (runsAsRoot(services[sidecar]?.user)) problems.push(`${sidecar} runs as root`);
   if (dev !== undefined && Object.keys(dev.networks ?? {}).join(',') !== 'internal')
     problems.push('dev is on networks other than the internal one');
   const internal = config.networks?.internal;

@@ -12,6 +12,18 @@ import { devkit, expectRefused, inAgentContainer, makeDevRoot, snapshot, type De
  * link-local address is reached through an allowed name (DNS rebinding)
  * unless devkit.yml names that address.
  */
+/** Allowed names an upstream DNS server answers with addresses an allowed name must never lead to ('victim': a private service). */
+const REBINDS: Array<[name: string, address: string]> = [
+  ['rebind.devkit.test', 'victim'],
+  ['loop.devkit.test', '127.0.0.1'],
+  ['zero.devkit.test', '0.0.0.0'],
+  ['cgnat.devkit.test', '100.64.1.1'], // shared address space (Tailscale and carrier NAT hosts live there)
+  ['bench.devkit.test', '198.18.0.1'],
+  ['protocol.devkit.test', '192.0.0.1'],
+  ['mcast.devkit.test', '224.0.0.1'],
+  ['reserved.devkit.test', '240.0.0.1'],
+];
+
 describeWithDocker('G5: egress is default deny with no bypass', () => {
   let fx: DevRootFixture;
   let internet: Internet;
@@ -24,16 +36,13 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
     fx = await makeDevRoot();
     internet = await makeInternet();
     // A service on a private network, and a DNS server (an attacker's, upstream) answering allowed names with private addresses.
-    const victim = await internet.start(null, HTTP_SERVER('a private service'));
+    const victim = await internet.start(null, HTTP_SERVER('a private service', [80, 18080]));
     victimAddress = internet.address(victim);
     const dns = await internet.start(
       null,
-      DNS_SERVER({ 'rebind.devkit.test': victimAddress, 'loop.devkit.test': '127.0.0.1', 'zero.devkit.test': '0.0.0.0' }),
+      DNS_SERVER({ ...Object.fromEntries(REBINDS.map(([name, address]) => [name, address === 'victim' ? victimAddress : address])) }),
     );
-    appendFileSync(
-      config(),
-      `egress:\n  allow: [rebind.devkit.test, loop.devkit.test, zero.devkit.test]\n  resolvers: [${internet.address(dns)}]\n`,
-    );
+    appendFileSync(config(), `egress:\n  allow: [${REBINDS.map(([name]) => name).join(', ')}]\n  resolvers: [${internet.address(dns)}]\n`);
     expect((await run(['worktrees', 'init', '2'])).exitCode).toBe(0);
     expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
     // The proxy can route to the private service: only the rebinding protection stands in the way.
@@ -61,10 +70,10 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
     writeFileSync(config(), text);
   });
 
-  it('an allowed name answered with a private address (DNS rebinding) reaches nothing through the proxy; loopback and 0.0.0.0 neither', async () => {
-    for (const name of ['rebind', 'loop', 'zero']) {
+  it('an allowed name answered with a private, loopback, shared, benchmark, multicast or reserved address (DNS rebinding) reaches nothing', async () => {
+    for (const [name] of REBINDS) {
       const tried = await inAgent(
-        `curl -s -m 5 -o /dev/null -w '%{http_code}' http://${name}.devkit.test/; echo; getent hosts ${name}.devkit.test || echo unresolved`,
+        `curl -s -m 5 -o /dev/null -w '%{http_code}' http://${name}/; echo; getent hosts ${name} || echo unresolved`,
       );
       expect({ name, answer: tried.stdout }).toEqual({ name, answer: expect.stringMatching(/^(000|5\d\d)\nunresolved$/) });
     }
@@ -72,10 +81,22 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
     expect((await execa('docker', ['logs', dns], { all: true })).all).toMatch(/possible DNS-rebind attack detected: rebind\.devkit\.test/);
   });
 
-  it('unless devkit.yml names that address for the name (egress.hosts): then it answers', async () => {
-    appendFileSync(config(), `  hosts: { rebind.devkit.test: ${victimAddress} }\n`);
-    expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
-    const tried = await inAgent('curl -s -m 5 http://rebind.devkit.test/');
-    expect(tried.stdout).toBe('hello from a private service');
+  it('unless devkit.yml names that address for the name (egress.hosts): then it answers, over plain HTTP on port 80 only', async () => {
+    const text = readFileSync(config(), 'utf8');
+    try {
+      writeFileSync(config(), `${text}  hosts: { rebind.devkit.test: ${victimAddress} }\n`);
+      expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
+      const tried = await inAgent('curl -s -m 5 http://rebind.devkit.test/');
+      expect(tried.stdout).toBe('hello from a private service');
+      // The same name on a port off the list (egress.ports is 443): refused, by plain HTTP as by CONNECT.
+      const otherPort = await inAgent(
+        "curl -s -m 5 -o /dev/null -w '%{http_code} ' http://rebind.devkit.test:18080/; " +
+          "curl -s -m 5 -p -o /dev/null -w '%{http_connect}' http://rebind.devkit.test:18080/",
+      );
+      expect(otherPort.stdout).toBe('403 403');
+    } finally {
+      writeFileSync(config(), text);
+      expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
+    }
   });
 });

@@ -42,9 +42,13 @@ export async function makeInternet(): Promise<Internet> {
   };
 }
 
-/** An HTTP server answering `hello from NAME` on port 80. */
-export const HTTP_SERVER = (name: string): string =>
-  `echo ready; while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhello from ${name}\\n' | nc -l -N 80; done`;
+/** An HTTP server answering `hello from NAME` on port 80 (and the other ports given). */
+export const HTTP_SERVER = (name: string, ports: readonly number[] = [80]): string =>
+  [
+    ...ports.map((port) => `(while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhello from ${name}\\n' | nc -l -N ${port}; done) &`),
+    'echo ready',
+    'wait',
+  ].join('\n');
 
 /** An sshd serving a bare repo /srv/git/app.git to user git (keys appended to its authorized_keys). */
 export const GIT_SERVER = [
