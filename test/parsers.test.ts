@@ -8,6 +8,7 @@ import { checkName, checkPathArg, parseIndex } from '../src/validate.js';
 import { DEFAULT_BASE_IMAGE } from '../src/config/config.js';
 import { BASE_RECIPE_HASH, baseState } from '../src/docker/images.js';
 import { tempDir } from './support/sandbox.js';
+import { escapeControls } from '../src/cli/io.js';
 
 // Our own logic around git's output formats; the same paths run against real git in the CLI tests.
 describe('parsers and checks', () => {
@@ -99,5 +100,15 @@ describe('parsers and checks', () => {
     expect(baseState(DEFAULT_BASE_IMAGE, { labels: { 'devkit.base-recipe': 'an older recipe' } })).toBe('stale');
     expect(baseState('registry.example/base:1', { labels: {} })).toBe('current');
     expect(baseState(DEFAULT_BASE_IMAGE, null)).toBe('missing');
+  });
+});
+
+describe('text from agents on the terminal', () => {
+  it('shows control characters and the invisible characters that reorder or hide text as escapes, and leaves the rest', () => {
+    expect(escapeControls('a\x1b[2Jb\rc\x07\x9bd\te')).toBe('a\\x1b[2Jb\\x0dc\\x07\\x9bd\te');
+    expect(escapeControls('key \u202edlrow olleh\u202c, \u2066x\u2069, zero\u200bwidth, \ufeffbom, \u061c')).toBe(
+      'key \\u{202e}dlrow olleh\\u{202c}, \\u{2066}x\\u{2069}, zero\\u{200b}width, \\u{feff}bom, \\u{61c}',
+    );
+    expect(escapeControls('agent2/main ✓ héllo 日本')).toBe('agent2/main ✓ héllo 日本');
   });
 });

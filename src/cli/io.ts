@@ -15,6 +15,8 @@ export interface Io {
   log(line: string): void;
   /** True when stderr is a terminal that progress may redraw (not --json, not --quiet). */
   readonly interactive: boolean;
+  /** True with --json or --quiet: the tools devkit runs keep their own progress to themselves too. */
+  readonly quiet: boolean;
   /** The terminal's width for progress lines. */
   readonly columns: number;
   /** Rewrites the progress line on stderr (only when interactive); `done` ends it. */
@@ -28,9 +30,16 @@ export interface IoOptions {
   quiet?: boolean;
 }
 
-/** Control characters (but tab) as visible escapes: \x1b, \r, \x9b... */
+/**
+ * Control characters (but tab) as visible escapes: \x1b, \r, \x9b...; and the
+ * invisible format characters that reorder or hide text on a terminal
+ * (bidirectional overrides and isolates, zero-width marks, byte order mark)
+ * as \u{202e}: an agent's text must not pass for devkit's own lines.
+ */
 export function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 }
 
 /** Text for one line: every line of it escaped, and joined as one line shown as several. */
@@ -54,6 +63,7 @@ export function processIo(options: IoOptions): Io {
       if (!quiet) process.stderr.write(`${safeLines(line)}\n`);
     },
     interactive: stderr.isTTY === true && !json && !quiet,
+    quiet: json || quiet,
     columns: stderr.columns ?? 80,
     progressLine: (text, done) => {
       process.stderr.write(`\r\x1b[K${escapeControls(text)}${done ? '\n' : ''}`);

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SshConfig } from '../config/sections.js';
-import { DevkitError } from '../errors.js';
+import { DevkitError, oneLine } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { AgentPaths } from '../fleet/layout.js';
 import { ownerToSet } from '../fleet/owner.js';
@@ -33,41 +33,59 @@ async function withScratch<T>(fleet: Fleet, body: (dir: string) => Promise<T>): 
   }
 }
 
+/**
+ * ssh-keygen never asks anything: no passphrase (-P '' for reading, -N '' for
+ * making), no terminal (a session of its own, no stdin). A key an agent
+ * protected with a passphrase is an error, not a prompt on the user's
+ * terminal while devkit holds the lock.
+ */
+function sshKeygen(args: readonly string[]) {
+  return execa('ssh-keygen', args, { reject: false, stdin: 'ignore', detached: true });
+}
+
+/**
+ * The public key devkit prints and writes: derived from the private key by
+ * ssh-keygen (the agent's .pub file and the key's own comment are the agent's
+ * words), its type and key only, with devkit's comment.
+ */
+function publicKeyLine(derived: string, agent: AgentPaths, repo: string): string {
+  const found = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-[a-z0-9@.-]+) ([A-Za-z0-9+/]+={0,2})(?: |$)/.exec(derived);
+  if (found === null) throw new DevkitError(`${agent.name}'s key is not one ssh-keygen reads as an SSH key`);
+  return `${found[1] ?? ''} ${found[2] ?? ''} devkit ${agent.name}@${repo}`;
+}
+
 /** The key pair: kept when there, else made with ssh-keygen in the scratch folder and put in place. */
 async function ensureKey(fleet: Fleet, ssh: SafeDir, agent: AgentPaths, repo: string): Promise<{ created: boolean; publicKey: string }> {
   const owner = ownerToSet();
   const existing = readTextIn(ssh, 'id_ed25519', 64 * 1024);
-  if (existing !== null) {
-    chmodFileIn(ssh, 'id_ed25519', 0o600);
-    const publicKey = readTextIn(ssh, 'id_ed25519.pub', 64 * 1024);
-    if (publicKey !== null) return { created: false, publicKey: publicKey.trim() };
-  }
+  if (existing !== null) chmodFileIn(ssh, 'id_ed25519', 0o600);
   return withScratch(fleet, async (scratch) => {
     const keyFile = path.join(scratch, 'id_ed25519');
     if (existing === null) {
-      const made = await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `devkit ${agent.name}@${repo}`, '-f', keyFile], {
-        reject: false,
-        stdin: 'ignore',
-      }).catch(() => null);
+      const made = await sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-C', `devkit ${agent.name}@${repo}`, '-f', keyFile]).catch(
+        () => null,
+      );
       if (made === null || made.exitCode !== 0)
         throw new DevkitError(
           `ssh-keygen could not make a key for ${agent.name}${made === null ? ': is openssh-client installed?' : `: ${made.stderr}`}`,
         );
     } else {
       writeFileSync(keyFile, existing, { mode: 0o600 });
-      const derived = await execa('ssh-keygen', ['-y', '-f', keyFile], { reject: false, stdin: 'ignore' });
-      if (derived.exitCode !== 0)
-        throw new DevkitError(
-          `${agent.name}'s key ${path.join(ssh.path, 'id_ed25519')} is unreadable to ssh-keygen: ${derived.stderr.trim()}`,
-        );
-      writeFileSync(`${keyFile}.pub`, `${derived.stdout.trim()} devkit ${agent.name}@${repo}\n`);
     }
+    const derived = await sshKeygen(['-y', '-P', '', '-f', keyFile]);
+    if (derived.exitCode !== 0) {
+      throw new DevkitError(
+        `${agent.name}'s key ${path.join(ssh.path, 'id_ed25519')} is unreadable to ssh-keygen without a passphrase ` +
+          `(${oneLine(derived.stderr) || `exit ${derived.exitCode}`}): move it away and run devkit ssh-setup again to make a new one`,
+      );
+    }
+    const publicKey = publicKeyLine(derived.stdout, agent, repo);
     if (existing === null && !createFileIn(ssh, 'id_ed25519', readFileSync(keyFile), { mode: 0o600, owner })) {
       throw new DevkitError(`${path.join(ssh.path, 'id_ed25519')} appeared while devkit made it: run devkit ssh-setup again`);
     }
-    const publicKey = readFileSync(`${keyFile}.pub`, 'utf8');
-    writeFileIn(ssh, 'id_ed25519.pub', publicKey, { mode: 0o644, owner });
-    return { created: existing === null, publicKey: publicKey.trim() };
+    if (readTextIn(ssh, 'id_ed25519.pub', 64 * 1024) !== `${publicKey}\n`)
+      writeFileIn(ssh, 'id_ed25519.pub', `${publicKey}\n`, { mode: 0o644, owner });
+    return { created: existing === null, publicKey };
   });
 }
 
