@@ -72,6 +72,41 @@ describe('bad input', () => {
     expectRefused(await devkit(args, { cwd }), expected, { unchanged: { dir: path.dirname(fx.root), before } });
   });
 
+  describe("the state folder and the dev root's workspace", () => {
+    it('a state folder inside the dev root is refused before anything is written there', async () => {
+      const before = snapshot(fx.root);
+      const env = { DEVKIT_STATE_DIR: path.join(fx.root, 'state') };
+      expectRefused(await devkit(['status'], { cwd: fx.workspace, env }), /devkit's state \(.*\) is inside the dev root/, {
+        unchanged: { dir: fx.root, before },
+      });
+    });
+
+    it('a relative DEVKIT_STATE_DIR is refused', async () => {
+      expectRefused(
+        await devkit(['status'], { cwd: fx.workspace, env: { DEVKIT_STATE_DIR: 'relative/state' } }),
+        /DEVKIT_STATE_DIR must be an absolute path/,
+      );
+    });
+
+    it('init refuses a second workspace for a dev root another one manages, and --force takes it over', async () => {
+      const second = tempDir('second-workspace');
+      const before = snapshot(second);
+      expectRefused(
+        await devkit(['init', '--root', fx.root, '--repo', 'app'], { cwd: second }),
+        new RegExp(`the dev root ${fx.root} is managed by the workspace ${fx.workspace}: run devkit there, or pass --force`),
+        { unchanged: { dir: second, before } },
+      );
+      expect((await devkit(['init', '--root', fx.root, '--repo', 'app', '--force'], { cwd: second })).exitCode).toBe(0);
+      expect((await devkit(['worktrees', 'list'], { cwd: second })).exitCode).toBe(0);
+      // Inside the dev root, the workspace used last is found; once its devkit.yml is gone, the one before it.
+      expect((await devkit(['policy', 'show', '--json'], { cwd: agentCopy(fx, 2) })).exitCode).toBe(0);
+      rmSync(path.join(second, 'devkit.yml'));
+      const listed = await devkit(['worktrees', 'list', '--json'], { cwd: agentCopy(fx, 2) });
+      expect(listed).toMatchObject({ exitCode: 0, stderr: '' });
+      expect((await devkit(['worktrees', 'list'], { cwd: fx.workspace })).exitCode).toBe(0);
+    });
+  });
+
   describe('bad devkit.yml and environment', () => {
     const workspaces: string[] = [];
     afterAll(() => workspaces.forEach((dir) => rmSync(dir, { recursive: true, force: true })));

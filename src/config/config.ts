@@ -115,13 +115,9 @@ export function checkPlacement(root: string, places: { workspace: string; stateH
 export async function loadWorkspace(cwd: string, env: NodeJS.ProcessEnv): Promise<Workspace> {
   const location = locateWorkspace(cwd, env);
   const { dir, configPath } = location;
-  const fromFile =
-    configPath === null
-      ? null
-      : configFrom(await parseYamlCached(readFileSync(configPath, 'utf8'), { stateHome: location.stateHome, configPath }), {
-          file: configPath,
-          dir,
-        });
+  const read =
+    configPath === null ? null : await parseYamlCached(readFileSync(configPath, 'utf8'), { stateHome: location.stateHome, configPath });
+  const fromFile = configPath === null || read === null ? null : configFrom(read.parsed, { file: configPath, dir });
   const config =
     fromFile === null
       ? validateConfig({ root: env.DEVKIT_ROOT, repo: env.DEVKIT_REPO }, { file: 'DEVKIT_ROOT/DEVKIT_REPO', dir: cwd })
@@ -135,6 +131,8 @@ export async function loadWorkspace(cwd: string, env: NodeJS.ProcessEnv): Promis
     stateHome: resolveExisting(location.stateHome),
     install: devkitInstallDir(),
   });
-  const stateDir = registerWorkspace(location.stateHome, config.root, config.repo, dir);
+  read?.remember();
+  // A workspace is recorded only when it has a devkit.yml: DEVKIT_ROOT/DEVKIT_REPO alone make no workspace to come back to.
+  const stateDir = registerWorkspace(location.stateHome, config.root, config.repo, configPath === null ? null : dir);
   return { dir, configPath, config, stateDir };
 }

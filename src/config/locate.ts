@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { rootHolding, stateHome } from '../state/registry.js';
@@ -33,8 +34,16 @@ export function locateWorkspace(cwd: string, env: NodeJS.ProcessEnv): WorkspaceL
     return { dir, configPath: found, stateHome: home };
   }
   const holder = rootHolding(home, cwd);
-  const registered = holder?.workspaces.at(-1);
+  // The workspace used last whose devkit.yml is still there (one deleted since is passed over).
+  const registered = holder?.workspaces.filter((workspace) => existsSync(path.join(workspace, CONFIG_FILE))).at(-1);
   if (registered !== undefined) return { dir: registered, configPath: path.join(registered, CONFIG_FILE), stateHome: home };
   if (env.DEVKIT_ROOT !== undefined && env.DEVKIT_REPO !== undefined) return { dir: cwd, configPath: null, stateHome: home };
+  if (holder !== null) {
+    throw new UsageError(
+      `${cwd} is in the dev root ${holder.root}, but no workspace that managed it is left ` +
+        `(${holder.workspaces.join(', ') || 'none recorded'}): ` +
+        `run devkit init --root ${holder.root} --repo ${holder.repo} in a folder outside it`,
+    );
+  }
   throw new UsageError(`no ${CONFIG_FILE} in ${cwd} or any parent: run devkit init --root DIR --repo NAME first`);
 }

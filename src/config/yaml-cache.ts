@@ -41,21 +41,32 @@ export async function parseYaml(text: string): Promise<ParsedYaml> {
   return (await import('./yaml-parse.js')).parseYamlText(text);
 }
 
-/** parseYaml, answered from the cache when this config file's content was parsed before. */
-export async function parseYamlCached(text: string, where: { stateHome: string; configPath: string }): Promise<ParsedYaml> {
+/**
+ * parseYaml, answered from the cache when this config file's content was
+ * parsed before. `remember` writes a fresh parse to the cache: the caller
+ * calls it once it knows the state folder is one devkit may write (outside
+ * the dev root the config names).
+ */
+export async function parseYamlCached(
+  text: string,
+  where: { stateHome: string; configPath: string },
+): Promise<{ parsed: ParsedYaml; remember: () => void }> {
   const sha256 = createHash('sha256').update(text).digest('hex');
   const file = cacheFile(where.stateHome, where.configPath);
   const hit = cached(file, sha256);
-  if (hit !== null) return hit;
+  if (hit !== null) return { parsed: hit, remember: () => undefined };
   const parsed = await parseYaml(text);
   // Only data JSON keeps as it is (YAML's .inf or .nan would not come back the same): anything else is parsed every time.
-  if (parsed.ok && isDeepStrictEqual(JSON.parse(JSON.stringify({ v: parsed.value })) as unknown, { v: parsed.value })) {
+  if (!parsed.ok || !isDeepStrictEqual(JSON.parse(JSON.stringify({ v: parsed.value })) as unknown, { v: parsed.value })) {
+    return { parsed, remember: () => undefined };
+  }
+  const remember = (): void => {
     try {
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       writeFileAtomic(file, JSON.stringify({ sha256, value: parsed.value } satisfies CacheEntry));
     } catch (error) {
       debugSwallow('the parsed devkit.yml cache')(error);
     }
-  }
-  return parsed;
+  };
+  return { parsed, remember };
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { isInside } from '../fs/paths.js';
+import { UsageError } from '../errors.js';
 
 /**
  * devkit's own state: the repo lock, team records, subnet reservations,
@@ -16,7 +17,12 @@ import { isInside } from '../fs/paths.js';
 
 /** The folder holding all of devkit's state for this user. */
 export function stateHome(env: NodeJS.ProcessEnv): string {
-  if (env.DEVKIT_STATE_DIR !== undefined && env.DEVKIT_STATE_DIR !== '') return path.resolve(env.DEVKIT_STATE_DIR);
+  if (env.DEVKIT_STATE_DIR !== undefined && env.DEVKIT_STATE_DIR !== '') {
+    // Relative, it would name another folder in every directory a command runs in.
+    if (!path.isAbsolute(env.DEVKIT_STATE_DIR))
+      throw new UsageError(`DEVKIT_STATE_DIR must be an absolute path, got ${JSON.stringify(env.DEVKIT_STATE_DIR)}`);
+    return path.normalize(env.DEVKIT_STATE_DIR);
+  }
   const base =
     env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== ''
       ? env.XDG_STATE_HOME
@@ -70,14 +76,19 @@ export function rootHolding(home: string, dir: string): RootRecord | null {
   return knownRoots(home).find((record) => isInside(dir, record.root)) ?? null;
 }
 
-/** Records that `workspace` manages `root` (made once, kept up to date); returns the root's state folder. */
-export function registerWorkspace(home: string, root: string, repo: string, workspace: string): string {
+/**
+ * Records that `workspace` manages `root` (made once, kept up to date; null:
+ * the root alone, for DEVKIT_ROOT without a devkit.yml); returns the root's
+ * state folder.
+ */
+export function registerWorkspace(home: string, root: string, repo: string, workspace: string | null): string {
   const dir = rootStateDir(home, root);
   const file = path.join(dir, 'root.json');
   const current = readRecord(file);
-  if (current !== null && current.repo === repo && current.workspaces.at(-1) === workspace) return dir;
+  if (current !== null && current.repo === repo && (workspace === null || current.workspaces.at(-1) === workspace)) return dir;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const workspaces = [...(current?.workspaces ?? []).filter((w) => w !== workspace), workspace];
+  const kept = (current?.workspaces ?? []).filter((w) => w !== workspace);
+  const workspaces = workspace === null ? kept : [...kept, workspace];
   writeFileAtomic(file, `${JSON.stringify({ root, repo, workspaces } satisfies RootRecord, null, 2)}\n`, { mode: 0o600 });
   return dir;
 }

@@ -5,7 +5,7 @@ import type { CommandContext } from '../../cli/context.js';
 import { CONFIG_FILE, checkPlacement, parseConfigText, type DevkitConfig } from '../../config/config.js';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
-import { stateHome } from '../../state/registry.js';
+import { knownRoots, stateHome } from '../../state/registry.js';
 import { ensureStackFiles } from '../../stack/workspace-files.js';
 import { devkitInstallDir } from '../../install.js';
 import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName, resolveExisting } from '../../validate.js';
@@ -28,7 +28,7 @@ export interface InitResult {
 
 function renderConfig(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
   return (
-    '# devkit workspace (see README.md). DEVKIT_ROOT and DEVKIT_REPO override these.\n' +
+    "# devkit workspace (see devkit's README.md). DEVKIT_ROOT and DEVKIT_REPO override these.\n" +
     stringify({ root: config.root, repo: config.repo }) +
     `# maxAgents: ${DEFAULT_MAX_AGENTS}\n`
   );
@@ -45,6 +45,17 @@ export async function initWorkspace(options: InitOptions, context: CommandContex
     install: devkitInstallDir(),
   });
   const configPath = path.join(context.cwd, CONFIG_FILE);
+  // One workspace per dev root: a second one would name the same compose projects and recreate the first one's containers.
+  const manager = knownRoots(stateHome(context.env))
+    .find((record) => record.root === root)
+    ?.workspaces.filter((workspace) => workspace !== context.cwd && existsSync(path.join(workspace, CONFIG_FILE)))
+    .at(-1);
+  if (manager !== undefined && options.force !== true) {
+    throw new UsageError(
+      `the dev root ${root} is managed by the workspace ${manager}: run devkit there, or pass --force to manage it from here ` +
+        `(then remove ${path.join(manager, CONFIG_FILE)}: both would drive the same containers)`,
+    );
+  }
   if (existsSync(configPath)) {
     const current = await parseConfigText(readFileSync(configPath, 'utf8'), { file: configPath, dir: context.cwd });
     if (current.root === root && current.repo === repo) {
