@@ -145,6 +145,7 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
     }
     const cases: Array<[string[], RegExp, Record<string, string>?]> = [
       [['tmux-shells', '0'], /N \(the number of agents\) must be an integer from 1 to 64, got 0/],
+      [['-p', 'agent2', 'tmux-shells', '3'], /-p agent2 is agent 2's container alone; tmux-shells opens a window per agent/],
       [['tmux-shells', '5'], /agents 4, 5 do not exist: make them with devkit worktrees init 5/],
       [['agent', 'run', 'x', '--', 'true'], /K \(the agent index\) must be an integer/],
       [['tmux-shells', '2'], /tmux is not installed/, { PATH: bin }],

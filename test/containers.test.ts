@@ -108,6 +108,12 @@ describeWithDocker('agents in their containers', () => {
     ]);
     expect(agent1.exitCode).not.toBe(0);
     expect(agent1.stderr).toMatch(/devkit: hint: .* is the shared repo, read-only inside containers/);
+    // From agent 2's copy, git pointed at the shared repo by -C or --git-dir gets the same hint.
+    for (const target of [`-C ${fx.primary}`, `--git-dir=${gitDir}`, `-c core.quotePath=false --git-dir ${gitDir}`]) {
+      const pointed = await inAgent(2, `git ${target} branch from-agent-2`);
+      expect({ target, exitCode: pointed.exitCode }).toEqual({ target, exitCode: 128 });
+      expect(pointed.stderr).toContain(`devkit: hint: ${gitDir} is the shared repo, read-only inside containers`);
+    }
   });
 
   it('ps lists each running profile and its services', async () => {

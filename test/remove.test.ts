@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
 import {
   agentCopy,
   agentGit,
@@ -11,7 +12,6 @@ import {
   expectRefused,
   git,
   snapshot,
-  tempDir,
   useDevRoot,
   writeAsAgent,
   type DevRootFixture,
@@ -97,17 +97,18 @@ describe('devkit worktrees remove', () => {
     expect(result.exitCode).toBe(0);
     const ref = /saved agent3's work to (refs\/devkit\/backup\/agent3\/\S+) in (\S+)/.exec(result.stdout);
     expect(ref?.[2]).toBe(backupsRepo(fx));
-    const restore = /restore with: (.*)$/m.exec(result.stderr)?.[1];
+    const restore = /^restore with: (.*)$/m.exec(result.stdout)?.[1] ?? '';
     expect(restore).toContain(`git -C ${fx.primary} fetch ${backupsRepo(fx)} ${ref?.[1]}`);
     expect(existsSync(agentCopy(fx, 3))).toBe(false);
     expect(agentRecords(fx)).toEqual([2]);
     // The backup is out of every agent's reach: not in the shared repo.
     expect((await git(fx.primary, ['for-each-ref', 'refs/devkit'])).trim()).toBe('');
 
-    // Recover it the way the message says, into a fresh folder.
-    const restored = path.join(tempDir('restore'), 'copy');
-    await git(fx.primary, ['fetch', '-q', backupsRepo(fx), ref?.[1] ?? '']);
-    await git(fx.primary, ['worktree', 'add', '-q', restored, 'FETCH_HEAD']);
+    // Recover it with the printed command, into the folder it names (one of its own per backup).
+    await execa('sh', ['-c', restore], {
+      env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@l', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@l' },
+    });
+    const restored = `${path.dirname(agentCopy(fx, 3))}-restored-${path.basename(ref?.[1] ?? '')}`;
     expect(readFileSync(path.join(restored, 'src', 'file1.txt'), 'utf8')).toBe('modified by agent 3\n');
     expect(readFileSync(path.join(restored, 'notes', 'untracked.txt'), 'utf8')).toBe('untracked by agent 3\n');
     expect(readFileSync(path.join(restored, 'committed.txt'), 'utf8')).toBe('unpushed work\n');
@@ -142,24 +143,30 @@ describe('devkit worktrees remove', () => {
     expect(tar).toContain('vendor/lib/.git/HEAD');
   });
 
-  it.each([
-    ['info/exclude as devkit wrote it', false],
-    ['info/exclude emptied by the agent', true],
-  ])("--force never puts an agent's HOME (its keys) into the backup, with %s", async (_how, emptyExclude) => {
+  it("--force never puts an agent's HOME (its keys) into the backup, and saves files under names like a HOME's in the copy", async () => {
     const copy = agentCopy(fx, 3);
-    // In agent 3's container its HOME is mounted at .devhome inside the copy.
-    writeAsAgent(path.join(copy, '.devhome', '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
-    writeAsAgent(path.join(copy, 'work.txt'), 'work\n');
-    if (emptyExclude) writeAsAgent(path.join(copy, '.git', 'info', 'exclude'), '');
+    // Agent 3's HOME is beside its copy (mounted at .devhome only inside its container).
+    writeAsAgent(path.join(agentHome(fx, 3), '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
+    // Files in the copy under HOME-like names are the copy's, whatever their name: work.
+    writeAsAgent(path.join(copy, '.devhome', 'notes.txt'), 'notes\n');
+    writeAsAgent(path.join(copy, '.devhome-agent3', 'work.txt'), 'work\n');
+    writeAsAgent(path.join(copy, '.git', 'info', 'exclude'), '.devhome*\n');
     const result = await devkit(['worktrees', 'remove', '3', '--force', '--json'], { cwd: fx.workspace });
     expect(result).toMatchObject({ exitCode: 0, stderr: expect.not.stringContaining('devkit:') });
     const { backup } = JSON.parse(result.stdout) as { backup: { ref: string } };
     const files = (await git(fx.primary, ['--git-dir', backupsRepo(fx), 'ls-tree', '-r', '--name-only', backup.ref])).split('\n');
-    expect(files).toContain('work.txt');
-    expect(files.filter((file) => file.includes('devhome') || file.includes('id_ed25519'))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['.devhome/notes.txt', '.devhome-agent3/work.txt']));
+    expect(files.filter((file) => file.includes('id_ed25519'))).toEqual([]);
+    expect(existsSync(path.join(agentHome(fx, 3), '.ssh', 'id_ed25519'))).toBe(true);
   });
 
-  it('removes a clean copy without --force and without a backup, keeping its branch', async () => {
+  it('removes a clean copy without --force and without a backup, keeping its branch; its generated workspace files go', async () => {
+    // What devkit generates for agent 2's stack in the workspace (up writes these): gone with the agent.
+    const generated = ['overlays/agent2/compose.override.yml', '.devkit/policy/agent2/allow', '.devkit/users/agent2/passwd'];
+    for (const file of generated) {
+      mkdirSync(path.dirname(path.join(fx.workspace, file)), { recursive: true });
+      writeFileSync(path.join(fx.workspace, file), 'generated\n');
+    }
     const result = await devkit(['worktrees', 'remove', '2', '--json'], { cwd: fx.workspace });
     expect(result.exitCode).toBe(0);
     const parsed = JSON.parse(result.stdout) as { backup: unknown; branchDeleted: boolean };
@@ -167,6 +174,8 @@ describe('devkit worktrees remove', () => {
     expect(parsed.branchDeleted).toBe(false);
     expect(existsSync(agentCopy(fx, 2))).toBe(false);
     expect(existsSync(backupsRepo(fx))).toBe(false);
+    for (const dir of ['overlays/agent2', '.devkit/policy/agent2', '.devkit/users/agent2'])
+      expect(existsSync(path.join(fx.workspace, dir))).toBe(false);
     // Made again, agent 2 comes back on its old branch with its old HOME.
     writeFileSync(path.join(agentHome(fx, 2), 'kept'), 'x');
     expect((await devkit(['worktrees', 'init', '2'], { cwd: fx.workspace })).exitCode).toBe(0);

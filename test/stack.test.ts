@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_BASE_IMAGE } from '../src/config/config.js';
@@ -72,11 +72,11 @@ describeWithDocker('the compose stack', () => {
     expect(parsed.services.dev.labels).toMatchObject({ 'devkit.agent': 'agent3', 'devkit.repo': fx.repo, 'devkit.profile': 'agent3' });
   });
 
-  it('down keeps the shared caches, even with --volumes, and up brings the agent back', async () => {
-    expect((await run(['-p', 'agent4', 'up'])).exitCode).toBe(0);
+  it('down keeps the shared caches, even with --volumes, and up brings the agent back; -q keeps compose quiet too', async () => {
+    expect(await run(['-q', '-p', 'agent4', 'up'])).toMatchObject({ exitCode: 0, stderr: '' });
     const marker = `cache-${process.pid}`;
     expect((await run(['-p', 'agent4', 'exec-cd', '4', '.', 'sh', '-c', `touch /cache/ivy2/${marker}`])).exitCode).toBe(0);
-    expect((await run(['-p', 'agent4', 'down', '--volumes'])).exitCode).toBe(0);
+    expect(await run(['-q', '-p', 'agent4', 'down', '--volumes'])).toMatchObject({ exitCode: 0, stderr: '' });
     expect(await docker(['ps', '-aq', '--filter', `label=devkit.root=${fx.root}`, '--filter', 'label=devkit.profile=agent4'])).toBe('');
     expect((await run(['-p', 'agent4', 'up'])).exitCode).toBe(0);
     expect((await run(['-p', 'agent4', 'exec-cd', '4', '.', 'test', '-e', `/cache/ivy2/${marker}`])).exitCode).toBe(0);
@@ -87,7 +87,7 @@ describeWithDocker('the compose stack', () => {
     const refused = await run(['worktrees', 'remove', '4', '--force']);
     expect(refused).toMatchObject({
       exitCode: 1,
-      stderr: "devkit: agent4 runs and could still write agent 4's copy: stop devkit -p agent4 down first",
+      stderr: "devkit: agent4 runs and could still write agent 4's copy: run devkit -p agent4 down first",
     });
     expect(existsSync(agentCopy(fx, 4))).toBe(true);
     expect((await run(['-p', 'agent4', 'down'])).exitCode).toBe(0);
@@ -116,6 +116,35 @@ describeWithDocker('the compose stack', () => {
   it("labels the bootstrapped base with its recipe's hash, so a devkit whose package list changed makes it again", async () => {
     const label = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "devkit.base-recipe"}}', DEFAULT_BASE_IMAGE]);
     expect(label).toBe(BASE_RECIPE_HASH);
+  });
+
+  it('up refuses a stack that is not a sandbox (compose.yml edited), and no container is made or changed', async () => {
+    const composeFile = path.join(fx.workspace, 'compose.yml');
+    const containers = () => docker(['ps', '-a', '--format', '{{.ID}} {{.CreatedAt}}', '--filter', `label=devkit.root=${fx.root}`]);
+    const before = await containers();
+    const original = readFileSync(composeFile, 'utf8');
+    const edits: Array<[string, RegExp]> = [
+      ['    init: true\n    privileged: true\n', /dev is privileged/],
+      ['    init: true\n    cap_add: [SYS_ADMIN]\n', /dev adds capabilities SYS_ADMIN/],
+      ['    init: true\n    sysctls: { net.ipv4.ip_forward: 1 }\n', /dev sets net\.ipv4\.ip_forward/],
+      ['    init: true\n    pid: host\n', /dev shares the host's pid/],
+    ];
+    try {
+      for (const [edit, problem] of edits) {
+        // The first service in compose.yml is dev: the edit goes into it.
+        writeFileSync(composeFile, original.replace('    init: true\n', edit));
+        const result = await run(['-p', 'agent3', 'up']);
+        expectRefused(result, problem, { exitCode: 1 });
+        expect(result.stderr).toMatch(/^devkit: the agent3 stack is not a sandbox/);
+        expect(await containers()).toBe(before);
+      }
+      // A compose.yml that is not YAML any more: one line naming it.
+      writeFileSync(composeFile, `${original}\nservices: [unclosed\n`);
+      expectRefused(await run(['-p', 'agent3', 'up']), /compose\.yml: not valid YAML/);
+      expect(await containers()).toBe(before);
+    } finally {
+      writeFileSync(composeFile, original);
+    }
   });
 
   it('bad profiles and a missing engine: one line, exit 2 or 1, nothing changed', async () => {

@@ -56,7 +56,7 @@ export async function refuseWhileWritable(fleet: Fleet, index: number): Promise<
   if (profiles.length > 0) {
     throw new DevkitError(
       `${profiles.join(' and ')} ${profiles.length === 1 ? 'runs' : 'run'} and could still write agent ${index}'s copy: ` +
-        `stop ${profiles.map((p) => `devkit -p ${p} down`).join(', ')} first`,
+        `run ${profiles.map((p) => `devkit -p ${p} down`).join(' and ')} first`,
     );
   }
 }

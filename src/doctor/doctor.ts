@@ -65,6 +65,16 @@ function gitSideChecks(fleet: Fleet): DoctorCheck[] {
   );
 }
 
+/** The internal network's subnet an overlay names; undefined when it is not YAML any more (edited by hand: stale, like any mismatch). */
+function overlaySubnet(text: string): string | undefined {
+  try {
+    const doc = parse(text) as { networks?: { internal?: { ipam?: { config?: Array<{ subnet?: string }> } } } } | null;
+    return doc?.networks?.internal?.ipam?.config?.[0]?.subnet;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Overlays that no longer match their template, and overlays of agents that are gone. */
 function overlayChecks(fleet: Fleet, agents: readonly number[]): DoctorCheck[] {
   const dir = path.join(fleet.workspace.dir, 'overlays');
@@ -84,8 +94,7 @@ function overlayChecks(fleet: Fleet, agents: readonly number[]): DoctorCheck[] {
       continue;
     }
     const text = readFileSync(file, 'utf8');
-    const subnet = (parse(text) as { networks?: { internal?: { ipam?: { config?: Array<{ subnet?: string }> } } } } | null)?.networks
-      ?.internal?.ipam?.config?.[0]?.subnet;
+    const subnet = overlaySubnet(text);
     const network = subnet === undefined ? null : networkForSubnet(subnet);
     const current = network !== null && renderAgentOverlay(fleet, index, network) === text;
     findings.push(

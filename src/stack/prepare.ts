@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import type { Io } from '../cli/io.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { buildStackImages, type BuiltImage } from '../docker/images.js';
-import { DevkitError } from '../errors.js';
+import { DevkitError, UsageError, oneLine } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { agentOwner } from '../fleet/owner.js';
@@ -18,9 +18,14 @@ import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, profileProject, writeComposeEn
 
 /** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
 export function externalVolumes(workspaceDir: string): string[] {
-  const doc = parse(readFileSync(path.join(workspaceDir, COMPOSE_FILE), 'utf8')) as {
-    volumes?: Record<string, { name?: string; external?: boolean } | null>;
-  };
+  const file = path.join(workspaceDir, COMPOSE_FILE);
+  let doc: { volumes?: Record<string, { name?: string; external?: boolean } | null> } | null;
+  try {
+    doc = parse(readFileSync(file, 'utf8')) as typeof doc;
+  } catch (error) {
+    throw new UsageError(`${file}: not valid YAML: ${oneLine((error as Error).message)}`);
+  }
+  if (doc === null || typeof doc !== 'object') throw new UsageError(`${file}: expected a mapping of compose settings (services, ...)`);
   return Object.entries(doc.volumes ?? {})
     .filter(([, spec]) => spec?.external === true)
     .map(([key, spec]) => spec?.name ?? key);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { DevkitConfig } from '../config/config.js';
 import { DevkitError } from '../errors.js';
@@ -134,4 +134,22 @@ export function writeComposeEnv(fleet: Fleet, devAllNetwork: ProjectNetwork, own
   if (existsSync(file) && readFileSync(file, 'utf8') === text) return false;
   writeFileAtomic(file, text);
   return true;
+}
+
+/**
+ * Removes what devkit generated in the workspace for a profile that is gone
+ * (its overlay and the folder holding it, its policy files, its passwd and
+ * group): nothing there is anybody's work. A file someone else put in the
+ * overlay folder keeps the folder.
+ */
+export function removeProfileFiles(workspaceDir: string, profile: string): void {
+  const overlay = overlayFile(workspaceDir, profile);
+  rmSync(overlay, { force: true });
+  try {
+    rmdirSync(path.dirname(overlay));
+  } catch {
+    // not empty, or already gone
+  }
+  rmSync(policyDir(workspaceDir, profile), { recursive: true, force: true });
+  rmSync(usersDir(workspaceDir, profile), { recursive: true, force: true });
 }

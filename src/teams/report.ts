@@ -8,6 +8,7 @@ export function reportOutcomes(io: Io, results: Array<{ team: string; members: M
     for (const member of members) {
       const saved = member.backupRef === null ? '' : `, work saved to ${member.backupRef}`;
       io.out(`${team}/${member.agent}\t${member.removed ? `removed${saved}` : `LEFT: ${member.problem}`}`);
+      if (member.restore !== null) io.out(`  restore with: ${member.restore}`);
     }
   }
   const left = results.flatMap((r) => r.members.filter((m) => !m.removed).map((m) => `${r.team}/${m.agent}`));

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { knownIndexes } from '../agents/inspect.js';
 import { provisionIndexes, resolveBase } from '../agents/provision.js';
@@ -9,12 +9,11 @@ import { DevkitError, UsageError, oneLine } from '../errors.js';
 import { withFleetLock, type Fleet } from '../fleet/fleet.js';
 import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
-import { policyDir } from '../policy/paths.js';
 import { runCompose, waitForComposeUsing } from '../stack/compose.js';
 import { removeProjectByLabel } from '../stack/containers.js';
 import { agentProject } from '../stack/workspace-files.js';
 import { upProfile } from '../stack/up.js';
-import { overlayFile, usersDir } from '../stack/workspace-files.js';
+import { overlayFile, removeProfileFiles } from '../stack/workspace-files.js';
 import { checkName } from '../validate.js';
 import { SESSION_ID, deleteTeam, listTeams, readTeam, writeTeam, type TeamMember, type TeamState } from './store.js';
 
@@ -92,6 +91,8 @@ export interface MemberOutcome {
   /** Why it was left: its work, or a failure; null when removed. */
   problem: string | null;
   backupRef: string | null;
+  /** The command that brings the backup back, when there is one. */
+  restore: string | null;
 }
 
 /** Takes a member's stack down: with its overlay when there is one, else by its compose project's labels. */
@@ -139,10 +140,9 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
         let removed: RemoveResult | null = null;
         if (readAgentRecords(fleet.state).has(member.index))
           removed = await removeAgent(fleet, { index: member.index, force, deleteBranch: false });
-        rmSync(overlayFile(fleet.workspace.dir, member.agent), { force: true });
-        rmSync(policyDir(fleet.workspace.dir, member.agent), { recursive: true, force: true });
-        rmSync(usersDir(fleet.workspace.dir, member.agent), { recursive: true, force: true });
-        outcome = { agent: member.agent, removed: true, problem: null, backupRef: removed?.backup?.ref ?? null };
+        removeProfileFiles(fleet.workspace.dir, member.agent);
+        const backup = removed?.backup ?? null;
+        outcome = { agent: member.agent, removed: true, problem: null, backupRef: backup?.ref ?? null, restore: backup?.restore ?? null };
         team.members = team.members.filter((m) => m.index !== member.index);
       } catch (error) {
         outcome = {
@@ -150,6 +150,7 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
           removed: false,
           problem: oneLine(error instanceof Error ? error.message : String(error)),
           backupRef: null,
+          restore: null,
         };
       }
       outcomes.push(outcome);

@@ -20,6 +20,7 @@ export function recordingIo(): RecordingIo {
     json: (value) => jsons.push(value),
     log: (line) => logs.push(line),
     interactive: false,
+    quiet: false,
     columns: 80,
     progressLine: (text) => logs.push(text),
     clearScreen: () => undefined,

@@ -24,7 +24,11 @@ export async function run(flags: { index?: string; json?: boolean }, context: Co
         `devkit: ${outcome.name} deleted ${outcome.kept.join(', ')} in its copy; kept in the shared repo (commits on no other branch)`,
       );
     if (outcome.outside.length > 0)
-      context.io.log(`devkit: ${outcome.name}'s ${outcome.outside.join(', ')} are outside ${outcome.name}/ and stay in its copy`);
+      context.io.log(
+        outcome.outside.length === 1
+          ? `devkit: ${outcome.name}'s branch ${outcome.outside[0] ?? ''} is outside ${outcome.name}/: it stays in its copy`
+          : `devkit: ${outcome.name}'s branches ${outcome.outside.join(', ')} are outside ${outcome.name}/: they stay in its copy`,
+      );
     for (const problem of [...outcome.problems, ...(outcome.error === null ? [] : [outcome.error])])
       context.io.log(`devkit: ${outcome.name}: ${problem}`);
   }

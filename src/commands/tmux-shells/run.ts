@@ -5,7 +5,7 @@ import type { CommandContext } from '../../cli/context.js';
 import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError } from '../../errors.js';
 import { withFleetLock } from '../../fleet/fleet.js';
-import { agentName, agentPaths } from '../../fleet/layout.js';
+import { agentName, agentPaths, parseAgentName } from '../../fleet/layout.js';
 import { knownAgents } from '../../fleet/records.js';
 import { setUpSsh } from '../../ssh/setup.js';
 import { stackContainers } from '../../stack/containers.js';
@@ -24,6 +24,14 @@ export interface TmuxShellsResult {
 async function openShells(options: { count: string; profile?: string }, context: CommandContext): Promise<TmuxShellsResult> {
   const fleet = await openFleet(context);
   const count = parseIndex(options.count, { what: 'N (the number of agents)', max: fleet.config.maxAgents });
+  // An agentK profile is agent K's container alone: every other agent's window would open and die at once.
+  const only = options.profile === undefined ? null : parseAgentName(options.profile);
+  if (only !== null) {
+    throw new UsageError(
+      `-p ${options.profile} is agent ${only}'s container alone; tmux-shells opens a window per agent: ` +
+        'leave out -p (each agent in its own container) or use -p dev-all',
+    );
+  }
   await ensureTmux();
   const known = knownAgents(fleet.state);
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((index) => !known.includes(index));

@@ -2,6 +2,7 @@ import { openFleet } from '../../open-fleet.js';
 import { removeAgent } from '../../../agents/remove.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { withFleetLock } from '../../../fleet/fleet.js';
+import { removeProfileFiles } from '../../../stack/workspace-files.js';
 import { parseIndex } from '../../../validate.js';
 
 export interface WorktreesRemoveOptions {
@@ -15,11 +16,15 @@ export async function run(options: WorktreesRemoveOptions, context: CommandConte
   const fleet = await openFleet(context);
   const index = parseIndex(options.index, { what: 'K (the agent index)', max: fleet.config.maxAgents });
   const request = { index, force: options.force === true, deleteBranch: options.deleteBranch === true };
-  const result = await withFleetLock(fleet, context, `worktrees remove ${index}`, () => removeAgent(fleet, request));
+  const result = await withFleetLock(fleet, context, `worktrees remove ${index}`, async () => {
+    const removed = await removeAgent(fleet, request);
+    removeProfileFiles(fleet.workspace.dir, removed.name); // its containers are down: removeAgent refuses otherwise
+    return removed;
+  });
   if (options.json) context.io.json(result);
   if (result.backup !== null) {
     context.io.out(`saved ${result.name}'s work to ${result.backup.ref} in ${result.backup.repo}`);
-    context.io.log(`restore with: ${result.backup.restore}`);
+    context.io.out(`restore with: ${result.backup.restore}`);
   }
   context.io.out(`removed ${result.worktree}`);
   context.io.log(result.branchDeleted ? `deleted branch ${result.branch} (it was merged)` : `kept branch ${result.branch}`);
