@@ -54,3 +54,17 @@ export function processAlive(pid: number, start: string | null): boolean {
   const now = processStart(pid);
   return start === null || now === null || now === start;
 }
+
+/** The parent of a process (field 4 of stat), or null when it is gone. */
+function parentOf(pid: number): number | null {
+  const stat = readProc(pid, 'stat');
+  const ppid = stat === null ? undefined : stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+  return ppid === undefined ? null : Number(ppid);
+}
+
+/** Every process below `pid` (children, theirs, ...), deepest first; empty where there is no /proc. */
+export function descendantsOf(pid: number): number[] {
+  const parents = new Map((listPids() ?? []).map((p) => [p, parentOf(p)]));
+  const below = (of: number): number[] => [...parents].filter(([, parent]) => parent === of).flatMap(([child]) => [...below(child), child]);
+  return below(pid);
+}

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { descendantsOf } from './proc.js';
 
 /**
  * Programs run side by side, started by one shell. status runs a git and a
@@ -16,7 +17,11 @@ export interface BatchCall {
   cwd: string;
   argv: readonly string[];
   env?: Readonly<Record<string, string>>;
-  /** Killed (and given exit code 124) when it has not finished by then. */
+  /**
+   * Killed (and given exit code 124) when it has not finished by then. The
+   * batch has one deadline, the longest its calls allow: every program still
+   * running then is killed.
+   */
   timeoutMs?: number;
 }
 
@@ -39,9 +44,7 @@ function jobLine(call: BatchCall, output: string): string {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not an environment variable name: ${key}`);
     return `${key}=${quote(value)}`;
   });
-  // coreutils' timeout: KILL when the time is up, exit code 124 (or 137, KILL's own, when the program ignored nothing).
-  const limit = call.timeoutMs === undefined ? [] : ['timeout', '-s', 'KILL', `${Math.max(1, Math.ceil(call.timeoutMs / 1000))}`];
-  const command = [...env, ...[...limit, ...call.argv].map(quote)].join(' ');
+  const command = [...env, ...call.argv.map(quote)].join(' ');
   const [out, err, rc] = ['out', 'err', 'rc'].map((suffix) => quote(`${output}.${suffix}`));
   return `(cd ${quote(call.cwd)} && ${command} >${out} 2>${err}; echo $? >${rc}) &`;
 }
@@ -72,16 +75,33 @@ export async function runBatch(baseEnv: BaseEnv, calls: readonly BatchCall[]): P
   }
   try {
     const script = `${lines(dir).join('\n')}\nwait`;
+    // One deadline for the batch, the longest any call allows: then every program still running is killed.
+    const deadline = Math.max(0, ...calls.map((call) => call.timeoutMs ?? 0));
+    let stopped = false;
     await new Promise<void>((resolve) => {
-      execFile('sh', ['-c', script], { env: baseEnv }, () => resolve());
+      const shell = execFile('sh', ['-c', script], { env: baseEnv }, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      const timer = setTimeout(
+        () => {
+          stopped = true;
+          for (const pid of [...descendantsOf(shell.pid ?? -1), shell.pid ?? -1]) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // gone meanwhile
+            }
+          }
+        },
+        deadline || 2 ** 31 - 1,
+      );
     });
     return calls.map((call, i) => {
       const result = readResult(dir, i);
-      // timeout -s KILL exits 137 when it killed the program (124 is for TERM).
-      const timedOut = call.timeoutMs !== undefined && (result.exitCode === 124 || result.exitCode === 137);
-      return timedOut
-        ? { stdout: result.stdout, stderr: `timed out after ${Math.round((call.timeoutMs ?? 0) / 1000)} s`, exitCode: 124 }
-        : result;
+      // A call the deadline stopped wrote no exit code: 124, as coreutils' timeout says it.
+      const timedOut = stopped && !existsSync(path.join(dir, `${i}.rc`));
+      return timedOut ? { stdout: result.stdout, stderr: `timed out after ${Math.round(deadline / 1000)} s`, exitCode: 124 } : result;
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -42,6 +42,21 @@ describe('process-batch: programs side by side through one shell', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it("kills what is still running at the batch's deadline (code 124), programs it started included, and keeps what finished", async () => {
+    const nap = `sleep 30.${String(process.pid).padStart(6, '0')}`; // a command line of its own, to look for afterwards
+    const started = Date.now();
+    const [slow, fast] = await runBatch(env, [
+      { cwd: '/', argv: ['sh', '-c', `${nap} && echo woke; :`], timeoutMs: 1000 },
+      { cwd: '/', argv: ['echo', 'quick'] },
+    ]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(slow).toEqual({ stdout: '', stderr: 'timed out after 1 s', exitCode: 124 });
+    expect(fast).toEqual({ stdout: 'quick\n', stderr: '', exitCode: 0 });
+    // The sleep the shell started is gone too, not left to run on.
+    const { execFileSync } = await import('node:child_process');
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n')).not.toContain(nap);
+  });
+
   it('starts the programs asked for in one turn through one shell, and those of a later turn through another', async () => {
     // Each program runs in a subshell of the batch's shell: the subshell's parent is that shell.
     const shellOf = 'read -r _pid _comm _state ppid _rest < /proc/$PPID/stat; echo $ppid';

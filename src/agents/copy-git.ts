@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { headCommit, readCopy, type CopyFacts } from './copy.js';
 import { DevkitError } from '../errors.js';
@@ -140,7 +140,26 @@ function takeIndex(fleet: Fleet, facts: CopyFacts, target: string, forgetStat: b
     return;
   }
   const bytes = forgetStat ? withoutHidingFlags(facts.gitIndex, objectIdBytes(fleet.shared.gitDir), { forgetStat }) : facts.gitIndex;
-  writeFileSync(target, bytes, { mode: 0o600 });
+  if (!sameIndexFile(target, bytes)) writeFileSync(target, bytes, { mode: 0o600 });
+}
+
+/** True when `file` holds these index bytes already: same size and same checksum (an index ends with the hash of all before it). */
+function sameIndexFile(file: string, bytes: Buffer): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const trailer = Math.min(32, bytes.length);
+    if (fstatSync(fd).size !== bytes.length) return false;
+    const tail = Buffer.alloc(trailer);
+    readSync(fd, tail, 0, trailer, bytes.length - trailer);
+    return tail.equals(bytes.subarray(bytes.length - trailer));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

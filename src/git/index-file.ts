@@ -25,34 +25,59 @@ export interface IndexCheck {
   badPaths: string[];
 }
 
-/** Offsets of what `withoutHidingFlags` changes, found while reading. */
+/** One entry as the walk meets it: offsets of what `withoutHidingFlags` changes, and where its path's bytes are. */
 interface Entry {
   /** Where the entry starts: its stat data (ctime, mtime, dev, ino, mode, uid, gid, size) is the first 40 bytes. */
   at: number;
-  path: string;
   flagsAt: number;
   flags: number;
   extendedAt: number | null;
   extended: number;
+  /** The path: bytes[start, end) of `name` (the index itself, or a buffer made for a format 4 path). */
+  name: Buffer;
+  start: number;
+  end: number;
 }
 
 export class IndexFormatError extends Error {}
 
-/** A path git itself would refuse to check out: absolute, with an empty, `.` or `..` component, or a `.git` component. */
-export function unsafeIndexPath(entryPath: string): boolean {
-  if (entryPath === '' || entryPath.startsWith('/') || entryPath.includes('\0')) return true;
-  return entryPath.split('/').some((part) => part === '' || part === '.' || part === '..' || part.toLowerCase() === '.git');
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/** unsafeIndexPath on bytes, without making a string (status reads every entry of every copy). */
+function unsafePathBytes(name: Buffer, start: number, end: number): boolean {
+  if (start === end || name[start] === SLASH) return true;
+  let part = start;
+  for (let i = start; i <= end; i++) {
+    if (i < end && name[i] !== SLASH) continue;
+    const length = i - part;
+    if (length === 0) return true;
+    if (name[part] === DOT) {
+      if (length === 1 || (length === 2 && name[part + 1] === DOT)) return true;
+      // .git in any case
+      const lower = (k: number): number => (name[part + k] ?? 0) | 0x20;
+      if (length === 4 && lower(1) === 0x67 && lower(2) === 0x69 && lower(3) === 0x74) return true;
+    }
+    part = i + 1;
+  }
+  return false;
 }
 
-function entriesOf(bytes: Buffer, hashBytes: number): { version: number; entries: Entry[] } {
+/** A path git itself would refuse to check out: absolute, with an empty, `.` or `..` component, or a `.git` component. */
+export function unsafeIndexPath(entryPath: string): boolean {
+  const bytes = Buffer.from(entryPath, 'utf8');
+  return bytes.includes(0) || unsafePathBytes(bytes, 0, bytes.length);
+}
+
+/** Calls `visit` with each entry, in order; throws IndexFormatError on bytes git would refuse too. */
+function walkEntries(bytes: Buffer, hashBytes: number, visit: (entry: Entry) => void): number {
   if (bytes.length < 12 + hashBytes || bytes.toString('latin1', 0, 4) !== 'DIRC') throw new IndexFormatError('not a git index');
   const version = bytes.readUInt32BE(4);
   if (version < 2 || version > 4) throw new IndexFormatError(`index format ${version}`);
   const count = bytes.readUInt32BE(8);
   const end = bytes.length - hashBytes;
-  const entries: Entry[] = [];
   let at = 12;
-  let previous = '';
+  let previous = Buffer.alloc(0);
   for (let i = 0; i < count; i++) {
     const entryAt = at;
     const flagsAt = at + 40 + hashBytes;
@@ -61,7 +86,6 @@ function entriesOf(bytes: Buffer, hashBytes: number): { version: number; entries
     const extendedAt = version >= 3 && (flags & EXTENDED) !== 0 ? flagsAt + 2 : null;
     const nameAt = flagsAt + (extendedAt === null ? 2 : 4);
     const extended = extendedAt === null ? 0 : bytes.readUInt16BE(extendedAt);
-    let entryPath: string;
     if (version === 4) {
       // A varint of how many bytes of the previous path to drop, then the rest of this path, NUL-ended.
       let drop = 0;
@@ -74,31 +98,34 @@ function entriesOf(bytes: Buffer, hashBytes: number): { version: number; entries
       }
       const nul = bytes.indexOf(0, cursor);
       if (nul < 0 || nul >= end || drop > previous.length) throw new IndexFormatError('a malformed index path');
-      entryPath = previous.slice(0, previous.length - drop) + bytes.toString('utf8', cursor, nul);
+      const name = Buffer.concat([previous.subarray(0, previous.length - drop), bytes.subarray(cursor, nul)]);
+      visit({ at: entryAt, flagsAt, flags, extendedAt, extended, name, start: 0, end: name.length });
+      previous = name;
       at = nul + 1;
     } else {
       const named = flags & NAME_MASK;
       const nul = named < NAME_MASK ? nameAt + named : bytes.indexOf(0, nameAt);
       if (nul < 0 || nul >= end || bytes[nul] !== 0) throw new IndexFormatError('a malformed index path');
-      entryPath = bytes.toString('utf8', nameAt, nul);
+      visit({ at: entryAt, flagsAt, flags, extendedAt, extended, name: bytes, start: nameAt, end: nul });
       // Entries are padded with NULs to a multiple of 8 bytes from their start.
       at += (nul - at + 8) & ~7;
     }
-    previous = entryPath;
-    entries.push({ at: entryAt, path: entryPath, flagsAt, flags, extendedAt, extended });
   }
-  return { version, entries };
+  return version;
 }
 
 /** Reads an index (sha1 ids are 20 bytes, sha256 ones 32); throws IndexFormatError on bytes git would refuse too. */
 export function checkIndex(bytes: Buffer, hashBytes: number): IndexCheck {
-  const { version, entries } = entriesOf(bytes, hashBytes);
-  const hidden = entries.filter((e) => (e.flags & ASSUME_VALID) !== 0 || (e.extended & SKIP_WORKTREE) !== 0).length;
-  const badPaths = entries
-    .map((e) => e.path)
-    .filter(unsafeIndexPath)
-    .slice(0, 3);
-  return { version, entries: entries.length, hidden, badPaths };
+  let entries = 0;
+  let hidden = 0;
+  const badPaths: string[] = [];
+  const version = walkEntries(bytes, hashBytes, (entry) => {
+    entries += 1;
+    if ((entry.flags & ASSUME_VALID) !== 0 || (entry.extended & SKIP_WORKTREE) !== 0) hidden += 1;
+    if (badPaths.length < 3 && unsafePathBytes(entry.name, entry.start, entry.end))
+      badPaths.push(entry.name.toString('utf8', entry.start, entry.end));
+  });
+  return { version, entries, hidden, badPaths };
 }
 
 /**
@@ -110,16 +137,15 @@ export function checkIndex(bytes: Buffer, hashBytes: number): IndexCheck {
  * taken on trust (and everything is read: for removal, not for status).
  */
 export function withoutHidingFlags(bytes: Buffer, hashBytes: number, options: { forgetStat?: boolean } = {}): Buffer {
-  const { entries } = entriesOf(bytes, hashBytes);
   const out = Buffer.from(bytes);
-  for (const entry of entries) {
+  walkEntries(bytes, hashBytes, (entry) => {
     out.writeUInt16BE(entry.flags & ~ASSUME_VALID, entry.flagsAt);
     if (entry.extendedAt !== null) out.writeUInt16BE(entry.extended & ~SKIP_WORKTREE, entry.extendedAt);
     if (options.forgetStat === true) {
       out.fill(0, entry.at, entry.at + 24); // ctime, mtime, dev, ino
       out.fill(0, entry.at + 28, entry.at + 40); // uid, gid, size (the mode at 24..28 stays)
     }
-  }
+  });
   const body = out.subarray(0, out.length - hashBytes);
   createHash(hashBytes === 32 ? 'sha256' : 'sha1')
     .update(body)
