@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { descendantsOf } from './proc.js';
@@ -8,8 +8,16 @@ import { descendantsOf } from './proc.js';
  * Programs run side by side, started by one shell. status runs a git and a
  * du per agent on every call, and starting a process from node costs a few
  * milliseconds of devkit's own time each (node is a big process to fork):
- * the shell, a small one, starts them for much less. Each program's output
- * goes to files of a private folder devkit reads when all are done.
+ * the shell, a small one, starts them for much less.
+ *
+ * The shell takes one job line at a time on its stdin, so a program starts
+ * the moment it is asked for (status asks for a copy's git status as soon as
+ * it has read that copy, while it reads the next). Each program's output goes
+ * to files of a private folder; the shell says on its stdout when a program
+ * is done, with its exit code, and devkit reads its files then. Once nothing
+ * is running and nothing more was asked in that turn of the event loop, the
+ * shell's stdin is closed: it waits for its programs and removes the folder
+ * itself, also when devkit was killed (its stdin closes then too).
  */
 
 /** One program of a batch: where it runs, its command line, and environment on top of the batch's. */
@@ -17,11 +25,7 @@ export interface BatchCall {
   cwd: string;
   argv: readonly string[];
   env?: Readonly<Record<string, string>>;
-  /**
-   * Killed (and given exit code 124) when it has not finished by then. The
-   * batch has one deadline, the longest its calls allow: every program still
-   * running then is killed.
-   */
+  /** Killed, with the programs it started, and given exit code 124, when it has not finished by then. */
   timeoutMs?: number;
 }
 
@@ -33,115 +37,203 @@ export interface BatchResult {
 
 type BaseEnv = Readonly<Record<string, string>>;
 
+/**
+ * The shell: $1 is the output folder. `NL` lets a job line carry a newline
+ * inside a quoted argument. It ignores Ctrl-C and a hang-up, as its programs
+ * do (a shell's background jobs ignore SIGINT): when devkit goes, its stdin
+ * closes, and it cleans up once they are done.
+ */
+const SHELL_SCRIPT = `trap '' INT HUP
+dir=$1
+NL='
+'
+while IFS= read -r job; do eval "$job"; done
+wait
+rm -rf "$dir"`;
+
+const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
 function quote(text: string): string {
+  if (PLAIN.test(text)) return text; // nothing the shell would read as anything but itself
   if (text.includes('\0')) throw new Error('a NUL byte cannot be passed to a program');
-  return `'${text.replaceAll("'", "'\\''")}'`;
+  // One job is one line on the shell's stdin: a newline travels as "$NL".
+  return `'${text.replaceAll("'", "'\\''").replaceAll('\n', `'"$NL"'`)}'`;
 }
 
-function jobLine(call: BatchCall, output: string): string {
+/** The shell line that starts job `id`: it reports `pid <id> <pid>` when started and `done <id> <exit code>` when finished. */
+function jobLine(call: BatchCall, id: number): string {
   // The shell's own VAR=value prefix: no env process per job.
   const env = Object.entries(call.env ?? {}).map(([key, value]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not an environment variable name: ${key}`);
     return `${key}=${quote(value)}`;
   });
-  const command = [...env, ...call.argv.map(quote)].join(' ');
-  const [out, err, rc] = ['out', 'err', 'rc'].map((suffix) => quote(`${output}.${suffix}`));
-  return `(cd ${quote(call.cwd)} && ${command} >${out} 2>${err}; echo $? >${rc}) &`;
+  const command = [...env, 'exec', ...call.argv.map(quote)].join(' ');
+  return `( ( cd ${quote(call.cwd)} && ${command} ) >"$dir/${id}.out" 2>"$dir/${id}.err"; echo "done ${id} $?" ) & echo "pid ${id} $!"`;
 }
 
-function readResult(dir: string, i: number): BatchResult {
-  const read = (suffix: string): string | null => {
-    try {
-      return readFileSync(path.join(dir, `${i}.${suffix}`), 'utf8');
-    } catch {
-      return null;
-    }
-  };
-  const rc = Number(read('rc')?.trim() ?? 'x');
-  return { stdout: read('out') ?? '', stderr: read('err') ?? '', exitCode: Number.isInteger(rc) ? rc : 1 };
-}
-
-/** Runs `calls` side by side now; their results, in order, when all are done. A call that cannot run gets exit code 1 and says why. */
-export async function runBatch(baseEnv: BaseEnv, calls: readonly BatchCall[]): Promise<BatchResult[]> {
-  if (calls.length === 0) return [];
-  const lines = (dir: string): string[] => calls.map((call, i) => jobLine(call, path.join(dir, String(i))));
-  lines('/'); // a call that cannot be written as a shell line throws here, before anything runs
-  let dir: string;
-  try {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'devkit-batch-'));
-  } catch (error) {
-    const stderr = `devkit could not make a folder for its programs' output: ${error instanceof Error ? error.message : String(error)}`;
-    return calls.map(() => ({ stdout: '', stderr, exitCode: 1 }));
-  }
-  try {
-    const script = `${lines(dir).join('\n')}\nwait`;
-    // One deadline for the batch, the longest any call allows: then every program still running is killed.
-    const deadline = Math.max(0, ...calls.map((call) => call.timeoutMs ?? 0));
-    let stopped = false;
-    await new Promise<void>((resolve) => {
-      const shell = execFile('sh', ['-c', script], { env: baseEnv }, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      const timer = setTimeout(
-        () => {
-          stopped = true;
-          for (const pid of [...descendantsOf(shell.pid ?? -1), shell.pid ?? -1]) {
-            try {
-              process.kill(pid, 'SIGKILL');
-            } catch {
-              // gone meanwhile
-            }
-          }
-        },
-        deadline || 2 ** 31 - 1,
-      );
-    });
-    return calls.map((call, i) => {
-      const result = readResult(dir, i);
-      // A call the deadline stopped wrote no exit code: 124, as coreutils' timeout says it.
-      const timedOut = stopped && !existsSync(path.join(dir, `${i}.rc`));
-      return timedOut ? { stdout: result.stdout, stderr: `timed out after ${Math.round(deadline / 1000)} s`, exitCode: 124 } : result;
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-interface Waiting {
+interface Job {
   call: BatchCall;
   resolve: (result: BatchResult) => void;
-  reject: (error: unknown) => void;
+  pid: number | null;
+  timer: NodeJS.Timeout | null;
 }
 
-/** Calls made in this turn of the event loop, per base environment, not yet started. */
-const gathering = new Map<BaseEnv, Waiting[]>();
+function killTree(pid: number): void {
+  for (const each of [...descendantsOf(pid), pid]) {
+    try {
+      process.kill(each, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** One shell and the jobs it runs (see above). */
+class BatchShell {
+  private readonly jobs = new Map<number, Job>();
+  /** Jobs past their deadline whose pid had not come yet: killed when it comes. */
+  private readonly killWhenStarted = new Set<number>();
+  private pendingOutput = '';
+  private closing = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly shell: ChildProcessWithoutNullStreams,
+    private readonly onClosed: () => void,
+  ) {
+    shell.stdout.setEncoding('utf8');
+    shell.stdout.on('data', (chunk: string) => this.heard(chunk));
+    shell.stderr.resume(); // the shell's own complaints (a folder that cannot be entered goes to the job's file)
+    shell.stdin.on('error', () => undefined); // a shell that died: its exit says so
+    shell.on('error', (error) => {
+      this.failAll(`devkit could not start a shell for its programs: ${error.message}`);
+      rmSync(dir, { recursive: true, force: true }); // no shell to remove it
+    });
+    shell.on('exit', () => this.failAll('the shell running it stopped'));
+  }
+
+  static start(env: BaseEnv, onClosed: () => void): BatchShell {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'devkit-batch-'));
+    const shell = spawn('sh', ['-c', SHELL_SCRIPT, 'sh', dir], { env, stdio: 'pipe' });
+    return new BatchShell(dir, shell, onClosed);
+  }
+
+  get open(): boolean {
+    return !this.closing;
+  }
+
+  /** Starts `call` as job `id` (its shell line made by jobLine). */
+  run(call: BatchCall, line: string, id: number): Promise<BatchResult> {
+    return new Promise((resolve) => {
+      const job: Job = { call, resolve, pid: null, timer: null };
+      this.jobs.set(id, job);
+      if (call.timeoutMs !== undefined) job.timer = setTimeout(() => this.overdue(id), call.timeoutMs);
+      this.shell.stdin.write(`${line}\n`);
+    });
+  }
+
+  private heard(chunk: string): void {
+    const lines = (this.pendingOutput + chunk).split('\n');
+    this.pendingOutput = lines.pop() ?? '';
+    for (const line of lines) {
+      const [what, idText, value] = line.split(' ');
+      const id = Number(idText);
+      if (what === 'pid' && this.killWhenStarted.delete(id)) killTree(Number(value));
+      const job = this.jobs.get(id);
+      if (job === undefined) continue;
+      if (what === 'pid') job.pid = Number(value);
+      else if (what === 'done') this.finish(id, { stdout: this.read(id, 'out'), stderr: this.read(id, 'err'), exitCode: Number(value) });
+    }
+  }
+
+  private read(id: number, stream: 'out' | 'err'): string {
+    try {
+      return readFileSync(path.join(this.dir, `${id}.${stream}`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  private overdue(id: number): void {
+    const job = this.jobs.get(id);
+    if (job === undefined) return;
+    if (job.pid === null) this.killWhenStarted.add(id);
+    else killTree(job.pid);
+    // As coreutils' timeout says it: 124.
+    const seconds = Math.round((job.call.timeoutMs ?? 0) / 1000);
+    this.finish(id, { stdout: this.read(id, 'out'), stderr: `timed out after ${seconds} s`, exitCode: 124 });
+  }
+
+  private finish(id: number, result: BatchResult): void {
+    const job = this.jobs.get(id);
+    if (job === undefined) return;
+    if (job.timer !== null) clearTimeout(job.timer);
+    this.jobs.delete(id);
+    job.resolve(result);
+    if (this.jobs.size === 0) setImmediate(() => this.closeWhenIdle());
+  }
+
+  /** Tells the shell nothing more comes (it then cleans up after itself), unless a job was asked for meanwhile. */
+  private closeWhenIdle(): void {
+    if (this.jobs.size > 0 || this.closing) return;
+    this.closing = true;
+    this.onClosed();
+    this.shell.stdin.end();
+    // devkit does not wait for the clean-up.
+    this.shell.unref();
+    this.shell.stdout.destroy();
+    this.shell.stderr.destroy();
+  }
+
+  private failAll(stderr: string): void {
+    for (const id of [...this.jobs.keys()]) this.finish(id, { stdout: '', stderr, exitCode: 1 });
+    if (!this.closing) {
+      this.closing = true;
+      this.onClosed();
+    }
+  }
+}
+
+/** The shell taking calls now, per base environment. */
+const shells = new Map<BaseEnv, BatchShell>();
+/** Job numbers, unique in this process (a job's output files are named by it). */
+let nextJob = 0;
 
 /**
- * Runs a program in one batch with every other program asked for this way in
- * the same turn of the event loop (with the same base environment): callers
- * that know nothing of each other share one shell. The result comes when the
- * whole batch is done.
+ * Runs a program through the shell of its base environment, started now when
+ * there is none: callers that know nothing of each other share one shell. A
+ * call that cannot be written as a shell line throws; one that cannot run
+ * gets exit code 1 and says why.
  */
 export function runBatched(baseEnv: BaseEnv, call: BatchCall): Promise<BatchResult> {
-  return new Promise((resolve, reject) => {
-    jobLine(call, '/'); // throws now for a call that cannot run, failing this call alone
-    let batch = gathering.get(baseEnv);
-    if (batch === undefined) {
-      const waiting: Waiting[] = [];
-      batch = waiting;
-      gathering.set(baseEnv, waiting);
-      setImmediate(() => {
-        gathering.delete(baseEnv);
-        runBatch(
-          baseEnv,
-          waiting.map((w) => w.call),
-        ).then(
-          (results) => waiting.forEach((w, i) => w.resolve(results[i] ?? { stdout: '', stderr: 'no result', exitCode: 1 })),
-          (error: unknown) => waiting.forEach((w) => w.reject(error)),
-        );
+  const id = nextJob++;
+  let line: string;
+  try {
+    line = jobLine(call, id);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+  let shell = shells.get(baseEnv);
+  if (shell === undefined || !shell.open) {
+    try {
+      const started = BatchShell.start(baseEnv, () => {
+        if (shells.get(baseEnv) === started) shells.delete(baseEnv);
       });
+      shell = started;
+    } catch (error) {
+      const stderr = `devkit could not make a folder for its programs' output: ${error instanceof Error ? error.message : String(error)}`;
+      return Promise.resolve({ stdout: '', stderr, exitCode: 1 });
     }
-    batch.push({ call, resolve, reject });
-  });
+    shells.set(baseEnv, shell);
+  }
+  return shell.run(call, line, id);
+}
+
+/**
+ * Runs `calls` side by side now; their results, in order, when all are done.
+ * A batch holding a call that cannot be written runs none of it.
+ */
+export async function runBatch(baseEnv: BaseEnv, calls: readonly BatchCall[]): Promise<BatchResult[]> {
+  calls.forEach((call) => jobLine(call, 0)); // throws before anything runs
+  return Promise.all(calls.map((call) => runBatched(baseEnv, call)));
 }

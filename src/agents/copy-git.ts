@@ -206,7 +206,7 @@ export async function withCopyView<T>(
   }
 }
 
-/** What copyStatuses asks of one copy. */
+/** What copyStatus asks of one copy. */
 export interface StatusRequest {
   facts: CopyFacts;
   head: string | null;
@@ -215,38 +215,52 @@ export interface StatusRequest {
 }
 
 /**
- * `git status` of copies (porcelain, every untracked file), through each
+ * `git status` of a copy (porcelain, every untracked file), through the
  * agent's standing view: a git folder of devkit's per agent, made once
  * (config, alternates), whose HEAD is set to the copy's HEAD commit and whose
  * index is the copy's as readCopy checked it. No folder made per call, and
- * one process starting the gits: status and list run this for every agent on
- * every call. A copy that cannot be read at all gives null.
+ * the git is started at once through the shell running its neighbours'
+ * (process-batch.ts): status and list run this for every agent on every
+ * call. A copy that cannot be read at all gives null.
  */
-export async function copyStatuses(fleet: Fleet, requests: readonly StatusRequest[]): Promise<Array<GitResult | null>> {
-  const calls = requests.map(({ facts, head, withObjects }): Promise<GitResult | null> => {
-    try {
-      if (facts.state !== 'ok')
-        throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}: devkit reads no git data through it`);
-      const agent = agentPaths(fleet.config, facts.index);
-      const view = standingView(fleet, facts.index);
-      if (withObjects) refreshQuarantine(fleet, facts.index);
-      const headText = head === null ? 'ref: refs/heads/devkit-none\n' : `${head}\n`;
-      const headFile = path.join(view, 'HEAD');
-      if (!existsSync(headFile) || readFileSync(headFile, 'utf8') !== headText) writeFileAtomic(headFile, headText);
-      takeIndex(fleet, facts, path.join(view, 'index'), false);
-      const git = new Git(fleet.git, agent.worktree, [`--git-dir=${view}`, `--work-tree=${agent.worktree}`]);
-      return git.result(statusArgs(false), { batched: true, timeoutMs: copyGitTimeoutMs(fleet.env, 'status') });
-    } catch (error) {
-      debugError(`status of ${agentName(facts.index)}'s copy`, error);
-      return Promise.resolve(null);
-    }
-  });
-  return Promise.all(calls);
+export function copyStatus(fleet: Fleet, { facts, head, withObjects }: StatusRequest): Promise<GitResult | null> {
+  try {
+    if (facts.state !== 'ok')
+      throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}: devkit reads no git data through it`);
+    const agent = agentPaths(fleet.config, facts.index);
+    const view = standingView(fleet, facts.index);
+    if (withObjects) refreshQuarantine(fleet, facts.index);
+    const headText = head === null ? 'ref: refs/heads/devkit-none\n' : `${head}\n`;
+    const headFile = path.join(view, 'HEAD');
+    if (!existsSync(headFile) || readFileSync(headFile, 'utf8') !== headText) writeFileAtomic(headFile, headText);
+    takeIndex(fleet, facts, path.join(view, 'index'), false);
+    const git = new Git(fleet.git, agent.worktree, [`--git-dir=${view}`, `--work-tree=${agent.worktree}`]);
+    return git.result(statusArgs(false), { batched: true, timeoutMs: copyGitTimeoutMs(fleet.env, 'status') });
+  } catch (error) {
+    debugError(`status of ${agentName(facts.index)}'s copy`, error);
+    return Promise.resolve(null);
+  }
 }
 
-/** Agent K's standing view (see copyStatuses), made on first use. */
+function standingViewDir(fleet: Fleet, index: number): string {
+  return path.join(fleet.state.dir, 'views', agentName(index));
+}
+
+/**
+ * The index in agent K's standing view: bytes readCopy checked and devkit
+ * wrote there itself (see ReadCopyOptions), or null when there is none.
+ */
+export function checkedIndexOf(fleet: Fleet, index: number): Buffer | null {
+  try {
+    return readFileSync(path.join(standingViewDir(fleet, index), 'index'));
+  } catch {
+    return null;
+  }
+}
+
+/** Agent K's standing view (see copyStatus), made on first use. */
 function standingView(fleet: Fleet, index: number): string {
-  const dir = path.join(fleet.state.dir, 'views', agentName(index));
+  const dir = standingViewDir(fleet, index);
   const config = viewConfig(objectFormat(fleet));
   const alternates = `${quarantineObjects(fleet, index)}\n${path.join(fleet.shared.gitDir, 'objects')}\n`;
   const ready = path.join(dir, 'config');

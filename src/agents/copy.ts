@@ -120,9 +120,10 @@ function stashOf(git: SafeDir, refs: Map<string, string>): CopyFacts['stash'] {
 }
 
 /** The copy's index, checked (see CopyFacts.gitIndex); what is wrong with it goes to `problems`. */
-function readIndex(git: SafeDir, sharedGitDir: string, problems: string[]): Buffer | null {
+function readIndex(git: SafeDir, sharedGitDir: string, problems: string[], checked: Buffer | null): Buffer | null {
   const bytes = readFileIn(git, 'index', 1024 * 1024 * 1024);
   if (bytes === null) return null;
+  if (checked !== null && bytes.equals(checked)) return bytes; // passed the check before, byte for byte (see ReadCopyOptions)
   const idBytes = objectIdBytes(sharedGitDir);
   try {
     const check = checkIndex(bytes, idBytes);
@@ -143,6 +144,7 @@ function readGitDir(
   git: SafeDir,
   sharedGitDir: string,
   problems: string[],
+  checkedIndex: Buffer | null,
 ): Pick<CopyFacts, 'head' | 'branches' | 'refs' | 'stash' | 'gitIndex'> {
   if (lstatIn(git, 'commondir') !== null) problems.push('.git/commondir exists (it redirects git to another folder)');
   const objects = openDirIn(git, 'objects');
@@ -162,7 +164,7 @@ function readGitDir(
   if (head === null) problems.push(headText === null ? '.git/HEAD is missing' : `.git/HEAD holds ${JSON.stringify(clip(headText.trim()))}`);
   const refs = readRefs(git, problems);
   const branches = new Map([...refs].filter(([name]) => name.startsWith('refs/heads/')));
-  return { head, branches, refs, stash: stashOf(git, refs), gitIndex: readIndex(git, sharedGitDir, problems) };
+  return { head, branches, refs, stash: stashOf(git, refs), gitIndex: readIndex(git, sharedGitDir, problems, checkedIndex) };
 }
 
 /** A `.git` that is not a folder: what it is, for the problem report. */
@@ -174,7 +176,22 @@ function describeGitEntry(copy: SafeDir): string {
   return '.git is not a folder';
 }
 
-export function readCopy(config: Pick<DevkitConfig, 'root' | 'repo'>, sharedGitDir: string, index: number): CopyFacts {
+export interface ReadCopyOptions {
+  /**
+   * Index bytes that passed the check before, kept where no agent can write
+   * (the agent's standing view, copy-git.ts): a copy index equal to them byte
+   * for byte is taken without walking its entries again. status reads every
+   * copy on every call, and an index seldom changes between two.
+   */
+  checkedIndex?: Buffer | null;
+}
+
+export function readCopy(
+  config: Pick<DevkitConfig, 'root' | 'repo'>,
+  sharedGitDir: string,
+  index: number,
+  options: ReadCopyOptions = {},
+): CopyFacts {
   const agent = agentPaths(config, index);
   const facts: CopyFacts = {
     index,
@@ -202,7 +219,7 @@ export function readCopy(config: Pick<DevkitConfig, 'root' | 'repo'>, sharedGitD
     }
     if (git === null) return { ...facts, state: 'tampered', problems: [describeGitEntry(copy)] };
     opened.push(git);
-    Object.assign(facts, readGitDir(git, sharedGitDir, facts.problems));
+    Object.assign(facts, readGitDir(git, sharedGitDir, facts.problems, options.checkedIndex ?? null));
   } catch (error) {
     if (!(error instanceof PlantedLinkError)) throw error;
     facts.problems.push(error.message);

@@ -2,14 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentIndexOfFolder, agentPaths } from '../fleet/layout.js';
+import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { parseHead } from '../git/refs.js';
 import { branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
 import { TIMED_OUT, gaveNoAnswer, type GitResult } from '../git/git.js';
 import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
 import { headBranch, headCommit, readCopy, type CopyFacts } from './copy.js';
-import { copyGitTimeoutMs, copyStatuses } from './copy-git.js';
+import { checkedIndexOf, copyGitTimeoutMs, copyStatus } from './copy-git.js';
 import { debugError } from '../debug.js';
 import { syncAgents, type SyncOutcome } from './sync.js';
 
@@ -55,13 +55,24 @@ export function agentFolders(fleet: Fleet): number[] {
   }
 }
 
-/** Every agent devkit can see: agent 1, agents it made, and agent folders holding a copy it has no record of; each copy read once. */
-export function knownCopies(fleet: Fleet): { recorded: Set<number>; facts: Map<number, CopyFacts> } {
+/**
+ * Every agent devkit can see: agent 1, agents it made, and agent folders
+ * holding a copy it has no record of; each copy read once, and handed to
+ * `onRead` as soon as it is (status starts its git there, while it reads the
+ * next copy).
+ */
+export function knownCopies(
+  fleet: Fleet,
+  onRead: (facts: CopyFacts) => void = () => undefined,
+): { recorded: Set<number>; facts: Map<number, CopyFacts> } {
   const recorded = new Set(readAgentRecords(fleet.state).keys());
   const facts = new Map<number, CopyFacts>();
   for (const index of [...new Set([...recorded, ...agentFolders(fleet)])].sort((a, b) => a - b)) {
-    const read = readCopy(fleet.config, fleet.shared.gitDir, index);
-    if (recorded.has(index) || read.state !== 'missing') facts.set(index, read);
+    const read = readCopy(fleet.config, fleet.shared.gitDir, index, { checkedIndex: checkedIndexOf(fleet, index) });
+    if (recorded.has(index) || read.state !== 'missing') {
+      facts.set(index, read);
+      onRead(read);
+    }
   }
   return { recorded, facts };
 }
@@ -146,57 +157,52 @@ interface CopyStatus {
 }
 
 /**
- * `git status` of each readable copy. A copy's status does not depend on the
+ * `git status` of a readable copy. A copy's status does not depend on the
  * sync (which moves shared refs only), so it is asked beside it; the view
  * reads the shared store and the copy's quarantine, so a HEAD found in
  * neither (a commit not yet brought in) fails once and is asked again with
  * the quarantine refreshed from the copy. A git stopped for taking too long
  * (an agent can make it read for hours) is a problem of the copy, said so.
  */
-async function readableStatuses(fleet: Fleet, readable: readonly CopyFacts[]): Promise<CopyStatus[]> {
-  const ask = (facts: readonly CopyFacts[], withObjects: boolean): Promise<Array<GitResult | null>> =>
-    copyStatuses(
-      fleet,
-      facts.map((f) => ({ facts: f, head: headCommit(f), withObjects })),
-    ).catch((error: unknown) => {
-      debugError("status of the agents' copies", error);
-      return facts.map(() => null);
+async function statusOfCopy(fleet: Fleet, facts: CopyFacts): Promise<CopyStatus> {
+  const ask = (withObjects: boolean): Promise<GitResult | null> =>
+    copyStatus(fleet, { facts, head: headCommit(facts), withObjects }).catch((error: unknown) => {
+      debugError(`status of ${agentName(facts.index)}'s copy`, error);
+      return null;
     });
-  const failed = (result: GitResult | null | undefined): boolean => result?.exitCode !== 0 && result?.exitCode !== TIMED_OUT;
-  const first = await ask(readable, false);
-  const again = readable.filter((f, i) => failed(first[i]) && headCommit(f) !== null);
-  const second =
-    again.length === 0 ? new Map<CopyFacts, GitResult | null>() : new Map((await ask(again, true)).map((r, i) => [again[i], r]));
-  return readable.map((f, i) => {
-    const result = second.has(f) ? second.get(f) : first[i];
-    if (result?.exitCode === 0) return { status: result.stdout, problem: null };
-    const timedOut = result?.exitCode === TIMED_OUT;
-    return { status: null, problem: timedOut ? `its ${gaveNoAnswer(copyGitTimeoutMs(fleet.env, 'status'))}` : null };
-  });
+  let result = await ask(false);
+  if (result?.exitCode !== 0 && result?.exitCode !== TIMED_OUT && headCommit(facts) !== null) result = await ask(true);
+  if (result?.exitCode === 0) return { status: result.stdout, problem: null };
+  const timedOut = result?.exitCode === TIMED_OUT;
+  return { status: null, problem: timedOut ? `its ${gaveNoAnswer(copyGitTimeoutMs(fleet.env, 'status'))}` : null };
 }
 
 /** Every agent's summary, after bringing their branches into the shared repo. */
 export async function inspectAgents(fleet: Fleet, context: CommandContext): Promise<CopySummary[]> {
-  const { recorded, facts } = knownCopies(fleet);
-  const readable = [...facts.values()].filter((f) => f.state === 'ok');
-  const statuses = Promise.all([fleet.shared.git.result(statusArgs(false), { batched: true }), readableStatuses(fleet, readable)]);
-  const before = await sharedBranches(fleet.shared.git, { batched: true });
+  // Every git starts as soon as what it needs is known: the shared repo's first, then each copy's as it is read.
+  const primaryStatus = fleet.shared.git.result(statusArgs(false), { batched: true });
+  const branchesBefore = sharedBranches(fleet.shared.git, { batched: true });
+  const copyStatuses = new Map<number, Promise<CopyStatus>>();
+  const { recorded, facts } = knownCopies(fleet, (f) => {
+    if (f.state === 'ok') copyStatuses.set(f.index, statusOfCopy(fleet, f));
+  });
+  const before = await branchesBefore;
   const synced = await syncAgents(fleet, context, [...recorded], {
     facts,
     shared: new Map([...before].map(([ref, info]) => [ref, info.id])),
   });
   // Read again when a sync moved a branch: ahead/behind counts change with it.
   const shared = synced.some((s) => s.changed.length > 0) ? await sharedBranches(fleet.shared.git) : before;
-  const [primaryStatus, copies] = await statuses;
-  const statusOf = new Map(readable.map((f, i) => [f.index, copies[i]]));
-  const agents = [...facts.values()].map((f) =>
-    agentSummary(fleet, {
-      facts: f,
-      recorded: recorded.has(f.index),
-      shared,
-      sync: synced.find((s) => s.index === f.index),
-      status: statusOf.get(f.index) ?? { status: null, problem: null },
-    }),
+  const agents = await Promise.all(
+    [...facts.values()].map(async (f) =>
+      agentSummary(fleet, {
+        facts: f,
+        recorded: recorded.has(f.index),
+        shared,
+        sync: synced.find((s) => s.index === f.index),
+        status: (await copyStatuses.get(f.index)) ?? { status: null, problem: null },
+      }),
+    ),
   );
-  return [primarySummary(fleet, shared, primaryStatus), ...agents];
+  return [primarySummary(fleet, shared, await primaryStatus), ...agents];
 }

@@ -5,8 +5,8 @@ import { runBatch } from '../process-batch.js';
  * is du): allocated blocks of every file and folder, each inode once,
  * following no link and crossing into no other mount (-x: a container's mount
  * point). `skip` names folders to leave out (the shared .git and the HOME in
- * agent 1's copy). A few du processes side by side, started at once by one
- * shell (process-batch.ts); a folder that is missing counts 0.
+ * agent 1's copy). One du per request, started through devkit's shell
+ * (process-batch.ts); a folder that is missing counts 0.
  */
 export interface DiskRequest {
   dirs: readonly string[];
@@ -17,17 +17,11 @@ export interface DiskRequest {
 /** Bytes each requested folder takes (see above), all asked at once. A folder named twice counts once. */
 export async function diskUsages(env: Readonly<Record<string, string>>, requests: readonly DiskRequest[]): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
-  // A few du side by side per request: status runs them beside a git per agent, and one du alone would finish last.
-  // Folders go round-robin in pairs (an agent's copy and its HOME are passed side by side) so each du gets its share of copies.
-  const calls = requests.flatMap(({ dirs, skip = [] }) => {
+  // One du per request: status runs them beside a git per agent and its own reading of every copy, and more du
+  // side by side only took CPU from those (measured: one du for 15 agents finished sooner than four).
+  const calls = requests.map(({ dirs, skip = [] }) => {
     for (const dir of dirs) sizes.set(dir, 0);
-    const shares = Array.from({ length: Math.min(4, Math.ceil(dirs.length / 2)) }, (_, b) =>
-      dirs.filter((_dir, i) => Math.floor(i / 2) % 4 === b),
-    );
-    return shares.map((share) => ({
-      cwd: '/',
-      argv: ['du', '-s', '-x', '--block-size=1', ...skip.map((dir) => `--exclude=${dir}`), '--', ...share],
-    }));
+    return { cwd: '/', argv: ['du', '-s', '-x', '--block-size=1', ...skip.map((dir) => `--exclude=${dir}`), '--', ...dirs] };
   });
   for (const { stdout } of await runBatch(env, calls)) {
     for (const line of stdout.split('\n')) {

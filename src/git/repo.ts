@@ -163,14 +163,22 @@ export function fetchChecked(git: Git, from: string, refspecs: readonly string[]
   });
 }
 
+/** Formats read in this process, per git folder: a repository's format is set when it is made and never changes. */
+const formats = new Map<string, 'sha1' | 'sha256'>();
+
 /**
  * A repository's object format: sha256 when its config says so, else sha1.
  * Read from the config file of a repository devkit trusts (the shared repo:
  * no container can write it), not by a git process: status asks on every call.
  */
 export function objectFormatOf(gitDir: string): 'sha1' | 'sha256' {
-  const config = readFileSync(path.join(gitDir, 'config'), 'utf8');
-  return /^\s*objectformat\s*=\s*sha256\s*$/im.test(config) ? 'sha256' : 'sha1';
+  let format = formats.get(gitDir);
+  if (format === undefined) {
+    const config = readFileSync(path.join(gitDir, 'config'), 'utf8');
+    format = /^\s*objectformat\s*=\s*sha256\s*$/im.test(config) ? 'sha256' : 'sha1';
+    formats.set(gitDir, format);
+  }
+  return format;
 }
 
 /** How many bytes an object id takes in that format. */

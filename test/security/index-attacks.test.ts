@@ -109,6 +109,8 @@ describeWithDocker("G2 and G6: an agent's index is data, never trusted", () => {
     const copy = agentCopy(fx, 2);
     const secret = path.join(fx.root, 'agent4', '.devhome-agent4', 'secret-of-agent4');
     writeFileSync(secret, 'AGENT4-PRIVATE\n');
+    // devkit reads the good index first and keeps it in its view: the forged one that follows must be checked all the same.
+    expect((await arena.run(['worktrees', 'list'])).exitCode).toBe(0);
     // Two entries renamed in place (same length): a file and a gitlink that leave the copy.
     rewriteIndex(copy, (bytes, found) => {
       const rename = (from: string, to: string, mode?: number) => {
