@@ -46,6 +46,11 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', __dirname: 'readonly' } },
   },
   {
+    // Injected into the CommonJS bundles: it runs where CommonJS's require and __filename exist.
+    files: ['scripts/cjs-import-meta.js'],
+    languageOptions: { globals: { require: 'readonly', __filename: 'readonly' } },
+  },
+  {
     files: ['scripts/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' } },
   },

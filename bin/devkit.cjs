@@ -1,6 +1,6 @@
 'use strict';
 // bin/devkit's Node half; `npm run build` makes dist/. exec-cd, the hot path,
-// runs from a CommonJS bundle of its own; every other command from dist/main.js.
+// runs from a CommonJS bundle of its own; every other command from dist/main.cjs.
 //
 // The process exits as soon as the command is done: idle connections to the
 // Docker engine must not hold it. Writes to stdout and stderr are synchronous
@@ -16,5 +16,5 @@ try {
   process.exit(1);
 }
 const argv = process.argv.slice(2);
-const done = execCdMain(argv) ?? import('../dist/main.js').then(({ main }) => main(argv));
+const done = execCdMain(argv) ?? require('../dist/main.cjs').main(argv);
 done.then((code) => process.exit(code));
