@@ -123,12 +123,26 @@ describe('bad input', () => {
     it('an unknown key is named', async () => {
       await refusedWithConfig(
         `root: ${fx.root}\nrepo: app\nmaxagents: 3\n`,
-        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh\)/,
+        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh, git\)/,
       );
     });
 
     it('a value of the wrong type is named', async () => {
       await refusedWithConfig(`root: ${fx.root}\nrepo: app\nmaxAgents: many\n`, /'maxAgents' must be an integer from 1 to 999, got "many"/);
+    });
+
+    it.each([
+      ['a name on two lines', 'git:\n  name: "Ada\\nEve"\n', /'git.name' must be one line without surrounding spaces/],
+      [
+        'an email with a space',
+        'git:\n  email: "ada @example.com"\n',
+        /'git.email' must be one line .*\(and no spaces\), got "ada @example.com"/,
+      ],
+      ['angle brackets', 'git:\n  agents:\n    agent3:\n      name: "Ada <x>"\n', /'git.agents.agent3.name' must be one line/],
+      ['an agent that is not agentK', 'git:\n  agents:\n    bob:\n      name: Bob\n', /'git.agents.bob' is not an agent \(agentK\)/],
+      ['an unknown key', 'git:\n  user: ada\n', /unknown key 'git.user' \(known keys: name, email, agents\)/],
+    ])('a git identity with %s is refused', async (_what, section, message) => {
+      await refusedWithConfig(`root: ${fx.root}\nrepo: app\n${section}`, message);
     });
 
     it('a root holding a NUL byte is refused', async () => {

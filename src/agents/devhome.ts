@@ -5,22 +5,26 @@ import { DEVHOME_EXCLUDES, agentPaths } from '../fleet/layout.js';
 import { ownerToSet } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { lstatIn, openDirIn, openSafeDir, setDirOwner, writeFileIn } from '../fs/safe.js';
+import { gitconfigUser, type GitIdentity } from './git-identity.js';
 
 /**
- * What a new HOME's .gitconfig says. Inside a container the agent's git reads
- * the shared repo (at the paths each profile mounts it), which belongs to
- * another uid when devkit runs as root; every repository in there is the
- * agent's own or that read-only one, so git may trust them all.
+ * What a new HOME's .gitconfig says: who commits (git-identity.ts), and that
+ * git may trust every repository it meets. Inside a container the agent's git
+ * reads the shared repo (at the paths each profile mounts it), which belongs
+ * to another uid when devkit runs as root; every repository in there is the
+ * agent's own or that read-only one.
  */
-const INITIAL_GITCONFIG = "# written by devkit when it made this HOME; yours (the agent's) to change\n[safe]\n\tdirectory = *\n";
+function initialGitconfig(identity: GitIdentity): string {
+  return `# written by devkit when it made this HOME; yours (the agent's) to change\n${gitconfigUser(identity)}[safe]\n\tdirectory = *\n`;
+}
 
 /**
- * Creates agent K's HOME (mode 0700, with a 0700 .ssh and a .gitconfig) when it
- * is missing, owned by the agent's uid. An existing HOME is left exactly as it
+ * Creates agent K's HOME (mode 0700, with a 0700 .ssh and a .gitconfig naming
+ * `identity`) when it is missing, owned by the agent's uid. An existing HOME is left exactly as it
  * is: it holds keys and CLI logins. Everything is made through safe.ts, so a
  * link an agent planted where the HOME goes is refused. Returns true when made.
  */
-export function ensureDevhome(fleet: Fleet, index: number): boolean {
+export function ensureDevhome(fleet: Fleet, index: number, identity: GitIdentity): boolean {
   const agent = agentPaths(fleet.config, index);
   const owner = ownerToSet();
   const parent = openSafeDir(fleet.config.root, path.dirname(agent.rel.devhome), { create: { mode: 0o755 } });
@@ -37,7 +41,7 @@ export function ensureDevhome(fleet: Fleet, index: number): boolean {
         setDirOwner(ssh, owner, 0o700);
         ssh.close();
       }
-      writeFileIn(home, '.gitconfig', INITIAL_GITCONFIG, { mode: 0o644, owner });
+      writeFileIn(home, '.gitconfig', initialGitconfig(identity), { mode: 0o644, owner });
     } finally {
       home.close();
     }

@@ -11,6 +11,7 @@ import type { HeadRef } from '../git/refs.js';
 import { branchRef, configGet, headState, refExists, refsUnder, resolveCommit, shortBranch } from '../git/repo.js';
 import { alternatesText, readCopy } from './copy.js';
 import { objectFormat, withCopyView } from './copy-git.js';
+import { agentGitIdentity, hostGitIdentity } from './git-identity.js';
 import { addDevhomeExcludes, ensureDevhome, ensureDevhomeExcluded } from './devhome.js';
 
 /** Where new agent branches start. */
@@ -280,6 +281,7 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
   }
   changed = ensureDevhomeExcluded(fleet) || changed;
   const records = readAgentRecords(fleet.state);
+  const hostIdentity = await hostGitIdentity(fleet.git);
   const results: ProvisionedAgent[] = [];
   for (const agent of agents) {
     let action: AgentAction = 'present';
@@ -295,7 +297,8 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
         owner: agentOwner(),
       });
     }
-    if (ensureDevhome(fleet, agent.index) && action === 'present') action = 'devhome-created';
+    const identity = agentGitIdentity(fleet.config.git, hostIdentity, agent.index);
+    if (ensureDevhome(fleet, agent.index, identity) && action === 'present') action = 'devhome-created';
     changed ||= action !== 'present';
     results.push({ index: agent.index, name: agent.name, worktree: agent.worktree, devhome: agent.devhome, branch: agent.branch, action });
   }

@@ -6,7 +6,7 @@ import { devkitInstallDir } from '../install.js';
 import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName, resolveExisting } from '../validate.js';
 import { CONFIG_FILE } from './find.js';
 import { locateWorkspace } from './locate.js';
-import { validateEgress, validateSsh, type EgressConfig, type SshConfig } from './sections.js';
+import { validateEgress, validateGitIdentity, validateSsh, type EgressConfig, type GitIdentityConfig, type SshConfig } from './sections.js';
 import { parseYaml, parseYamlCached, type ParsedYaml } from './yaml-cache.js';
 
 /** The image devkit bootstraps with debootstrap when devkit.yml names no other. */
@@ -26,6 +26,8 @@ export interface DevkitConfig {
   baseImage: string;
   egress: EgressConfig;
   ssh: SshConfig;
+  /** The git identity new HOMEs get. */
+  git: GitIdentityConfig;
 }
 
 /** The directory devkit runs in, and its config. */
@@ -40,7 +42,7 @@ export interface Workspace {
 
 type Raw = Record<string, unknown>;
 
-const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh'] as const;
+const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh', 'git'] as const;
 
 /** Validates parsed devkit.yml content; every message names the key at fault. */
 export function validateConfig(raw: unknown, where: { file: string; dir: string }): DevkitConfig {
@@ -72,6 +74,7 @@ export function validateConfig(raw: unknown, where: { file: string; dir: string 
     baseImage,
     egress: validateEgress(fields.egress, where.file),
     ssh: validateSsh(fields.ssh, where.file),
+    git: validateGitIdentity(fields.git, where.file),
   };
 }
 

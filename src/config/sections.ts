@@ -49,6 +49,15 @@ export const DEFAULT_ALLOW = [
   'central.sonatype.com',
 ];
 
+/** Who commits in agents' containers: written into each new HOME's .gitconfig. */
+export interface GitIdentityConfig {
+  /** For every agent; unset parts come from the host user's own git config. */
+  name?: string;
+  email?: string;
+  /** Per agent (`agentK`), over the above. */
+  agents: Record<string, { name?: string; email?: string }>;
+}
+
 export const DEFAULT_SSH: SshConfig = { host: 'github.com', hostName: 'ssh.github.com', port: 443, user: 'git', proxy: 'tinyproxy:8888' };
 
 type Raw = Record<string, unknown>;
@@ -141,4 +150,38 @@ export function validateSsh(raw: unknown, file: string): SshConfig {
     port: fields.port === undefined ? (fields.host === undefined ? DEFAULT_SSH.port : 22) : port(fields.port, 'ssh.port', file),
     user,
   };
+}
+
+/** A git identity part: one line of printable text git keeps as it is (no angle brackets, which end an ident in a commit). */
+function identityPart(value: unknown, what: string, file: string): string {
+  const part = text(value, what, file);
+  const allowed = what.endsWith('email') ? /^[^\s<>"\\]+$/u : /^[^\p{Cc}<>"\\]+$/u;
+  if (part.trim() !== part || !allowed.test(part))
+    throw new UsageError(
+      `${file}: '${what}' must be one line without surrounding spaces, quotes, backslashes or angle brackets` +
+        `${what.endsWith('email') ? ' (and no spaces)' : ''}, got ${JSON.stringify(part)}`,
+    );
+  return part;
+}
+
+function identityFields(raw: unknown, what: string, file: string): { name?: string; email?: string } {
+  const fields = mapping(raw, what, file);
+  return {
+    ...(fields.name === undefined ? {} : { name: identityPart(fields.name, `${what}.name`, file) }),
+    ...(fields.email === undefined ? {} : { email: identityPart(fields.email, `${what}.email`, file) }),
+  };
+}
+
+export function validateGitIdentity(raw: unknown, file: string): GitIdentityConfig {
+  if (raw === undefined) return { agents: {} };
+  const fields = mapping(raw, 'git', file);
+  onlyKeys(fields, ['name', 'email', 'agents'], 'git', file);
+  const agents: GitIdentityConfig['agents'] = {};
+  for (const [name, body] of Object.entries(fields.agents === undefined ? {} : mapping(fields.agents, 'git.agents', file))) {
+    if (parseAgentName(name) === null) throw new UsageError(`${file}: 'git.agents.${name}' is not an agent (agentK)`);
+    onlyKeys(mapping(body, `git.agents.${name}`, file), ['name', 'email'], `git.agents.${name}`, file);
+    agents[name] = identityFields(body, `git.agents.${name}`, file);
+  }
+  const { agents: _agents, ...shared } = fields;
+  return { ...identityFields(shared, 'git', file), agents };
 }
