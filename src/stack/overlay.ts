@@ -10,7 +10,7 @@ import { composeLiteral, renderComposeYaml } from '../templates.js';
 import { composeCheck } from './compose.js';
 import { parseOverlay } from './compose-file.js';
 import type { ProjectNetwork } from './network.js';
-import { COMPOSE_FILE, SANDBOX_VERSION, agentProject, overlayFile, usersDir } from './workspace-files.js';
+import { COMPOSE_FILE, SANDBOX_VERSION, USER_FILES, agentProject, overlayFile, usersDir } from './workspace-files.js';
 
 export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
 
@@ -32,8 +32,7 @@ export function renderAgentOverlay(fleet: Fleet, index: number, network: Project
     devhome: agent.devhome,
     primary: index === 1,
     gitDir: fleet.shared.gitDir,
-    passwdFile: path.join(users, 'passwd'),
-    groupFile: path.join(users, 'group'),
+    userFiles: Object.entries(USER_FILES).map(([name, target]) => ({ source: path.join(users, name), target })),
     subnet: network.subnet,
     ipRange: network.ipRange,
     dnsIp: network.dnsIp,

@@ -95,7 +95,7 @@ export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Prom
 /**
  * The files a profile's stack reads, written where missing or stale:
  * compose.yml and overlays/dev-all, .env, the profile's policy files and
- * passwd, and an agent profile's overlay. The caller holds the fleet lock
+ * user files (usersDir), and an agent profile's overlay. The caller holds the fleet lock
  * (subnets are reserved here).
  */
 export async function writeStackFiles(
@@ -107,7 +107,11 @@ export async function writeStackFiles(
   ensureStackFiles(fleet.workspace.dir);
   writeComposeEnv(fleet, await projectNetwork(api, fleet, profileProject(fleet.config, DEV_ALL)), owner);
   const policyChanged = writePolicyFiles(fleet.workspace.dir, profile.name, policyFor(fleet.config, profile.name));
-  writeUserFiles(fleet.workspace.dir, profile.name, owner, profile.agentIndex === null ? '/workspaces/dev' : '/workspace/.devhome');
+  writeUserFiles(fleet.workspace.dir, profile.name, {
+    owner,
+    home: profile.agentIndex === null ? '/workspaces/dev' : '/workspace/.devhome',
+    ssh: fleet.config.ssh,
+  });
   if (profile.agentIndex === null) return { overlay: null, policyChanged };
   const network = await projectNetwork(api, fleet, profile.project);
   return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network), policyChanged };

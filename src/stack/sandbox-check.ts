@@ -10,7 +10,7 @@ import { policyDir } from '../policy/paths.js';
 import { runCompose } from './compose.js';
 import { ENV_FILE } from './env-file.js';
 import type { Profile } from './profile.js';
-import { DEV_ALL, usersDir } from './workspace-files.js';
+import { DEV_ALL, USER_FILES, usersDir } from './workspace-files.js';
 
 /**
  * Before every `up`, devkit asks compose for the stack its files make and
@@ -93,7 +93,7 @@ function runsAsRoot(user: string | undefined): boolean {
 function allowedBinds(fleet: Fleet, profile: Profile): Array<{ source: string; writable: boolean }> {
   const shared = [{ source: fleet.shared.gitDir, writable: false }];
   const users = usersDir(fleet.workspace.dir, profile.name);
-  const userFiles = ['passwd', 'group'].map((file) => ({ source: path.join(users, file), writable: false }));
+  const userFiles = Object.keys(USER_FILES).map((file) => ({ source: path.join(users, file), writable: false }));
   if (profile.agentIndex === null) {
     return [{ source: fleet.config.root, writable: true }, { source: fleet.shared.top, writable: true }, ...shared, ...userFiles];
   }

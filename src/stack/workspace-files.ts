@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { DevkitConfig } from '../config/config.js';
+import type { SshConfig } from '../config/sections.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
@@ -9,6 +10,7 @@ import type { Owner } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { policyDir } from '../policy/paths.js';
 import { templatePath } from '../install.js';
+import { renderText } from '../templates.js';
 import { ENV_FILE, formatComposeEnv, type ComposeEnv } from './env-file.js';
 import type { ProjectNetwork } from './network.js';
 
@@ -77,17 +79,24 @@ export function rewriteDevAllOverlay(workspaceDir: string): boolean {
   return true;
 }
 
-/** The folder with the passwd and group files a profile's dev container mounts. */
+/** The folder with the files a profile's dev container mounts read-only: passwd, group and its ssh client config. */
 export function usersDir(workspaceDir: string, profile: string): string {
   return path.join(workspaceDir, '.devkit', 'users', profile);
 }
 
+/** Where the container finds each file of usersDir. */
+export const USER_FILES = { passwd: '/etc/passwd', group: '/etc/group', ssh_config: '/etc/ssh/ssh_config.d/devkit.conf' } as const;
+
 /**
- * The passwd and group files a dev container mounts read-only: the image's
- * system users and the agent's uid, so ssh and git find a user. Nothing in the
- * container can change them (0.1.0 made /etc/passwd world-writable for this).
+ * The files a dev container mounts read-only to know who its user is and how
+ * ssh leaves it: passwd and group (the image's system users and the agent's
+ * uid, so ssh and git find a user; nothing in the container can change them:
+ * 0.1.0 made /etc/passwd world-writable for this), and an ssh client config
+ * sending plain `ssh` (not only git's) through the egress proxy, to the
+ * configured git host as ssh-setup names it.
  */
-export function writeUserFiles(workspaceDir: string, profile: string, owner: Owner, home: string): void {
+export function writeUserFiles(workspaceDir: string, profile: string, user: { owner: Owner; home: string; ssh: SshConfig }): void {
+  const { owner, home, ssh } = user;
   const dir = usersDir(workspaceDir, profile);
   mkdirSync(dir, { recursive: true });
   const passwd = [
@@ -96,12 +105,13 @@ export function writeUserFiles(workspaceDir: string, profile: string, owner: Own
     ...(owner.uid === 0 || owner.uid === 65534 ? [] : [`devkit:x:${owner.uid}:${owner.gid}:devkit agent:${home}:/bin/bash`]),
   ];
   const group = ['root:x:0:', 'nogroup:x:65534:', ...(owner.gid === 0 || owner.gid === 65534 ? [] : [`devkit:x:${owner.gid}:`])];
-  for (const [name, lines] of [
-    ['passwd', passwd],
-    ['group', group],
-  ] as const) {
+  const files: Record<keyof typeof USER_FILES, string> = {
+    passwd: `${passwd.join('\n')}\n`,
+    group: `${group.join('\n')}\n`,
+    ssh_config: renderText('ssh/system-config.hbs', ssh),
+  };
+  for (const [name, text] of Object.entries(files)) {
     const file = path.join(dir, name);
-    const text = `${lines.join('\n')}\n`;
     if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileAtomic(file, text, { mode: 0o644 });
   }
 }

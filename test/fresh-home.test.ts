@@ -4,6 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithDocker, removeStacks } from './support/docker.js';
 import { agentHome, devkit, git, inAgentContainer, makeDevRoot, tempDir, type DevRootFixture } from './support/sandbox.js';
 
+/**
+ * A HOME that works at once (issue 11): a new HOME names who commits, and
+ * plain ssh in the container leaves through the egress proxy.
+ */
+
 /** What git in agent K's HOME says its identity is (read from the .gitconfig devkit wrote, as git reads it). */
 async function identityIn(fx: DevRootFixture, k: number): Promise<string> {
   const file = path.join(agentHome(fx, k), '.gitconfig');
@@ -59,7 +64,7 @@ describe("a new HOME's git identity", () => {
   });
 });
 
-describeWithDocker("a fresh agent's first commit in its container", () => {
+describeWithDocker("a fresh agent's HOME in its container works at once", () => {
   let fx: DevRootFixture;
   beforeAll(async () => {
     fx = await makeDevRoot();
@@ -73,12 +78,32 @@ describeWithDocker("a fresh agent's first commit in its container", () => {
     fx.cleanup();
   });
 
-  it('succeeds with the configured identity, with nothing set by hand', async () => {
+  it('a first commit succeeds with the configured identity, with nothing set by hand', async () => {
     const committed = await inAgentContainer(
       fx.workspace,
       2,
       'echo first > first.txt && git add first.txt && git commit -qm "first commit" && git log -1 --format="%an <%ae>|%cn <%ce>"',
     );
     expect(committed).toMatchObject({ exitCode: 0, stdout: 'Ada Lovelace <ada@example.com>|Ada Lovelace <ada@example.com>' });
+  });
+
+  it('plain ssh (not only git) goes to the git host through the egress proxy, with no ssh-setup run', async () => {
+    const shown = await inAgentContainer(fx.workspace, 2, 'ssh -G github.com && echo --- && ssh -G git.other.example');
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    const [github = '', other = ''] = shown.stdout.split('---\n');
+    expect(github.split('\n')).toEqual(
+      expect.arrayContaining([
+        'hostname ssh.github.com',
+        'port 443',
+        'user git',
+        'proxycommand nc -X connect -x tinyproxy:8888 %h %p',
+        'batchmode yes',
+        'identityfile ${HOME}/.ssh/id_ed25519',
+      ]),
+    );
+    // Any other host goes through the proxy too (which lets through allowed hosts and ports only).
+    expect(other.split('\n')).toEqual(
+      expect.arrayContaining(['hostname git.other.example', 'proxycommand nc -X connect -x tinyproxy:8888 %h %p']),
+    );
   });
 });
