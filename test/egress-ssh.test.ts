@@ -36,8 +36,10 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
       path.join(fx.workspace, 'devkit.yml'),
       [
         'egress:',
+        '  presets: [github, jvm, npm]',
         '  allow: [allowed.devkit.test, git.devkit.test]',
-        `  hosts: { allowed.devkit.test: ${internet.address(allowed)} }`,
+        // The npm preset's registry, played by the test site (the real one is never reached).
+        `  hosts: { allowed.devkit.test: ${internet.address(allowed)}, registry.npmjs.org: ${internet.address(allowed)} }`,
         '  ports: [443, 22]',
         'ssh:',
         '  host: git.devkit.test',
@@ -108,6 +110,30 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     expect(await docker(['inspect', '--format', '{{.State.StartedAt}}', dev])).toBe(started);
     expect(readFileSync(path.join(fx.workspace, 'devkit.yml'), 'utf8')).toMatch(
       /agents:\n\s+agent3:\n\s+allow:\n\s+- blocked\.devkit\.test/,
+    );
+  });
+
+  it("presets: agent 2 reaches the npm preset's registry; policy deny --agent 3 takes it from agent 3 alone, without a restart", async () => {
+    const presets = JSON.parse((await run(['policy', 'presets', '--json'])).stdout) as { presets: Array<{ name: string; on: boolean }> };
+    expect(presets.presets.filter((p) => p.on).map((p) => p.name)).toEqual(['github', 'jvm', 'npm']);
+    const shown = JSON.parse((await run(['policy', 'show', '--agent', '3', '--json'])).stdout) as { allow: string[] };
+    expect(shown.allow).toEqual(expect.arrayContaining(['registry.npmjs.org', 'github.com', 'repo1.maven.org']));
+    const fetch = (k: number) => inAgent(k, 'curl -s -m 5 -w " %{http_code}" http://registry.npmjs.org/');
+    expect((await fetch(3)).stdout).toBe('hello from allowed\n 200');
+
+    const denied = await run(['policy', 'deny', 'registry.npmjs.org', '--agent', '3']);
+    expect(denied).toMatchObject({
+      exitCode: 0,
+      stdout: 'denied registry.npmjs.org for agent3; 2 running sidecar(s) reloaded',
+    });
+    expect((await fetch(3)).stdout).toMatch(/<title>403 Filtered<\/title>[\s\S]* 403$/);
+    expect((await fetch(2)).stdout).toBe('hello from allowed\n 200');
+    expect(readFileSync(path.join(fx.workspace, 'devkit.yml'), 'utf8')).toMatch(/agent3:\n(\s+.*\n)*?\s+deny:\n\s+- registry\.npmjs\.org/);
+    // Only a listed entry can be taken away: a name reached through a domain above it says so.
+    const covered = await run(['policy', 'deny', 'api.github.com', '--agent', '2']);
+    expect(covered).toMatchObject({ exitCode: 1, stdout: '' });
+    expect(covered.stderr).toBe(
+      'devkit: api.github.com is allowed through github.com (an entry allows all its subdomains), and cannot be denied alone: deny github.com --agent 2',
     );
   });
 

@@ -1,15 +1,33 @@
 import { UsageError } from '../errors.js';
 import { checkDomain, checkHostName, checkIpv4, parseAgentName } from '../validate.js';
+import { DEFAULT_PRESETS, EGRESS_PRESETS } from './egress-presets.js';
+
+/** One agent's own changes to the egress policy, for its agentK stack. */
+export interface AgentEgress {
+  /** Domains only this agent reaches. */
+  allow: string[];
+  /** Domains the others reach and this agent does not (presets', the global list's, pinned hosts'). */
+  deny: string[];
+  /** CONNECT ports only this agent may open. */
+  ports: number[];
+  /** Ports the others may open and this agent may not. */
+  denyPorts: number[];
+}
 
 /**
  * Egress policy: the domains agents may reach (each with its subdomains),
  * through the proxy and the DNS sidecar, and the ports CONNECT may open.
+ * In force: the presets' domains and `allow`, less `deny`; per agent, that
+ * plus its own `allow`, less its own `deny`.
  */
 export interface EgressConfig {
+  /** Named sets of domains devkit keeps (egress-presets.ts). */
+  presets: string[];
   allow: string[];
+  /** Domains taken away from every agent (a preset's, say). */
+  deny: string[];
   ports: number[];
-  /** Extra domains for one agent's own stack (profile agentK). */
-  agents: Record<string, { allow: string[] }>;
+  agents: Record<string, AgentEgress>;
   /**
    * Names with the address they resolve to, allowed like `allow` entries. The
    * proxy reaches no private, loopback or link-local address through a name
@@ -35,19 +53,6 @@ export interface SshConfig {
   /** The HTTP proxy ssh tunnels through (CONNECT), as host:port: the stack's own by default. */
   proxy: string;
 }
-
-/** A JVM/Scala project pushing to GitHub: GitHub, and the Maven Central, sbt and Coursier hosts. */
-export const DEFAULT_ALLOW = [
-  'github.com',
-  'githubusercontent.com',
-  'repo1.maven.org',
-  'repo.maven.apache.org',
-  'repo.scala-sbt.org',
-  'scala.jfrog.io',
-  'oss.sonatype.org',
-  's01.oss.sonatype.org',
-  'central.sonatype.com',
-];
 
 /** Who commits in agents' containers: written into each new HOME's .gitconfig. */
 export interface GitIdentityConfig {
@@ -94,18 +99,40 @@ function port(value: unknown, what: string, file: string): number {
   return value;
 }
 
+function portList(value: unknown, what: string, file: string): number[] {
+  if (!Array.isArray(value)) throw new UsageError(`${file}: '${what}' must be a list of ports`);
+  return value.map((each) => port(each, what, file));
+}
+
+function presetList(value: unknown, file: string): string[] {
+  const known = Object.keys(EGRESS_PRESETS);
+  if (!Array.isArray(value)) throw new UsageError(`${file}: 'egress.presets' must be a list of preset names (${known.join(', ')})`);
+  return value.map((name) => {
+    if (typeof name !== 'string' || !known.includes(name))
+      throw new UsageError(`${file}: 'egress.presets' entry ${JSON.stringify(name)} is not a preset (known: ${known.join(', ')})`);
+    return name;
+  });
+}
+
+function agentEgress(raw: unknown, name: string, file: string): AgentEgress {
+  const what = `egress.agents.${name}`;
+  const fields = mapping(raw, what, file);
+  onlyKeys(fields, ['allow', 'deny', 'ports', 'denyPorts'], what, file);
+  return {
+    allow: hostList(fields.allow ?? [], `${what}.allow`, file),
+    deny: hostList(fields.deny ?? [], `${what}.deny`, file),
+    ports: portList(fields.ports ?? [], `${what}.ports`, file),
+    denyPorts: portList(fields.denyPorts ?? [], `${what}.denyPorts`, file),
+  };
+}
+
 export function validateEgress(raw: unknown, file: string): EgressConfig {
-  if (raw === undefined) return { allow: [...DEFAULT_ALLOW], ports: [443], agents: {}, hosts: {}, resolvers: [DOCKER_RESOLVER] };
-  const fields = mapping(raw, 'egress', file);
-  onlyKeys(fields, ['allow', 'ports', 'agents', 'hosts', 'resolvers'], 'egress', file);
-  const ports = fields.ports === undefined ? [443] : fields.ports;
-  if (!Array.isArray(ports)) throw new UsageError(`${file}: 'egress.ports' must be a list of ports`);
-  const agents: Record<string, { allow: string[] }> = {};
+  const fields = raw === undefined ? {} : mapping(raw, 'egress', file);
+  onlyKeys(fields, ['presets', 'allow', 'deny', 'ports', 'agents', 'hosts', 'resolvers'], 'egress', file);
+  const agents: Record<string, AgentEgress> = {};
   for (const [name, body] of Object.entries(fields.agents === undefined ? {} : mapping(fields.agents, 'egress.agents', file))) {
     if (parseAgentName(name) === null) throw new UsageError(`${file}: 'egress.agents.${name}' is not an agent (agentK)`);
-    const agent = mapping(body, `egress.agents.${name}`, file);
-    onlyKeys(agent, ['allow'], `egress.agents.${name}`, file);
-    agents[name] = { allow: hostList(agent.allow ?? [], `egress.agents.${name}.allow`, file) };
+    agents[name] = agentEgress(body, name, file);
   }
   const hosts: Record<string, string> = {};
   for (const [name, address] of Object.entries(fields.hosts === undefined ? {} : mapping(fields.hosts, 'egress.hosts', file))) {
@@ -116,8 +143,11 @@ export function validateEgress(raw: unknown, file: string): EgressConfig {
   if (!Array.isArray(resolvers) || resolvers.length === 0)
     throw new UsageError(`${file}: 'egress.resolvers' must be a list of IPv4 addresses`);
   return {
-    allow: fields.allow === undefined ? [...DEFAULT_ALLOW] : hostList(fields.allow, 'egress.allow', file),
-    ports: ports.map((value) => port(value, 'egress.ports', file)),
+    // An allow list without presets is a devkit.yml from before presets, whose list was the whole policy.
+    presets: fields.presets !== undefined ? presetList(fields.presets, file) : fields.allow === undefined ? [...DEFAULT_PRESETS] : [],
+    allow: hostList(fields.allow ?? [], 'egress.allow', file),
+    deny: hostList(fields.deny ?? [], 'egress.deny', file),
+    ports: portList(fields.ports ?? [443], 'egress.ports', file),
     agents,
     hosts,
     resolvers: resolvers.map((address) => checkIpv4(String(address), `${file}: 'egress.resolvers' entry`)),

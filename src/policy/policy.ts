@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { DevkitConfig } from '../config/config.js';
+import { EGRESS_PRESETS } from '../config/egress-presets.js';
+import type { EgressConfig } from '../config/sections.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import { renderText } from '../templates.js';
 import { policyDir } from './paths.js';
@@ -18,14 +20,32 @@ export interface ProfilePolicy {
   resolvers: string[];
 }
 
-/** The global allowlist, plus agent K's own additions for its agentK stack. */
+/** A name is denied when it or a domain above it is on the deny list. */
+function deniedBy(name: string, deny: readonly string[]): boolean {
+  return deny.some((domain) => name === domain || name.endsWith(`.${domain}`));
+}
+
+/** The domains every agent reaches: the presets' and `egress.allow`, less `egress.deny`. */
+export function globalDomains(egress: EgressConfig): string[] {
+  const listed = [...egress.presets.flatMap((name) => EGRESS_PRESETS[name]?.domains ?? []), ...egress.allow];
+  return [...new Set(listed)].filter((domain) => !egress.deny.includes(domain)).sort();
+}
+
+/**
+ * What a profile's sidecars let through: the global policy, and for agent K's
+ * own stack (profile agentK) its own additions and denials. A denied name is
+ * taken away pinned or not (egress.hosts); dev-all gets the global policy.
+ */
 export function policyFor(config: Pick<DevkitConfig, 'egress'>, profile: string): ProfilePolicy {
-  const extra = config.egress.agents[profile]?.allow ?? [];
+  const { egress } = config;
+  const own = egress.agents[profile] ?? { allow: [], deny: [], ports: [], denyPorts: [] };
+  const allow = [...new Set([...globalDomains(egress), ...own.allow])].filter((domain) => !own.deny.includes(domain)).sort();
+  const deny = [...egress.deny, ...own.deny];
   return {
-    allow: [...new Set([...config.egress.allow, ...extra])].sort(),
-    ports: [...config.egress.ports],
-    hosts: { ...config.egress.hosts },
-    resolvers: [...config.egress.resolvers],
+    allow,
+    ports: [...new Set([...egress.ports, ...own.ports])].filter((port) => !own.denyPorts.includes(port)).sort((a, b) => a - b),
+    hosts: Object.fromEntries(Object.entries(egress.hosts).filter(([name]) => !deniedBy(name, deny))),
+    resolvers: [...egress.resolvers],
   };
 }
 

@@ -6,7 +6,7 @@ export interface PolicyOptions {
   json?: boolean;
 }
 
-/** devkit policy show | allow HOST | deny HOST | log, each with --agent K. */
+/** devkit policy show | allow HOST | deny HOST | ports allow|deny PORT | presets | log, each with --agent K but presets. */
 export function registerPolicy(program: Command, host: CommandHost): void {
   const policy = program.command('policy').description('the egress allowlist: which domains agents reach through the proxy and DNS');
   const agentOption = (command: Command): Command =>
@@ -22,6 +22,15 @@ export function registerPolicy(program: Command, host: CommandHost): void {
       runWith(host, { ...flags, action, hostName }, (await import('./change/run.js')).run),
     );
   }
+  const ports = policy.command('ports').description('the ports CONNECT may open (443 by default)');
+  for (const action of ['allow', 'deny'] as const) {
+    agentOption(ports.command(action).description(`${action} CONNECT to PORT; running proxies reload`).argument('<PORT>')).action(
+      async (port: string, flags: PolicyOptions) => runWith(host, { ...flags, action, port }, (await import('./change/run.js')).run),
+    );
+  }
+  withJsonOption(policy.command('presets').description('the sets of domains devkit keeps (egress.presets), and which are on')).action(
+    async (flags: PolicyOptions) => runWith(host, flags, (await import('./presets/run.js')).run),
+  );
   agentOption(policy.command('log').description("recent requests the proxies refused, per agent (from the proxies' logs)")).action(
     async (flags: PolicyOptions) => runWith(host, flags, (await import('./log/run.js')).run),
   );
