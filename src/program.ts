@@ -27,6 +27,7 @@ export function buildProgram(exit: { code: number }): Command {
     .version('0.2.0', '--version')
     .option('-p, --profile <name>', 'the profile for up, down, ps and exec-cd: dev-all or agentK')
     .option('-q, --quiet', 'no logs on stderr (results and errors still print)')
+    .option('--verbose', "docker compose's own output, also off a terminal (where devkit prints a line per stage)")
     // Program options come before the command, so exec-cd's CMD keeps options of its own.
     .enablePositionalOptions()
     .showSuggestionAfterError(true)

@@ -48,6 +48,15 @@ describeWithDocker('the compose stack', () => {
     const agent2 = await devContainer(fx, 'agent2');
     const ups = await Promise.all(['agent2', 'agent3', 'agent4'].map((profile) => run(['-p', profile, 'up'])));
     for (const up of ups) expect(up.exitCode).toBe(0);
+    // Off a terminal: at most two lines per agent, devkit's own, not compose's (those come with --verbose).
+    ups.forEach((up, i) => {
+      const profile = `agent${i + 2}`;
+      expect(up.stdout).toBe(`${profile}: dev running, dns running, tinyproxy running`);
+      // stderr: nothing, or the one line saying whose up it waits for.
+      expect(up.stderr).toMatch(/^(devkit: waiting for pid \d+ \(devkit -p agent\d up, since [^)]+\) to finish)?$/);
+    });
+    const verbose = await run(['--verbose', '-p', 'agent2', 'up']);
+    expect(verbose.stderr).toMatch(/Container .*agent2-dev-1 +(Running|Healthy|Started)/);
     for (const k of [2, 3, 4]) {
       const container = await devContainer(fx, `agent${k}`);
       expect(container.id).toMatch(/^[0-9a-f]{12}$/);

@@ -17,6 +17,12 @@ export interface Io {
   readonly interactive: boolean;
   /** True with --json or --quiet: the tools devkit runs keep their own progress to themselves too. */
   readonly quiet: boolean;
+  /**
+   * Whether the tools devkit runs (docker compose) show their own output: on
+   * a terminal, or with --verbose; never with --json or --quiet. Off a
+   * terminal devkit says one line per stage instead.
+   */
+  readonly toolOutput: boolean;
   /** The terminal's width for progress lines. */
   readonly columns: number;
   /** Rewrites the progress line on stderr (only when interactive); `done` ends it. */
@@ -28,6 +34,7 @@ export interface Io {
 export interface IoOptions {
   json?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 /**
@@ -64,6 +71,7 @@ export function processIo(options: IoOptions): Io {
     },
     interactive: stderr.isTTY === true && !json && !quiet,
     quiet: json || quiet,
+    toolOutput: !json && !quiet && (stderr.isTTY === true || options.verbose === true),
     columns: stderr.columns ?? 80,
     progressLine: (text, done) => {
       process.stderr.write(`\r\x1b[K${escapeControls(text)}${done ? '\n' : ''}`);

@@ -4,7 +4,7 @@ import { processContext, type CommandContext } from '../cli/context.js';
 /** What program.ts hands every command's register function. */
 export interface CommandHost {
   setExitCode(code: number): void;
-  /** The context of a command run in this process, with its --json and the program's --quiet. */
+  /** The context of a command run in this process, with its --json and the program's --quiet and --verbose. */
   context(flags: { json?: boolean }): CommandContext;
   /** The program's -p, for commands that take a profile. */
   profile(): string | undefined;
@@ -19,7 +19,10 @@ export function withJsonOption(command: Command): Command {
 export function processHost(program: Command, exit: { code: number }): CommandHost {
   return {
     setExitCode: (code) => (exit.code = code),
-    context: (flags) => processContext({ json: flags.json, quiet: program.opts<{ quiet?: boolean }>().quiet }),
+    context: (flags) => {
+      const { quiet, verbose } = program.opts<{ quiet?: boolean; verbose?: boolean }>();
+      return processContext({ json: flags.json, quiet, verbose });
+    },
     profile: () => program.opts<{ profile?: string }>().profile,
   };
 }

@@ -37,6 +37,12 @@ export async function profileContainers(fleet: Fleet, profile: string | undefine
   return stackContainers(await connectEngine(fleet.env), { root: fleet.config.root, profile });
 }
 
+/** One line for a profile's stack: `agent2: dev running, dns running, tinyproxy running`. */
+export function stackSummary(profile: string, containers: readonly StackContainer[]): string {
+  const own = containers.filter((c) => c.profile === profile);
+  return `${profile}: ${own.length === 0 ? 'no containers' : own.map((c) => `${c.service} ${c.state}`).join(', ')}`;
+}
+
 export function printContainers(io: Io, containers: readonly StackContainer[]): void {
   const rows = containers.map((c) => [c.profile, c.service, c.state, c.status, c.name]);
   for (const line of formatTable(['PROFILE', 'SERVICE', 'STATE', 'STATUS', 'CONTAINER'], rows)) io.out(line);

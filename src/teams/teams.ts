@@ -77,7 +77,7 @@ export async function createTeam(fleet: Fleet, request: CreateTeamRequest, conte
     return planned;
   });
   for (const member of team.members) {
-    const { containers } = await upProfile(fleet, member.agent, context, true);
+    const { containers } = await upProfile(fleet, member.agent, context, false);
     member.containers = containers.map((container) => container.name);
     member.state = 'created';
     writeTeam(fleet, team);

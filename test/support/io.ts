@@ -21,6 +21,7 @@ export function recordingIo(): RecordingIo {
     log: (line) => logs.push(line),
     interactive: false,
     quiet: false,
+    toolOutput: false,
     columns: 80,
     progressLine: (text) => logs.push(text),
     clearScreen: () => undefined,

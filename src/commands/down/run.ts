@@ -8,7 +8,7 @@ export async function run(options: { profile?: string; volumes?: boolean; json?:
   const profile = resolveProfile(fleet, options.profile);
   // The shared caches are external volumes: --volumes removes only this project's own.
   const args = ['down', ...(options.volumes === true ? ['--volumes'] : [])];
-  await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args, quiet: context.io.quiet });
+  await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args, quiet: !context.io.toolOutput });
   if (options.json) context.io.json({ profile });
   context.io.log(`${profile.project} is down`);
   return 0;

@@ -54,7 +54,7 @@ async function openShells(options: { count: string; profile?: string }, context:
     const running = (await stackContainers(api, { root: fleet.config.root, profile })).some(
       (c) => c.service === 'dev' && c.state === 'running',
     );
-    if (!running) await upProfile(fleet, profile, context, true);
+    if (!running) await upProfile(fleet, profile, context, false);
     const where = profile === 'dev-all' ? path.relative(fleet.config.root, agentPaths(fleet.config, index).worktree) : '.';
     await openWindow(
       session,
