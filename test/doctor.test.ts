@@ -76,6 +76,13 @@ describeWithDocker('doctor and gc on a broken setup', () => {
   it('names each problem with the command that fixes it, and exits 1', async () => {
     const { exitCode, findings } = await doctor();
     expect(exitCode).toBe(1);
+    // As people read it: within 100 columns, every problem and its fix shown.
+    const text = await run(['doctor']);
+    expect(text.exitCode).toBe(1);
+    const lines = text.stdout.split('\n');
+    expect(lines.filter((line) => line.length > 100)).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('PROBLEM')).length).toBe(findings.filter((f) => !f.ok).length);
+    expect(text.stdout.replace(/\n +/g, ' ')).toContain('fix: devkit overlay create agent2');
     const problems = findings.filter((f) => !f.ok).map((f) => [f.check, f.fix]);
     expect(problems).toEqual(
       expect.arrayContaining([
