@@ -5,15 +5,17 @@ export function formatTable(header: string[], rows: string[][]): string[] {
 }
 
 /**
- * Text cut into lines of at most `width` characters at spaces; a word longer
- * than a line (a long path) is cut where the line ends.
+ * Text cut into lines of at most `width` characters at spaces (the first line
+ * `firstWidth`); a word longer than a line (a long path) is cut where the
+ * line ends.
  */
-export function wrapText(text: string, width: number): string[] {
+export function wrapText(text: string, width: number, firstWidth = width): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ').filter((w) => w !== '')) {
     for (let rest = word; rest !== '';) {
-      const room = line === '' ? width : width - line.length - 1;
+      const lineWidth = lines.length === 0 ? firstWidth : width;
+      const room = line === '' ? lineWidth : lineWidth - line.length - 1;
       if (rest.length <= room) {
         line = line === '' ? rest : `${line} ${rest}`;
         rest = '';
@@ -21,8 +23,8 @@ export function wrapText(text: string, width: number): string[] {
         lines.push(line);
         line = '';
       } else {
-        lines.push(rest.slice(0, width));
-        rest = rest.slice(width);
+        lines.push(rest.slice(0, lineWidth));
+        rest = rest.slice(lineWidth);
       }
     }
   }

@@ -57,7 +57,7 @@ describeWithDocker('G1: the host never runs what an agent wrote', () => {
     });
     for (const args of [['worktrees', 'list'], ['sync'], ['worktrees', 'prune', '--apply'], ['doctor'], ['gc']]) await arena.run(args);
     const doctor = await arena.run(['doctor']);
-    expect(doctor.stdout).toMatch(/worktrees: copy-tampered .*devkit worktrees remove 3 --force/);
+    expect(doctor.stdout.replace(/\n +/g, ' ')).toMatch(/worktrees: copy-tampered .*devkit worktrees remove 3 --force/);
     expect(arena.markersLeft()).toEqual([]);
   });
 

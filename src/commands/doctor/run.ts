@@ -4,17 +4,20 @@ import { wrapText } from '../../cli/table.js';
 import { diagnose, type DoctorCheck } from '../../doctor/doctor.js';
 import { engineOrError } from '../../doctor/engine-or-error.js';
 
-/** doctor's report within 100 columns: per finding, its verdict and check, then what was found and the fix, wrapped under them. */
+/**
+ * doctor's report within 100 columns: per finding, its verdict, the check and
+ * what was found, then the fix, wrapped under the verdict.
+ */
 const WIDTH = 100;
+const INDENT = ' '.repeat('PROBLEM'.length + 2);
 
 function findingLines(found: readonly DoctorCheck[]): string[] {
-  const checkWidth = Math.max(...found.map((f) => f.check.length), 0);
-  const indent = ' '.repeat('PROBLEM'.length + 2 + checkWidth + 2);
+  const width = WIDTH - INDENT.length;
   return found.flatMap((f) => {
-    const head = `${(f.ok ? 'ok' : 'PROBLEM').padEnd('PROBLEM'.length)}  ${f.check.padEnd(checkWidth)}  `;
-    const text = wrapText(f.detail, WIDTH - indent.length);
-    const fix = f.fix === null ? [] : wrapText(`fix: ${f.fix}`, WIDTH - indent.length);
-    return [...text, ...fix].map((line, i) => `${i === 0 ? head : indent}${line}`.trimEnd());
+    const head = `${f.check}  `;
+    const detail = wrapText(f.detail, width, width - head.length);
+    const lines = [`${head}${detail[0] ?? ''}`, ...detail.slice(1), ...(f.fix === null ? [] : wrapText(`fix: ${f.fix}`, width))];
+    return lines.map((line, i) => `${i === 0 ? (f.ok ? 'ok' : 'PROBLEM').padEnd(INDENT.length) : INDENT}${line}`);
   });
 }
 
