@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
+import { agentIndexesSeen, agentName, agentPaths } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { parseHead } from '../git/refs.js';
 import { branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
@@ -44,17 +44,6 @@ export interface CopySummary {
   behind: number | null;
 }
 
-/** Agent folders under the root (`agentK`, K >= 2), whatever they hold. */
-export function agentFolders(fleet: Fleet): number[] {
-  try {
-    return readdirSync(fleet.config.root)
-      .map(agentIndexOfFolder)
-      .filter((index): index is number => index !== null);
-  } catch {
-    return [];
-  }
-}
-
 /**
  * Every agent devkit can see: agent 1, agents it made, and agent folders
  * holding a copy it has no record of; each copy read once, and handed to
@@ -67,7 +56,7 @@ export function knownCopies(
 ): { recorded: Set<number>; facts: Map<number, CopyFacts> } {
   const recorded = new Set(readAgentRecords(fleet.state).keys());
   const facts = new Map<number, CopyFacts>();
-  for (const index of [...new Set([...recorded, ...agentFolders(fleet)])].sort((a, b) => a - b)) {
+  for (const index of agentIndexesSeen(fleet.config.root, recorded)) {
     const read = readCopy(fleet.config, fleet.shared.gitDir, index, { checkedIndex: checkedIndexOf(fleet, index) });
     if (recorded.has(index) || read.state !== 'missing') {
       facts.set(index, read);

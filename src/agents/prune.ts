@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
+import { agentIndexesSeen, agentName, agentPaths } from '../fleet/layout.js';
 import { agentOwner } from '../fleet/owner.js';
 import { deleteAgentRecord, readAgentRecords, writeAgentRecord } from '../fleet/records.js';
 import { listIn, lstatIn, openSafeDir, removeFileIn, removeTreeIn, type SafeDir } from '../fs/safe.js';
 import { gitWorksIn, scanGitProcesses, type GitProcessScan } from '../git/lock-owners.js';
 import { readCopy } from './copy.js';
-import { homeExists } from './remove.js';
+import { homeExists } from './devhome.js';
 
 export type PruneFindingKind =
   'copy-missing' | 'copy-unregistered' | 'copy-tampered' | 'stale-lock' | 'busy-lock' | 'devhome-parked' | 'staging-leftover';
@@ -119,23 +119,12 @@ function stagingLeftovers(fleet: Fleet, index: number): string[] {
   }
 }
 
-/** Agent folders under the root. */
-function agentFolders(fleet: Fleet): number[] {
-  try {
-    return readdirSync(fleet.config.root)
-      .map(agentIndexOfFolder)
-      .filter((i): i is number => i !== null);
-  } catch {
-    return [];
-  }
-}
-
 /** Finds what is orphaned or stale around the fleet's agents. Changes nothing. */
 export function findOrphans(fleet: Fleet): PruneFinding[] {
   const records = readAgentRecords(fleet.state);
   const findings: PruneFinding[] = [];
   const scan = scanGitProcesses();
-  for (const index of [...new Set([...records.keys(), ...agentFolders(fleet)])].sort((a, b) => a - b)) {
+  for (const index of agentIndexesSeen(fleet.config.root, records.keys())) {
     const agent = agentPaths(fleet.config, index);
     const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
     if (records.has(index) && facts.state === 'missing') {

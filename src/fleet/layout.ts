@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DevkitConfig } from '../config/config.js';
 import { parseAgentName } from '../validate.js';
@@ -69,6 +70,22 @@ export function agentPaths(config: Layout, index: number): AgentPaths {
 export function agentIndexOfFolder(folder: string): number | null {
   const index = parseAgentName(folder);
   return index !== null && index >= 2 ? index : null;
+}
+
+/** Agent folders under the root (`agentK`, K >= 2), whatever they hold; none when the root cannot be read. */
+export function agentFolders(root: string): number[] {
+  try {
+    return readdirSync(root)
+      .map(agentIndexOfFolder)
+      .filter((index): index is number => index !== null);
+  } catch {
+    return [];
+  }
+}
+
+/** The agents devkit has records of and the agent folders under the root, each once, in order. */
+export function agentIndexesSeen(root: string, recorded: Iterable<number>): number[] {
+  return [...new Set([...recorded, ...agentFolders(root)])].sort((a, b) => a - b);
 }
 
 /** The agent index of a working copy path: 1 for the primary clone, K for `<root>/agentK/<repo>`, else null. */

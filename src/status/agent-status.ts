@@ -1,8 +1,8 @@
-import { agentFolders, inspectAgents, type CopySummary } from '../agents/inspect.js';
+import { inspectAgents, type CopySummary } from '../agents/inspect.js';
 import type { CommandContext } from '../cli/context.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentPaths } from '../fleet/layout.js';
+import { agentFolders, agentPaths } from '../fleet/layout.js';
 import { debugSwallow } from '../debug.js';
 import { diskUsages } from '../fs/disk.js';
 import { recentDenials } from '../policy/log.js';
@@ -53,7 +53,7 @@ async function engineView(
 /** Every agent's status row. Without an engine, the container and egress fields are null and the rest is still there. */
 export async function agentStatuses(fleet: Fleet, context: CommandContext, api: EngineApi | null): Promise<AgentStatus[]> {
   const primary = agentPaths(fleet.config, 1);
-  const others = agentFolders(fleet).map((index) => agentPaths(fleet.config, index));
+  const others = agentFolders(fleet.config.root).map((index) => agentPaths(fleet.config, index));
   // du starts first, on its own: it is the slowest part, and runs while devkit reads the copies and git looks at them.
   const disk = diskUsages(fleet.git.env, [
     // Agent 1's copy holds the shared .git (every agent's objects) and its HOME: neither is its copy's own.

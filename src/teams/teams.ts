@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { knownIndexes } from '../agents/inspect.js';
 import { provisionIndexes, resolveBase } from '../agents/provision.js';
@@ -7,7 +7,7 @@ import type { CommandContext } from '../cli/context.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { DevkitError, UsageError, oneLine } from '../errors.js';
 import { withFleetLock, type Fleet } from '../fleet/fleet.js';
-import { agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
+import { agentFolders, agentName, agentPaths } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { runCompose, waitForComposeUsing } from '../stack/compose.js';
 import { removeProjectByLabel } from '../stack/containers.js';
@@ -30,7 +30,7 @@ function freeIndexes(fleet: Fleet, count: number): number[] {
     ...knownIndexes(fleet).all,
     ...readAgentRecords(fleet.state).keys(),
     ...listTeams(fleet).flatMap((team) => team.members.map((member) => member.index)),
-    ...(existsSync(fleet.config.root) ? readdirSync(fleet.config.root) : []).map(agentIndexOfFolder).filter((i): i is number => i !== null),
+    ...agentFolders(fleet.config.root),
   ]);
   const free: number[] = [];
   for (let index = 2; index <= fleet.config.maxAgents && free.length < count; index++) if (!taken.has(index)) free.push(index);
