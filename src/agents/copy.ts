@@ -176,6 +176,11 @@ function describeGitEntry(copy: SafeDir): string {
   return '.git is not a folder';
 }
 
+/** Facts of a copy known to be as devkit makes it, with nothing read yet: no HEAD, refs, stash or index. */
+export function blankCopyFacts(index: number): CopyFacts {
+  return { index, state: 'ok', problems: [], head: null, branches: new Map(), refs: new Map(), stash: null, gitIndex: null };
+}
+
 export interface ReadCopyOptions {
   /**
    * Index bytes that passed the check before, kept where no agent can write
@@ -193,16 +198,7 @@ export function readCopy(
   options: ReadCopyOptions = {},
 ): CopyFacts {
   const agent = agentPaths(config, index);
-  const facts: CopyFacts = {
-    index,
-    state: 'ok',
-    problems: [],
-    head: null,
-    branches: new Map(),
-    refs: new Map(),
-    stash: null,
-    gitIndex: null,
-  };
+  const facts = blankCopyFacts(index);
   const root = openTrustedDir(config.root);
   const opened: SafeDir[] = [root];
   try {

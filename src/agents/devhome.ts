@@ -4,7 +4,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { DEVHOME_EXCLUDES, agentPaths } from '../fleet/layout.js';
 import { ownerToSet } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { lstatIn, openDirIn, openSafeDir, setDirOwner, writeFileIn } from '../fs/safe.js';
+import { lstatIn, openDirIn, openSafeDir, setDirOwner, withSafeDir, writeFileIn } from '../fs/safe.js';
 import { gitconfigUser, type GitIdentity } from './git-identity.js';
 
 /**
@@ -16,6 +16,15 @@ import { gitconfigUser, type GitIdentity } from './git-identity.js';
  */
 function initialGitconfig(identity: GitIdentity): string {
   return `# written by devkit when it made this HOME; yours (the agent's) to change\n${gitconfigUser(identity)}[safe]\n\tdirectory = *\n`;
+}
+
+/** Whether agent K's HOME is there (as a plain folder). */
+export function homeExists(fleet: Fleet, index: number): boolean {
+  try {
+    return withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.devhome, () => true) === true;
+  } catch {
+    return false; // something odd sits there: not a HOME devkit keeps
+  }
 }
 
 /**

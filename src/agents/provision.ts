@@ -9,10 +9,10 @@ import { readAgentRecords, writeAgentRecord } from '../fleet/records.js';
 import { childPath, lstatIn, openDirIn, openSafeDir, pinnedPath, setDirOwner, writeFileIn, type SafeDir } from '../fs/safe.js';
 import type { HeadRef } from '../git/refs.js';
 import { branchRef, configGet, headState, refExists, refsUnder, resolveCommit, shortBranch } from '../git/repo.js';
-import { alternatesText, readCopy } from './copy.js';
+import { alternatesText, blankCopyFacts, readCopy } from './copy.js';
 import { objectFormat, withCopyView } from './copy-git.js';
 import { agentGitIdentity, hostGitIdentity } from './git-identity.js';
-import { addDevhomeExcludes, ensureDevhome, ensureDevhomeExcluded } from './devhome.js';
+import { addDevhomeExcludes, ensureDevhome, ensureDevhomeExcluded, homeExists } from './devhome.js';
 
 /** Where new agent branches start. */
 export interface BaseRef {
@@ -232,17 +232,8 @@ async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, ba
           refs: new Map([[`refs/heads/${agent.branch}`, tip]]),
           upstream,
         });
-        const facts = {
-          index: agent.index,
-          state: 'ok' as const,
-          problems: [],
-          head: null,
-          branches: new Map(),
-          refs: new Map(),
-          stash: null,
-          gitIndex: null,
-        };
-        await withCopyView(fleet, facts, { head: tip, withIndex: false, withObjects: false }, async (view) => {
+        // The copy devkit is making: nothing of it read yet, and no index until the view writes one.
+        await withCopyView(fleet, blankCopyFacts(agent.index), { head: tip, withIndex: false, withObjects: false }, async (view) => {
           const work = childPath(copy);
           await view.git.at(work, [`--git-dir=${view.gitDir}`, `--work-tree=${work}`]).run(['read-tree', '-u', '--reset', 'HEAD']);
           writeFileIn(git, 'index', readFileSync(path.join(view.gitDir, 'index')));
@@ -281,7 +272,8 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
   }
   changed = ensureDevhomeExcluded(fleet) || changed;
   const records = readAgentRecords(fleet.state);
-  const hostIdentity = await hostGitIdentity(fleet.git);
+  // The host user's identity goes into new HOMEs only: git is asked only when one will be made.
+  const hostIdentity = agents.some((agent) => !homeExists(fleet, agent.index)) ? await hostGitIdentity(fleet.git) : {};
   const results: ProvisionedAgent[] = [];
   for (const agent of agents) {
     let action: AgentAction = 'present';

@@ -5,10 +5,11 @@ import { DevkitError, UsageError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths, parseAgentName } from '../fleet/layout.js';
 import { deleteAgentRecord, readAgentRecords, requireAgent } from '../fleet/records.js';
-import { openSafeDir, removeTreeIn, withSafeDir } from '../fs/safe.js';
+import { openSafeDir, removeTreeIn } from '../fs/safe.js';
 import { commitsOnlyOn, refExists } from '../git/repo.js';
 import { assessRisk, backupCopy, describeRisk, isAtRisk, type AtRisk, type Backup } from './backup.js';
 import { readCopy } from './copy.js';
+import { homeExists } from './devhome.js';
 import { quarantineObjects } from './copy-git.js';
 import { syncAgent } from './sync.js';
 import { debugSwallow } from '../debug.js';
@@ -58,15 +59,6 @@ export async function refuseWhileWritable(fleet: Fleet, index: number): Promise<
       `${profiles.join(' and ')} ${profiles.length === 1 ? 'runs' : 'run'} and could still write agent ${index}'s copy: ` +
         `run ${profiles.map((p) => `devkit -p ${p} down`).join(' and ')} first`,
     );
-  }
-}
-
-/** Whether agent K's HOME is there (as a plain folder). */
-export function homeExists(fleet: Fleet, index: number): boolean {
-  try {
-    return withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.devhome, () => true) === true;
-  } catch {
-    return false; // something odd sits there: not a HOME devkit keeps
   }
 }
 
