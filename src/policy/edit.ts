@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { DevkitConfig } from '../config/config.js';
-import { EGRESS_PRESETS } from '../config/egress-presets.js';
 import { DevkitError } from '../errors.js';
-import { globalDomains, policyFor } from './policy.js';
+import { agentEgressOf, globalDomains, policyFor, presetDomains } from './policy.js';
 
 /** One allow or deny of a domain or a CONNECT port, for every agent or for one (`agentK`). */
 export type PolicyChange =
@@ -33,14 +32,13 @@ function layerFor(config: DevkitConfig, change: PolicyChange): Layer<string> | L
   if (change.agent === null) {
     if (change.kind === 'port')
       return { inherited: new Set<number>(), own: { path: ['egress', 'ports'], items: egress.ports }, denied: null };
-    const presets = new Set(egress.presets.flatMap((name) => EGRESS_PRESETS[name]?.domains ?? []));
     return {
-      inherited: presets,
+      inherited: new Set(presetDomains(egress)),
       own: { path: ['egress', 'allow'], items: egress.allow },
       denied: { path: ['egress', 'deny'], items: egress.deny },
     };
   }
-  const own = egress.agents[change.agent] ?? { allow: [], deny: [], ports: [], denyPorts: [] };
+  const own = agentEgressOf(egress, change.agent);
   const at = (key: string): string[] => ['egress', 'agents', change.agent ?? '', key];
   if (change.kind === 'port')
     return {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { DevkitConfig } from '../config/config.js';
 import { EGRESS_PRESETS } from '../config/egress-presets.js';
-import type { EgressConfig } from '../config/sections.js';
+import type { AgentEgress, EgressConfig } from '../config/sections.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import { renderText } from '../templates.js';
 import { policyDir } from './paths.js';
@@ -25,9 +25,19 @@ function deniedBy(name: string, deny: readonly string[]): boolean {
   return deny.some((domain) => name === domain || name.endsWith(`.${domain}`));
 }
 
+/** The domains the presets in force bring. */
+export function presetDomains(egress: EgressConfig): string[] {
+  return egress.presets.flatMap((name) => EGRESS_PRESETS[name]?.domains ?? []);
+}
+
+/** Agent K's own changes to the policy (profile agentK); none for dev-all or an agent without a section. */
+export function agentEgressOf(egress: EgressConfig, profile: string): AgentEgress {
+  return egress.agents[profile] ?? { allow: [], deny: [], ports: [], denyPorts: [] };
+}
+
 /** The domains every agent reaches: the presets' and `egress.allow`, less `egress.deny`. */
 export function globalDomains(egress: EgressConfig): string[] {
-  const listed = [...egress.presets.flatMap((name) => EGRESS_PRESETS[name]?.domains ?? []), ...egress.allow];
+  const listed = [...presetDomains(egress), ...egress.allow];
   return [...new Set(listed)].filter((domain) => !egress.deny.includes(domain)).sort();
 }
 
@@ -38,7 +48,7 @@ export function globalDomains(egress: EgressConfig): string[] {
  */
 export function policyFor(config: Pick<DevkitConfig, 'egress'>, profile: string): ProfilePolicy {
   const { egress } = config;
-  const own = egress.agents[profile] ?? { allow: [], deny: [], ports: [], denyPorts: [] };
+  const own = agentEgressOf(egress, profile);
   const allow = [...new Set([...globalDomains(egress), ...own.allow])].filter((domain) => !own.deny.includes(domain)).sort();
   const deny = [...egress.deny, ...own.deny];
   return {
