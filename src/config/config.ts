@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { isInside } from '../fs/paths.js';
 import { registerWorkspace } from '../state/registry.js';
@@ -6,7 +7,16 @@ import { devkitInstallDir } from '../install.js';
 import { DEFAULT_MAX_AGENTS, checkPathArg, checkRepoName, resolveExisting } from '../validate.js';
 import { CONFIG_FILE } from './find.js';
 import { locateWorkspace } from './locate.js';
-import { validateEgress, validateGitIdentity, validateSsh, type EgressConfig, type GitIdentityConfig, type SshConfig } from './sections.js';
+import {
+  validateEgress,
+  validateGitIdentity,
+  validateImage,
+  validateSsh,
+  type EgressConfig,
+  type GitIdentityConfig,
+  type ImageConfig,
+  type SshConfig,
+} from './sections.js';
 import { parseYaml, parseYamlCached, type ParsedYaml } from './yaml-cache.js';
 
 /** The image devkit bootstraps with debootstrap when devkit.yml names no other. */
@@ -28,6 +38,8 @@ export interface DevkitConfig {
   ssh: SshConfig;
   /** The git identity new HOMEs get. */
   git: GitIdentityConfig;
+  /** What the dev image gets on top of devkit's (packages, npm CLIs, the user's Dockerfile). */
+  image: ImageConfig;
 }
 
 /** The directory devkit runs in, and its config. */
@@ -42,7 +54,7 @@ export interface Workspace {
 
 type Raw = Record<string, unknown>;
 
-const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh', 'git'] as const;
+const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh', 'git', 'image'] as const;
 
 /** Validates parsed devkit.yml content; every message names the key at fault. */
 export function validateConfig(raw: unknown, where: { file: string; dir: string }): DevkitConfig {
@@ -75,6 +87,11 @@ export function validateConfig(raw: unknown, where: { file: string; dir: string 
     egress: validateEgress(fields.egress, where.file),
     ssh: validateSsh(fields.ssh, where.file),
     git: validateGitIdentity(fields.git, where.file),
+    image: validateImage(fields.image, where.file, (raw, what) => {
+      const file = checkPathArg(raw, { label: `${where.file}: '${what}'`, base: where.dir });
+      if (!existsSync(file)) throw new UsageError(`${where.file}: '${what}' names ${file}, which does not exist`);
+      return file;
+    }),
   };
 }
 
@@ -109,6 +126,16 @@ export function checkPlacement(root: string, places: { workspace: string; stateH
   }
 }
 
+/** Refuses image inputs an agent could write: a Dockerfile is built and an npm tarball installed on the host. */
+export function checkImageInputs(root: string, image: ImageConfig): void {
+  for (const file of [...(image.dockerfile === null ? [] : [image.dockerfile]), ...image.npm.filter((spec) => path.isAbsolute(spec))]) {
+    if (isInside(resolveExisting(file), root))
+      throw new UsageError(
+        `${file} (in devkit.yml's image section) is inside the dev root ${root}, where agents can write: keep it in the workspace`,
+      );
+  }
+}
+
 /**
  * Loads the workspace for a command (see locate.ts for where it is found),
  * with DEVKIT_ROOT / DEVKIT_REPO overriding devkit.yml (or standing in for it),
@@ -134,6 +161,7 @@ export async function loadWorkspace(cwd: string, env: NodeJS.ProcessEnv): Promis
     stateHome: resolveExisting(location.stateHome),
     install: devkitInstallDir(),
   });
+  checkImageInputs(config.root, config.image);
   read?.remember();
   // A workspace is recorded only when it has a devkit.yml: DEVKIT_ROOT/DEVKIT_REPO alone make no workspace to come back to.
   const stateDir = registerWorkspace(location.stateHome, config.root, config.repo, configPath === null ? null : dir);

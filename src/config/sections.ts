@@ -215,3 +215,55 @@ export function validateGitIdentity(raw: unknown, file: string): GitIdentityConf
   const { agents: _agents, ...shared } = fields;
   return { ...identityFields(shared, 'git', file), agents };
 }
+
+/**
+ * The dev image a workspace's agents run: devkit's dev image, plus Debian
+ * packages and npm CLIs (both fetched on the host, so no build needs the
+ * network), then the user's own Dockerfile built FROM that.
+ */
+export interface ImageConfig {
+  /** Debian package names, installed from .debs downloaded on the host. */
+  packages: string[];
+  /** npm specs (`name`, `name@version`) or absolute paths of package tarballs, installed on the host and copied in. */
+  npm: string[];
+  /** The user's Dockerfile (absolute), built FROM the image above (build arg DEVKIT_IMAGE); null when none. */
+  dockerfile: string | null;
+}
+
+/** A Debian package name (Debian policy 5.6.1). */
+const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
+/** An npm package name, optionally @version or @tag (no URLs, no git specs: they would fetch what the key cannot see). */
+const NPM_SPEC = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(?:@[A-Za-z0-9.^~<>=*+|-]+)?$/;
+
+function stringList(value: unknown, what: string, file: string): string[] {
+  if (!Array.isArray(value) || value.some((each) => typeof each !== 'string'))
+    throw new UsageError(`${file}: '${what}' must be a list of strings`);
+  return value as string[];
+}
+
+/**
+ * `image:` of devkit.yml. Paths are relative to the workspace; resolve turns
+ * one into an absolute path and refuses one an agent could write (the dev
+ * root): what it names is built or installed on the host.
+ */
+export function validateImage(raw: unknown, file: string, resolve: (raw: string, what: string) => string): ImageConfig {
+  if (raw === undefined) return { packages: [], npm: [], dockerfile: null };
+  const fields = mapping(raw, 'image', file);
+  onlyKeys(fields, ['packages', 'npm', 'dockerfile'], 'image', file);
+  const packages = stringList(fields.packages ?? [], 'image.packages', file).map((name) => {
+    if (!DEBIAN_PACKAGE.test(name))
+      throw new UsageError(`${file}: 'image.packages' entry ${JSON.stringify(name)} is not a Debian package name`);
+    return name;
+  });
+  const npm = stringList(fields.npm ?? [], 'image.npm', file).map((spec) => {
+    if (spec.endsWith('.tgz')) return resolve(spec, 'image.npm');
+    if (!NPM_SPEC.test(spec))
+      throw new UsageError(
+        `${file}: 'image.npm' entry ${JSON.stringify(spec)} is neither an npm package name[@version] nor a path to a .tgz`,
+      );
+    return spec;
+  });
+  const dockerfile =
+    fields.dockerfile === undefined ? null : resolve(text(fields.dockerfile, 'image.dockerfile', file), 'image.dockerfile');
+  return { packages: [...new Set(packages)].sort(), npm, dockerfile };
+}

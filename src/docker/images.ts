@@ -29,7 +29,7 @@ const BASE_PACKAGES = [
 ];
 
 /** How the default base is bootstrapped. Its hash labels the image, so a devkit whose recipe changed makes it again. */
-const BASE_RECIPE = { suite: 'bookworm', variant: 'minbase', packages: BASE_PACKAGES };
+export const BASE_RECIPE = { suite: 'bookworm', variant: 'minbase', packages: BASE_PACKAGES };
 const BASE_RECIPE_LABEL = 'devkit.base-recipe';
 export const BASE_RECIPE_HASH = createHash('sha256').update(JSON.stringify(BASE_RECIPE)).digest('hex').slice(0, 32);
 
@@ -92,7 +92,7 @@ function follow(
 }
 
 /** Where the bootstrap's root filesystem and its tar are made: they are large (DEVKIT_BOOTSTRAP_DIR may point to a roomier disk). */
-function scratchRoot(env: NodeJS.ProcessEnv): string {
+export function scratchRoot(env: NodeJS.ProcessEnv): string {
   return env.DEVKIT_BOOTSTRAP_DIR ?? os.tmpdir();
 }
 

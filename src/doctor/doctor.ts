@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { findOrphans } from '../agents/prune.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import { imageFreshness } from '../docker/images.js';
+import { devImageFinding } from './dev-image.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { parseAgentName } from '../fleet/layout.js';
 import { Git } from '../git/git.js';
@@ -183,6 +184,9 @@ export async function diagnose(fleet: Fleet, api: EngineApi | null, engineError:
         ),
       );
     }
+    const devImage = await devImageFinding(api, fleet);
+    if (devImage !== null)
+      findings.push(finding('dev image', devImage.ok, devImage.detail, devImage.fix === undefined ? {} : { fix: devImage.fix }));
     findings.push(...(await containerChecks(api, fleet, agents)));
   }
   findings.push(...overlayChecks(fleet, agents));

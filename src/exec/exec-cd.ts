@@ -1,5 +1,6 @@
 import { engineClient } from '../docker/engine-api.js';
-import { processExecMode, runExec } from './stream.js';
+import { DevkitError } from '../errors.js';
+import { CommandNotInImage, processExecMode, runExec } from './stream.js';
 import { prepareExec, type ExecCdArgs } from './target.js';
 
 export interface ExecCdOptions extends ExecCdArgs {
@@ -16,5 +17,16 @@ export async function execCd(options: ExecCdOptions, env: NodeJS.ProcessEnv, cwd
   const cmd = options.cmd.length > 0 ? options.cmd : ['bash'];
   const mode = processExecMode();
   const execId = await prepareExec(api, { ...options, cmd, ...mode }, { cwd, env });
-  return runExec(api, execId, process, mode);
+  try {
+    return await runExec(api, execId, process, mode);
+  } catch (error) {
+    if (!(error instanceof CommandNotInImage)) throw error;
+    const profile = options.profile ?? `agent${options.index}`;
+    const whose = profile === 'dev-all' ? 'the dev-all image' : `agent ${options.index}'s image`;
+    throw new DevkitError(
+      `${error.command} is not in ${whose}: add it under image.npm (npm CLIs) or image.packages (Debian packages) in devkit.yml, ` +
+        `then devkit -p ${profile} up`,
+      { exitCode: error.exitCode },
+    );
+  }
 }

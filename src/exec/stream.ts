@@ -15,13 +15,41 @@ export interface ExecStreams {
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** The runtime's words when CMD is not in the image: the engine sends them as the exec's first output, and exit code 126. */
+const NOT_IN_IMAGE = /^OCI runtime exec failed: .*exec: "([^"]*)": (?:executable file not found in \$PATH|no such file or directory)/;
+
+/** An exec whose command is not in the container's image; the caller says which image and how to add it. */
+export class CommandNotInImage extends DevkitError {
+  constructor(readonly command: string) {
+    super(`${command} is not in the container's image`, { exitCode: 127 });
+  }
+}
+
+/**
+ * Watches an exec's first output for the runtime's "executable file not
+ * found" (then its only output), which runExec turns into one line: `held`
+ * says whether a chunk is that message, to be kept back.
+ */
+class NotInImageWatch {
+  private first = true;
+  missing: string | null = null;
+
+  held(chunk: Buffer): boolean {
+    if (!this.first) return false;
+    this.first = false;
+    this.missing = NOT_IN_IMAGE.exec(chunk.toString('utf8'))?.[1] ?? null;
+    return this.missing !== null;
+  }
+}
+
 /** Writes the engine's multiplexed stream to stdout and stderr, bytes untouched, pausing the connection while a destination is full. */
-function demultiplex(socket: Socket, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
+function demultiplex(socket: Socket, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, watch: NotInImageWatch): void {
   let pending: Buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     const { frames, rest } = splitFrames(pending.length === 0 ? chunk : Buffer.concat([pending, chunk]));
     pending = rest;
     for (const frame of frames) {
+      if (watch.held(frame.payload)) continue;
       const target = frame.stream === 2 ? stderr : stdout;
       if (!target.write(frame.payload)) {
         socket.pause();
@@ -142,6 +170,7 @@ export function processExecMode(): ExecMode {
  */
 export async function runExec(api: EngineApi, execId: string, streams: ExecStreams, mode: ExecMode): Promise<number> {
   const { stdout, stderr } = streams;
+  const watch = new NotInImageWatch();
   const { tty, attachStdin } = mode;
   const stdin = tty || attachStdin ? streams.stdin : null;
   const socket = await api.startExec(execId, tty);
@@ -171,9 +200,9 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
     stdin?.setRawMode?.(true);
     resize();
     stdout.on('resize', resize);
-    socket.on('data', (chunk: Buffer) => stdout.write(chunk));
+    socket.on('data', (chunk: Buffer) => watch.held(chunk) || stdout.write(chunk));
   } else {
-    demultiplex(socket, stdout, stderr);
+    demultiplex(socket, stdout, stderr, watch);
   }
   if (attachStdin) stdin?.pipe(socket); // stdin's end half-closes the connection: EOF inside
   socket.resume(); // startExec hands it over paused, so no output comes before it is wired
@@ -194,5 +223,6 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
   stdin?.pause();
   for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   const state = await exitState(api, execId);
+  if (watch.missing !== null && state.ExitCode === 126) throw new CommandNotInImage(watch.missing);
   return state.ExitCode ?? 1;
 }

@@ -22,6 +22,8 @@ export interface ComposeEnv {
   DEVKIT_POLICY_DIR: string;
   DEVKIT_USERS_DIR: string;
   DEVKIT_SANDBOX: string;
+  /** The dev image (devkit's own, or the workspace's own when devkit.yml has an image section). */
+  DEVKIT_DEV_IMAGE: string;
   /** devkit.yml's maxAgents, so exec-cd checks K without parsing devkit.yml. */
   DEVKIT_MAX_AGENTS: string;
 }

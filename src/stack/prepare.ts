@@ -6,6 +6,7 @@ import type { Io } from '../cli/io.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { buildStackImages, type BuiltImage } from '../docker/images.js';
 import { DevkitError, UsageError, oneLine } from '../errors.js';
+import { ensureWorkspaceImage } from '../image/workspace-image.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { agentOwner } from '../fleet/owner.js';
@@ -14,7 +15,15 @@ import { projectNetwork } from './network.js';
 import { writeAgentOverlay, type OverlayAction } from './overlay.js';
 import type { Profile } from './profile.js';
 import { checkSandbox } from './sandbox-check.js';
-import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, profileProject, writeComposeEnv, writeUserFiles } from './workspace-files.js';
+import {
+  COMPOSE_FILE,
+  DEV_ALL,
+  ensureStackFiles,
+  profileProject,
+  projectPrefix,
+  writeComposeEnv,
+  writeUserFiles,
+} from './workspace-files.js';
 
 /** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
 export function externalVolumes(workspaceDir: string): string[] {
@@ -87,6 +96,7 @@ export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Prom
   const api = await connectEngine(fleet.env);
   const { overlay, policyChanged } = await writeStackFiles(fleet, profile, api);
   const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api, env: fleet.env });
+  await ensureWorkspaceImage(fleet.config, { projectPrefix: projectPrefix(fleet.config), api, io, env: fleet.env });
   await ensureVolumes(fleet, api, externalVolumes(fleet.workspace.dir));
   await checkSandbox(fleet, profile);
   return { images, overlay, policyChanged };

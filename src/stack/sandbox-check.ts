@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DevkitError } from '../errors.js';
+import { DevkitError, UsageError } from '../errors.js';
+import { workspaceImage } from '../image/workspace-image.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -10,7 +11,7 @@ import { policyDir } from '../policy/paths.js';
 import { runCompose } from './compose.js';
 import { ENV_FILE } from './env-file.js';
 import type { Profile } from './profile.js';
-import { DEV_ALL, USER_FILES, usersDir } from './workspace-files.js';
+import { DEV_ALL, USER_FILES, projectPrefix, usersDir } from './workspace-files.js';
 
 /**
  * Before every `up`, devkit asks compose for the stack its files make and
@@ -31,6 +32,7 @@ interface ComposeMountJson {
 }
 
 interface ComposeServiceJson {
+  image?: string;
   user?: string;
   privileged?: boolean;
   cap_add?: string[];
@@ -152,13 +154,25 @@ function inputsHash(profile: Profile, workspaceDir: string): string {
   return hash.digest('hex');
 }
 
+/** Refuses a stack whose dev image is not the one devkit.yml's image section makes (a compose.yml from before it, say). */
+function checkDevImage(fleet: Fleet, profile: Profile, image: string | undefined): void {
+  const wanted = workspaceImage(fleet.config, projectPrefix(fleet.config));
+  if (wanted.key === null || image === wanted.tag) return;
+  throw new UsageError(
+    `the ${profile.name} stack runs ${image ?? 'no image'} for dev, not ${wanted.tag}, which devkit.yml's image section makes: ` +
+      "set the dev service's image to ${DEVKIT_DEV_IMAGE} in compose.yml (devkit writes it to .env)",
+  );
+}
+
 /** Refuses to go on when the profile's stack is not a sandbox; the fix names the file to look at. */
 export async function checkSandbox(fleet: Fleet, profile: Profile): Promise<void> {
   const marker = path.join(fleet.state.dir, 'sandbox-checked', profile.name);
   const hash = inputsHash(profile, fleet.workspace.dir);
   if (existsSync(marker) && readFileSync(marker, 'utf8') === hash) return;
   const json = await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args: ['config', '--format', 'json'], quiet: true });
-  const problems = sandboxProblems(fleet, profile, JSON.parse(json) as ComposeConfigJson);
+  const config = JSON.parse(json) as ComposeConfigJson;
+  checkDevImage(fleet, profile, config.services?.dev?.image);
+  const problems = sandboxProblems(fleet, profile, config);
   if (problems.length > 0) {
     const fix =
       profile.name === DEV_ALL

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import { policyDir } from '../policy/paths.js';
 import { templatePath } from '../install.js';
 import { renderText } from '../templates.js';
+import { workspaceImage } from '../image/workspace-image.js';
 import { ENV_FILE, formatComposeEnv, type ComposeEnv } from './env-file.js';
 import type { ProjectNetwork } from './network.js';
 
@@ -136,6 +137,7 @@ export function writeComposeEnv(fleet: Fleet, devAllNetwork: ProjectNetwork, own
     DEVKIT_USERS_DIR: usersDir(fleet.workspace.dir, DEV_ALL),
     DEVKIT_SANDBOX: SANDBOX_VERSION,
     DEVKIT_MAX_AGENTS: String(fleet.config.maxAgents),
+    DEVKIT_DEV_IMAGE: workspaceImage(fleet.config, projectPrefix(fleet.config)).tag,
   };
   const formatted = formatComposeEnv(values);
   if ('bad' in formatted) throw new DevkitError(formatted.bad);

@@ -52,6 +52,10 @@ export async function removeStacks(root: string, repo = 'app'): Promise<void> {
     ),
   ];
   await Promise.all(projects.map((project) => execa('docker', ['compose', '-p', project, 'down', '--timeout', '1'], { reject: false })));
+  // The dev root's own images (devkit.yml's image section), once no container runs them.
+  const images = await execa('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', `devkit/dev-${prefix}`], { reject: false });
+  const tags = images.stdout.split('\n').filter(Boolean);
+  if (tags.length > 0) await execa('docker', ['image', 'rm', ...tags], { reject: false });
 }
 
 export async function docker(args: readonly string[]): Promise<string> {

@@ -6,6 +6,9 @@ export function registerImage(program: Command, host: CommandHost): void {
   withJsonOption(
     image
       .command('build')
-      .description('build every image the stack needs (dev, proxy, dns), offline; returns at once when they are up to date'),
+      .description(
+        "build every image the stack needs (dev, proxy, dns, and the workspace's own from devkit.yml's image section); " +
+          'returns at once when they are up to date',
+      ),
   ).action(async (flags: { json?: boolean }) => runWith(host, flags, (await import('./build/run.js')).run));
 }
