@@ -8,8 +8,11 @@ export function registerStack(program: Command, host: CommandHost): void {
       .command('up')
       .description(
         "start the profile's stack: builds missing images, writes a missing overlay, checks it is a sandbox, waits until it runs",
-      ),
-  ).action(async (flags: { json?: boolean }) => runWith(host, { ...flags, profile: host.profile() }, (await import('./up/run.js')).run));
+      )
+      .option('--recreate', 'recreate containers with live exec sessions too (up leaves them running otherwise)'),
+  ).action(async (flags: { json?: boolean; recreate?: boolean }) =>
+    runWith(host, { ...flags, profile: host.profile() }, (await import('./up/run.js')).run),
+  );
   withJsonOption(
     program
       .command('down')

@@ -219,6 +219,12 @@ export class EngineApi {
       .join('');
   }
 
+  /** The container's exec sessions that still run (the engine drops an exec from the list when it ends). */
+  async liveExecs(id: string): Promise<string[]> {
+    const info = await this.request<{ ExecIDs: string[] | null }>('GET', `/containers/${id}/json`);
+    return info.ExecIDs ?? [];
+  }
+
   async containerStartedAt(id: string): Promise<string | null> {
     const info = await this.request<{ State: { StartedAt?: string } }>('GET', `/containers/${id}/json`);
     return info.State.StartedAt ?? null;

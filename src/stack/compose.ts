@@ -32,6 +32,18 @@ export async function composeCheck(cwd: string, files: readonly string[]): Promi
   await runCompose({ cwd, files, args: ['config', '--quiet'], quiet: true });
 }
 
+/** The containers `docker compose up` would recreate (a new image, a changed service), by name, from compose's own dry run. */
+export async function composeWouldRecreate(cwd: string, files: readonly string[]): Promise<string[]> {
+  const fileArgs = files.flatMap((file) => ['-f', file]);
+  const child = await execa('docker', ['compose', '--dry-run', '--progress', 'plain', ...fileArgs, 'up', '--detach'], {
+    cwd,
+    reject: false,
+    stdin: 'ignore',
+  });
+  if (child.exitCode !== 0) throw new DevkitError(`docker compose --dry-run up failed: ${oneLine(child.stderr).slice(-400)}`);
+  return [...`${child.stdout}\n${child.stderr}`.matchAll(/Container (\S+)\s+Recreate$/gm)].map((match) => match[1] ?? '');
+}
+
 /**
  * Waits while some `docker compose` process still works with `file` (one a
  * killed devkit left running, say), so that nothing creates containers after

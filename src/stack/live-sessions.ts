@@ -1,0 +1,49 @@
+import type { EngineApi } from '../docker/engine-api.js';
+import { debugSwallow } from '../debug.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { tmuxSessionName, windowsOf } from '../tmux/tmux.js';
+import { composeWouldRecreate } from './compose.js';
+import { stackContainers } from './containers.js';
+import type { Profile } from './profile.js';
+
+/** A running container `up` leaves as it is, rather than end the work in it. */
+export interface KeptContainer {
+  service: string;
+  name: string;
+  /** Its exec sessions that still run: shells, agent CLIs, tmux-shells windows. */
+  sessions: number;
+  /** Whether tmux-shells has a window open on it. */
+  tmuxWindow: boolean;
+}
+
+/**
+ * The profile's running containers that have live exec sessions and that
+ * compose would recreate (a new image, a changed overlay): recreating one
+ * would end those sessions. Asks compose only when some container has one.
+ */
+export async function containersToKeep(fleet: Fleet, profile: Profile, api: EngineApi): Promise<KeptContainer[]> {
+  const running = (await stackContainers(api, { root: fleet.config.root, profile: profile.name })).filter((c) => c.state === 'running');
+  const busy = (await Promise.all(running.map(async (c) => ({ ...c, sessions: (await api.liveExecs(c.id)).length })))).filter(
+    (c) => c.sessions > 0,
+  );
+  if (busy.length === 0) return [];
+  const recreated = await composeWouldRecreate(fleet.workspace.dir, profile.files);
+  const kept = busy.filter((c) => recreated.includes(c.name));
+  if (kept.length === 0) return [];
+  const windows = await windowsOf(tmuxSessionName(fleet.config.repo)).catch(debugSwallow('listing tmux-shells windows'));
+  return kept.map((c) => ({
+    service: c.service,
+    name: c.name,
+    sessions: c.sessions,
+    tmuxWindow: c.service === 'dev' && (windows ?? []).includes(profile.name),
+  }));
+}
+
+/** What up says of a kept container: which, how many sessions, and how to replace it anyway. */
+export function keptLine(profile: string, kept: KeptContainer): string {
+  const sessions = `${kept.sessions} live session${kept.sessions === 1 ? '' : 's'}${kept.tmuxWindow ? ` (tmux-shells window ${profile} among them)` : ''}`;
+  return (
+    `${profile}: ${kept.service} left running with ${sessions}: recreating it for its new image or overlay would end them; ` +
+    `devkit -p ${profile} up --recreate does it`
+  );
+}
