@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWithDocker, docker, removeStacks } from './support/docker.js';
+import { describeWithDocker, docker, profileContainers, removeStacks } from './support/docker.js';
 import { agentCopy, agentHome, devkit, expectRefused, makeDevRoot, snapshot, tempDir, type DevRootFixture } from './support/sandbox.js';
 
 /**
@@ -39,19 +39,12 @@ async function packFixtureCli(): Promise<string> {
 
 /** The dev image agent K's container runs. */
 async function runningImage(fx: DevRootFixture, k: number): Promise<string> {
-  const id = (
-    await docker([
-      'ps',
-      '-q',
-      '--filter',
-      `label=devkit.root=${fx.root}`,
-      '--filter',
-      `label=devkit.agent=agent${k}`,
-      '--filter',
-      'label=com.docker.compose.service=dev',
-    ])
-  ).trim();
-  return (await docker(['inspect', '--format', '{{.Config.Image}}', id])).trim();
+  return docker([
+    'inspect',
+    '--format',
+    '{{.Config.Image}}',
+    await profileContainers(fx.root, `agent${k}`, { service: 'dev', running: true }),
+  ]);
 }
 
 describe("devkit.yml's image section, refused when wrong", () => {

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithDocker, docker, removeStacks } from './support/docker.js';
+import { describeWithDocker, profileContainers, removeStacks } from './support/docker.js';
 import { devkit, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
 import { paneShows, tmux } from './support/tmux.js';
 
@@ -14,19 +14,7 @@ import { paneShows, tmux } from './support/tmux.js';
 describeWithDocker('up with a shell open in the container', () => {
   let fx: DevRootFixture;
   const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
-  const devContainer = async (): Promise<string> =>
-    (
-      await docker([
-        'ps',
-        '-q',
-        '--filter',
-        `label=devkit.root=${fx.root}`,
-        '--filter',
-        'label=devkit.agent=agent2',
-        '--filter',
-        'label=com.docker.compose.service=dev',
-      ])
-    ).trim();
+  const devContainer = () => profileContainers(fx.root, 'agent2', { service: 'dev', running: true });
 
   beforeAll(async () => {
     fx = await makeDevRoot({ repo: `keep${process.pid}` });

@@ -41,7 +41,8 @@ export async function containersToKeep(fleet: Fleet, profile: Profile, api: Engi
 
 /** What up says of a kept container: which, how many sessions, and how to replace it anyway. */
 export function keptLine(profile: string, kept: KeptContainer): string {
-  const sessions = `${kept.sessions} live session${kept.sessions === 1 ? '' : 's'}${kept.tmuxWindow ? ` (tmux-shells window ${profile} among them)` : ''}`;
+  const count = `${kept.sessions} live session${kept.sessions === 1 ? '' : 's'}`;
+  const sessions = kept.tmuxWindow ? `${count} (tmux-shells window ${profile} among them)` : count;
   return (
     `${profile}: ${kept.service} left running with ${sessions}: recreating it for its new image or overlay would end them; ` +
     `devkit -p ${profile} up --recreate does it`
