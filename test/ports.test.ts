@@ -1,4 +1,6 @@
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +109,29 @@ describeWithDocker('ports per agent', () => {
     // Agent 3's ports lead to agent 3's container, where nothing listens.
     const three = (await portsOf())[2]?.ports?.first ?? 0;
     expect(await hostGet('127.0.0.1', three)).toBe('');
+  });
+
+  it("a second dev root's agent gets a range apart from the first root's, past a port in use on 127.0.0.1", async () => {
+    const other = await makeDevRoot();
+    // Where ports.ts looks first for the other root's agent 2 (a hash of root and index over 2,000 slots of 5 from 20000): taken here.
+    const firstChoice = 20000 + (createHash('sha256').update(`${other.root}\0${2}`).digest().readUInt32BE(0) % 2000) * 5;
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(firstChoice, '127.0.0.1', resolve));
+    try {
+      expect((await devkit(['worktrees', 'init', '2'], { cwd: other.workspace })).exitCode).toBe(0);
+      expect(await devkit(['-q', '-p', 'agent2', 'up'], { cwd: other.workspace })).toMatchObject({ exitCode: 0, stderr: '' });
+      const theirs = (JSON.parse((await devkit(['ports', '2', '--json'], { cwd: other.workspace })).stdout) as PortsJson).agents[0]?.ports;
+      const ours = (await portsOf()).flatMap((a) => (a.ports === null ? [] : [a.ports]));
+      expect(theirs).not.toBeNull();
+      const range = theirs as Range;
+      expect(firstChoice >= range.first && firstChoice <= range.last).toBe(false);
+      for (const taken of ours)
+        expect({ taken, apart: range.last < taken.first || taken.last < range.first }).toEqual({ taken, apart: true });
+    } finally {
+      squatter.close();
+      await removeStacks(other.root);
+      other.cleanup();
+    }
   });
 
   it('ports for an unknown agent, or K that is not a number: one line on stderr, exit 2, nothing changed', async () => {
