@@ -113,8 +113,9 @@ describeWithDocker('ports per agent', () => {
 
   it("a second dev root's agent gets a range apart from the first root's, past a port in use on 127.0.0.1", async () => {
     const other = await makeDevRoot();
+    const AGENT = 2;
     // Where ports.ts looks first for the other root's agent 2 (a hash of root and index over 2,000 slots of 5 from 20000): taken here.
-    const firstChoice = 20000 + (createHash('sha256').update(`${other.root}\0${2}`).digest().readUInt32BE(0) % 2000) * 5;
+    const firstChoice = 20000 + (createHash('sha256').update(`${other.root}\0${AGENT}`).digest().readUInt32BE(0) % 2000) * 5;
     const squatter = createServer();
     await new Promise<void>((resolve) => squatter.listen(firstChoice, '127.0.0.1', resolve));
     try {
