@@ -10,6 +10,7 @@ import { registerImage } from './commands/image/command.js';
 import { registerInit } from './commands/init/command.js';
 import { registerOverlay } from './commands/overlay/command.js';
 import { registerPolicy } from './commands/policy/command.js';
+import { registerPorts } from './commands/ports/command.js';
 import { registerRepoPushSsh } from './commands/repo-push-ssh/command.js';
 import { registerSession } from './commands/session/command.js';
 import { registerSshSetup } from './commands/ssh-setup/command.js';
@@ -52,6 +53,7 @@ export function buildProgram(exit: { code: number }): Command {
     registerAgent,
     registerTmuxShells,
     registerStatus,
+    registerPorts,
     registerCompletion,
     registerDoctor,
     registerGc,

@@ -126,9 +126,11 @@ describeWithDocker('agents in their containers', () => {
     expect(running).toEqual([
       'agent2/dev',
       'agent2/dns',
+      'agent2/ports',
       'agent2/tinyproxy',
       'agent3/dev',
       'agent3/dns',
+      'agent3/ports',
       'agent3/tinyproxy',
       'dev-all/dev',
       'dev-all/dns',

@@ -51,7 +51,7 @@ describeWithDocker('the compose stack', () => {
     // Off a terminal: at most two lines per agent, devkit's own, not compose's (those come with --verbose).
     ups.forEach((up, i) => {
       const profile = `agent${i + 2}`;
-      expect(up.stdout).toBe(`${profile}: dev running, dns running, tinyproxy running`);
+      expect(up.stdout).toBe(`${profile}: dev running, dns running, ports running, tinyproxy running`);
       // stderr: nothing, or the one line saying whose up it waits for.
       expect(up.stderr).toMatch(/^(devkit: waiting for pid \d+ \(devkit -p agent\d up, since [^)]+\) to finish)?$/);
     });
@@ -119,6 +119,7 @@ describeWithDocker('the compose stack', () => {
       ['devkit/dev:local', false],
       ['devkit/proxy:local', false],
       ['devkit/dns:local', false],
+      ['devkit/ports:local', false],
     ]);
   });
 

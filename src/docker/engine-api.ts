@@ -205,6 +205,20 @@ export class EngineApi {
     await this.request('POST', `/containers/${id}/kill?signal=${encodeURIComponent(signal)}`);
   }
 
+  /** Host ports running containers publish, each with its container's compose project (null: none). */
+  async publishedPorts(): Promise<Array<{ port: number; project: string | null }>> {
+    const containers = await this.request<Array<{ Ports?: Array<{ PublicPort?: number }>; Labels: Record<string, string> | null }>>(
+      'GET',
+      '/containers/json',
+    );
+    return containers.flatMap((c) =>
+      (c.Ports ?? [])
+        .map((p) => p.PublicPort)
+        .filter((port): port is number => port !== undefined)
+        .map((port) => ({ port, project: c.Labels?.['com.docker.compose.project'] ?? null })),
+    );
+  }
+
   /** The subnets of every network on the engine, by network name. */
   async networkSubnets(): Promise<Array<{ name: string; subnets: string[] }>> {
     const networks = await this.request<Array<{ Name: string; IPAM?: { Config?: Array<{ Subnet?: string }> | null } }>>('GET', '/networks');

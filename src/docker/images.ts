@@ -38,6 +38,7 @@ export const STACK_IMAGES = [
   { name: 'dev', tag: 'devkit/dev:local' },
   { name: 'proxy', tag: 'devkit/proxy:local' },
   { name: 'dns', tag: 'devkit/dns:local' },
+  { name: 'ports', tag: 'devkit/ports:local' },
 ] as const;
 
 const HASH_LABEL = 'devkit.context-hash';

@@ -11,6 +11,7 @@ import { parseAgentName } from '../fleet/layout.js';
 import { Git } from '../git/git.js';
 import { networkForSubnet } from '../stack/network.js';
 import { renderAgentOverlay } from '../stack/overlay.js';
+import { readPortRanges } from '../stack/ports.js';
 import { knownAgents } from '../fleet/records.js';
 import { SANDBOX_VERSION, overlayFile, projectPrefix } from '../stack/workspace-files.js';
 
@@ -97,7 +98,9 @@ function overlayChecks(fleet: Fleet, agents: readonly number[]): DoctorCheck[] {
     const text = readFileSync(file, 'utf8');
     const subnet = overlaySubnet(text);
     const network = subnet === undefined ? null : networkForSubnet(subnet);
-    const current = network !== null && renderAgentOverlay(fleet, index, network) === text;
+    // An agent with no ports yet has never been up since devkit gave ranges: its overlay is stale too.
+    const ports = readPortRanges(fleet.env, fleet.config.root).get(index);
+    const current = network !== null && ports !== undefined && renderAgentOverlay(fleet, index, network, ports) === text;
     findings.push(
       finding(
         'overlay',

@@ -10,12 +10,13 @@ import { composeLiteral, renderComposeYaml } from '../templates.js';
 import { composeCheck } from './compose.js';
 import { parseOverlay } from './compose-file.js';
 import type { ProjectNetwork } from './network.js';
+import { formatRange, portsEnv, type PortRange } from './ports.js';
 import { COMPOSE_FILE, SANDBOX_VERSION, USER_FILES, agentProject, overlayFile, usersDir } from './workspace-files.js';
 
 export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
 
 /** agent K's overlay text, rendered from the template and checked with the yaml parser. */
-export function renderAgentOverlay(fleet: Fleet, index: number, network: ProjectNetwork): string {
+export function renderAgentOverlay(fleet: Fleet, index: number, network: ProjectNetwork, ports: PortRange): string {
   const agent = agentPaths(fleet.config, index);
   const { uid, gid } = agentOwner();
   const users = usersDir(fleet.workspace.dir, agent.name);
@@ -37,6 +38,10 @@ export function renderAgentOverlay(fleet: Fleet, index: number, network: Project
     ipRange: network.ipRange,
     dnsIp: network.dnsIp,
     policyDir: policyDir(fleet.workspace.dir, agent.name),
+    devkitPort: portsEnv(ports).DEVKIT_PORT,
+    devkitPorts: portsEnv(ports).DEVKIT_PORTS,
+    // The same numbers inside and out, on the host's loopback only.
+    published: `127.0.0.1:${formatRange(ports)}:${formatRange(ports)}`,
   });
   const overlay = parseOverlay(text, `overlay for ${agent.name}`);
   const mounts = overlay.services.dev?.volumes ?? [];
@@ -61,9 +66,10 @@ export async function writeAgentOverlay(
   fleet: Fleet,
   index: number,
   network: ProjectNetwork,
+  ports: PortRange,
 ): Promise<{ file: string; action: OverlayAction }> {
   const file = overlayFile(fleet.workspace.dir, agentName(index));
-  const text = renderAgentOverlay(fleet, index, network);
+  const text = renderAgentOverlay(fleet, index, network, ports);
   const existed = existsSync(file);
   if (existed && readFileSync(file, 'utf8') === text) return { file, action: 'unchanged' };
   mkdirSync(path.dirname(file), { recursive: true });

@@ -13,6 +13,7 @@ import { agentOwner } from '../fleet/owner.js';
 import { policyFor, writePolicyFiles } from '../policy/policy.js';
 import { projectNetwork } from './network.js';
 import { writeAgentOverlay, type OverlayAction } from './overlay.js';
+import { agentPortRange } from './ports.js';
 import type { Profile } from './profile.js';
 import { checkSandbox } from './sandbox-check.js';
 import {
@@ -94,7 +95,7 @@ export interface PreparedStack {
  */
 export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Promise<PreparedStack> {
   const api = await connectEngine(fleet.env);
-  const { overlay, policyChanged } = await writeStackFiles(fleet, profile, api);
+  const { overlay, policyChanged } = await writeStackFiles(fleet, profile, api, io);
   const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api, env: fleet.env });
   await ensureWorkspaceImage(fleet.config, { projectPrefix: projectPrefix(fleet.config), api, io, env: fleet.env });
   await ensureVolumes(fleet, api, externalVolumes(fleet.workspace.dir));
@@ -106,12 +107,13 @@ export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Prom
  * The files a profile's stack reads, written where missing or stale:
  * compose.yml and overlays/dev-all, .env, the profile's policy files and
  * user files (usersDir), and an agent profile's overlay. The caller holds the fleet lock
- * (subnets are reserved here).
+ * (subnets and an agent's ports are reserved here).
  */
 export async function writeStackFiles(
   fleet: Fleet,
   profile: Profile,
   api: EngineApi,
+  io: Io,
 ): Promise<Pick<PreparedStack, 'overlay' | 'policyChanged'>> {
   const owner = agentOwner();
   ensureStackFiles(fleet.workspace.dir);
@@ -124,5 +126,6 @@ export async function writeStackFiles(
   });
   if (profile.agentIndex === null) return { overlay: null, policyChanged };
   const network = await projectNetwork(api, fleet, profile.project);
-  return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network), policyChanged };
+  const ports = await agentPortRange(fleet, profile.agentIndex, api, io);
+  return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network, ports), policyChanged };
 }

@@ -10,6 +10,7 @@ import { isInside } from '../fs/paths.js';
 import { policyDir } from '../policy/paths.js';
 import { runCompose } from './compose.js';
 import { ENV_FILE } from './env-file.js';
+import { formatRange, readPortRanges } from './ports.js';
 import type { Profile } from './profile.js';
 import { DEV_ALL, USER_FILES, projectPrefix, usersDir } from './workspace-files.js';
 
@@ -19,7 +20,9 @@ import { DEV_ALL, USER_FILES, projectPrefix, usersDir } from './workspace-files.
  * few named, none running as root where an agent runs, no new privileges, the
  * dev container only on the internal network (on which the host has no
  * address), and no host folder mounted but the agent's own, with the shared
- * repo read-only wherever it appears. compose.yml and the dev-all overlay are
+ * repo read-only wherever it appears. An agent's stack may also have its port
+ * forwarder (`ports`), in exactly the shape devkit writes: nothing but the
+ * forwarder publishes ports, and it only on 127.0.0.1. compose.yml and the dev-all overlay are
  * the user's files (made by devkit, perhaps by an older one); this is what
  * keeps them honest. A passing check is remembered until the files change.
  */
@@ -45,6 +48,11 @@ interface ComposeServiceJson {
   networks?: Record<string, unknown>;
   volumes?: ComposeMountJson[];
   sysctls?: Record<string, string | number>;
+  image?: string;
+  read_only?: boolean;
+  command?: string[] | null;
+  entrypoint?: string[] | null;
+  ports?: Array<{ host_ip?: string; target?: number; published?: string | number; protocol?: string }>;
 }
 
 interface ComposeConfigJson {
@@ -53,10 +61,28 @@ interface ComposeConfigJson {
 }
 
 /** Capabilities a service may add back: none (dnsmasq binds port 53 as nobody through ALLOWED_SYSCTLS). */
-const ALLOWED_CAPS: Record<string, string[]> = { dns: [], tinyproxy: [], dev: [] };
+const ALLOWED_CAPS: Record<string, string[]> = { dns: [], tinyproxy: [], dev: [], ports: [] };
 
 /** Kernel settings a service may change in its own namespaces. */
-const ALLOWED_SYSCTLS: Record<string, string[]> = { dns: ['net.ipv4.ip_unprivileged_port_start'], tinyproxy: [], dev: [] };
+const ALLOWED_SYSCTLS: Record<string, string[]> = { dns: ['net.ipv4.ip_unprivileged_port_start'], tinyproxy: [], dev: [], ports: [] };
+
+/** The port forwarder's service: the one service that publishes ports. */
+const FORWARDER = 'ports';
+const FORWARDER_IMAGE = 'devkit/ports:local';
+/** Every setting the forwarder may have: anything else (a mount, extra_hosts, environment, another entrypoint) could aim it elsewhere. */
+const FORWARDER_KEYS = [
+  'image',
+  'init',
+  'user',
+  'read_only',
+  'cap_drop',
+  'security_opt',
+  'labels',
+  'command',
+  'entrypoint',
+  'networks',
+  'ports',
+];
 
 function hardened(name: string, service: ComposeServiceJson): string[] {
   const problems: string[] = [];
@@ -120,6 +146,42 @@ function mountProblems(fleet: Fleet, profile: Profile, name: string, service: Co
   return problems;
 }
 
+/**
+ * What is wrong with agent K's forwarder: devkit's image with its own
+ * entrypoint (which connects to `dev` alone), as nobody on a read-only root,
+ * on the internal and outbound networks, publishing exactly the range it
+ * forwards (the agent's own), each port on 127.0.0.1 under its own number.
+ */
+function forwarderProblems(fleet: Fleet, profile: Profile, service: ComposeServiceJson): string[] {
+  const name = FORWARDER;
+  if (profile.agentIndex === null) return [`service ${name} is not devkit's`];
+  const problems = [...hardened(name, service)];
+  const extra = Object.keys(service).filter((key) => !FORWARDER_KEYS.includes(key));
+  if (extra.length > 0) problems.push(`${name} sets ${extra.join(', ')}, which the forwarder may not have`);
+  if (service.image !== FORWARDER_IMAGE) problems.push(`${name} runs ${service.image ?? 'no image'}, not ${FORWARDER_IMAGE}`);
+  if ((service.entrypoint ?? null) !== null) problems.push(`${name} has an entrypoint of its own`);
+  if (runsAsRoot(service.user)) problems.push(`${name} runs as root`);
+  if (service.read_only !== true) problems.push(`${name} has a writable root file system`);
+  const networks = service.networks ?? {};
+  if (Object.keys(networks).sort().join(',') !== 'internal,outbound' || Object.values(networks).some((n) => n !== null))
+    problems.push(`${name} is on networks other than internal and outbound, or with settings of its own`);
+  const match = /^([0-9]+)-([0-9]+)$/.exec(service.command?.length === 1 ? (service.command[0] ?? '') : '');
+  const range = match === null ? null : { first: Number(match[1]), last: Number(match[2]) };
+  const own = readPortRanges(fleet.env, fleet.config.root).get(profile.agentIndex);
+  if (range === null || (own !== undefined && formatRange(own) !== formatRange(range)))
+    problems.push(`${name} does not forward ${profile.name}'s own ports (${own === undefined ? 'none given yet' : formatRange(own)})`);
+  const published = (service.ports ?? []).map((p) => ({ ...p, published: String(p.published ?? '') }));
+  for (const port of published) {
+    if (port.host_ip !== '127.0.0.1') problems.push(`${name} publishes port ${port.published} on ${port.host_ip ?? 'every address'}`);
+    else if (port.published !== String(port.target) || (port.protocol ?? 'tcp') !== 'tcp')
+      problems.push(`${name} publishes ${port.published} for ${port.target ?? '?'}/${port.protocol ?? 'tcp'}`);
+  }
+  const targets = published.map((p) => p.target ?? 0).sort((a, b) => a - b);
+  if (range !== null && targets.join(',') !== Array.from({ length: range.last - range.first + 1 }, (_, i) => range.first + i).join(','))
+    problems.push(`${name} publishes ports other than ${formatRange(range)}`);
+  return problems;
+}
+
 /** What is wrong with the stack compose makes for a profile (empty when it is a sandbox). */
 export function sandboxProblems(fleet: Fleet, profile: Profile, config: ComposeConfigJson): string[] {
   const services = config.services ?? {};
@@ -132,8 +194,11 @@ export function sandboxProblems(fleet: Fleet, profile: Profile, config: ComposeC
     }
     problems.push(...hardened(name, service), ...mountProblems(fleet, profile, name, service));
   }
-  for (const name of Object.keys(services))
-    if (!['dev', 'tinyproxy', 'dns'].includes(name)) problems.push(`service ${name} is not devkit's`);
+  for (const [name, service] of Object.entries(services)) {
+    if (name === FORWARDER) problems.push(...forwarderProblems(fleet, profile, service));
+    else if (!['dev', 'tinyproxy', 'dns'].includes(name)) problems.push(`service ${name} is not devkit's`);
+    else if ((service.ports ?? []).length > 0) problems.push(`${name} publishes ports (only the ${FORWARDER} forwarder may)`);
+  }
   const dev = services.dev;
   const uid = uidOf(dev?.user);
   if (dev !== undefined && (uid === null || uid === 0)) problems.push(`dev runs as ${dev.user ?? 'the image user'}, not an agent's uid`);
@@ -148,7 +213,7 @@ export function sandboxProblems(fleet: Fleet, profile: Profile, config: ComposeC
 }
 
 function inputsHash(profile: Profile, workspaceDir: string): string {
-  const hash = createHash('sha256').update('sandbox-check-1');
+  const hash = createHash('sha256').update('sandbox-check-2');
   for (const file of [...profile.files, path.join(workspaceDir, ENV_FILE)])
     hash.update('\0').update(existsSync(file) ? readFileSync(file) : '');
   return hash.digest('hex');

@@ -6,6 +6,7 @@ import { agentFolders, agentPaths } from '../fleet/layout.js';
 import { debugSwallow } from '../debug.js';
 import { diskUsages } from '../fs/disk.js';
 import { recentDenials } from '../policy/log.js';
+import { readPortRanges, type PortRange } from '../stack/ports.js';
 import { agentProject } from '../stack/workspace-files.js';
 
 /** One row of `devkit status`: the git side of an agent, its container, its disk and its egress refusals. */
@@ -14,6 +15,8 @@ export interface AgentStatus extends CopySummary {
   disk: { worktreeBytes: number; devhomeBytes: number; volumesBytes: number; totalBytes: number };
   /** Requests agent K's own proxy refused, in its recent log; null when the engine cannot be asked. */
   egressDenials: number | null;
+  /** Its host ports on 127.0.0.1 (the same inside), from devkit's state: null until its first up. */
+  ports: PortRange | null;
 }
 
 /** Each profile's dev container, with its state and start time, from one listing of this root's containers. */
@@ -61,6 +64,7 @@ export async function agentStatuses(fleet: Fleet, context: CommandContext, api: 
     { dirs: [primary.devhome, ...others.flatMap((agent) => [agent.worktree, agent.devhome])] },
   ]);
   const [agents, engine, sizes] = await Promise.all([inspectAgents(fleet, context), engineView(api, fleet.config.root), disk]);
+  const ports = readPortRanges(fleet.env, fleet.config.root);
   return agents.map((agent) => {
     const paths = agentPaths(fleet.config, agent.index);
     const worktreeBytes = agent.exists ? (sizes.get(paths.worktree) ?? 0) : 0;
@@ -73,6 +77,7 @@ export async function agentStatuses(fleet: Fleet, context: CommandContext, api: 
       container: engine.containers === null ? null : (engine.containers.get(agent.name) ?? none),
       disk: { worktreeBytes, devhomeBytes, volumesBytes, totalBytes: worktreeBytes + devhomeBytes + volumesBytes },
       egressDenials: engine.denials === null ? null : (engine.denials.get(agent.name) ?? 0),
+      ports: ports.get(agent.index) ?? null,
     };
   });
 }

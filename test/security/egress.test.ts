@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithDocker, profileContainers, removeStacks } from '../support/docker.js';
+import { describeWithDocker, docker, profileContainers, removeStacks } from '../support/docker.js';
 import { DNS_SERVER, HTTP_SERVER, connectSidecars, makeInternet, type Internet } from '../support/internet.js';
 import { devkit, expectRefused, inAgentContainer, makeDevRoot, snapshot, type DevRootFixture } from '../support/sandbox.js';
 
@@ -98,5 +98,22 @@ describeWithDocker('G5: egress is default deny with no bypass', () => {
       writeFileSync(config(), text);
       expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
     }
+  });
+
+  it('the port forwarder is no way out: beside a server it reaches, dev reaches neither the server nor anything through the forwarder', async () => {
+    // The forwarder joins the network of the private service, and can reach it itself: a leak would show.
+    await connectSidecars(fx.root, 'agent2', internet.network.getName(), ['ports']);
+    const forwarder = await profileContainers(fx.root, 'agent2', { service: 'ports' });
+    expect(await docker(['exec', forwarder, 'curl', '-s', '-m', '5', `http://${victimAddress}/`])).toBe('hello from a private service');
+    // dev itself stays on its internal network alone.
+    const dev = await profileContainers(fx.root, 'agent2', { service: 'dev' });
+    const networks = await docker(['inspect', '--format', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}', dev]);
+    expect(networks).toMatch(/^\S+-agent2_internal$/);
+    const tried = await inAgent(
+      `curl -s -m 5 --noproxy '*' http://${victimAddress}/ || echo unreachable; ` +
+        `curl -s -m 5 --noproxy '*' http://ports:$DEVKIT_PORT/ || echo nothing; ` +
+        `curl -s -m 5 --noproxy '*' -x http://ports:$DEVKIT_PORT http://${victimAddress}/ || echo refused`,
+    );
+    expect(tried.stdout.split('\n')).toEqual(['unreachable', 'nothing', 'refused']);
   });
 });

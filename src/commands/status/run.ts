@@ -4,6 +4,7 @@ import { formatTable } from '../../cli/table.js';
 import { debugSwallow } from '../../debug.js';
 import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError } from '../../errors.js';
+import { formatRange } from '../../stack/ports.js';
 import { agentStatuses, type AgentStatus } from '../../status/agent-status.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -33,7 +34,7 @@ function changes(r: AgentStatus): string {
 
 function rows(reports: readonly AgentStatus[]): string[] {
   return formatTable(
-    ['AGENT', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'DISK (COPY+HOME+VOL)', 'DENIED'],
+    ['AGENT', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'PORTS', 'DISK (COPY+HOME+VOL)', 'DENIED'],
     reports.map((r) => [
       r.name,
       r.branch ?? '(detached)',
@@ -41,6 +42,7 @@ function rows(reports: readonly AgentStatus[]): string[] {
       changes(r),
       r.container === null ? 'no engine' : r.container.state,
       uptime(r.container?.uptimeSeconds ?? null),
+      r.ports === null ? '-' : formatRange(r.ports),
       size(r.disk.totalBytes),
       r.egressDenials === null ? '-' : String(r.egressDenials),
     ]),

@@ -19,7 +19,7 @@ export async function run(flags: { name: string; json?: boolean }, context: Comm
         const changed = rewriteDevAllOverlay(fleet.workspace.dir);
         return { file: overlayFile(fleet.workspace.dir, profile.name), action: changed ? 'updated' : 'unchanged' };
       }
-      const { overlay } = await writeStackFiles(fleet, profile, await connectEngine(fleet.env));
+      const { overlay } = await writeStackFiles(fleet, profile, await connectEngine(fleet.env), context.io);
       return overlay ?? { file: overlayFile(fleet.workspace.dir, profile.name), action: 'unchanged' };
     },
   );
