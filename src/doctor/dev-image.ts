@@ -3,7 +3,7 @@ import type { EngineApi } from '../docker/engine-api.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { DEV_IMAGE, workspaceImage, workspaceImageState } from '../image/workspace-image.js';
 import { runCompose } from '../stack/compose.js';
-import { COMPOSE_FILE, DEV_ALL, overlayFile, projectPrefix } from '../stack/workspace-files.js';
+import { COMPOSE_FILE, DEV_ALL, localOverlays, overlayFile, projectPrefix } from '../stack/workspace-files.js';
 import path from 'node:path';
 
 /** What doctor says of the dev image: a finding's ok, detail and fix. */
@@ -15,7 +15,11 @@ export interface DevImageFinding {
 
 /** The image the workspace's compose files give the dev service, as compose resolves them (a hand edit included). */
 async function composeDevImage(fleet: Fleet): Promise<string | null> {
-  const files = [path.join(fleet.workspace.dir, COMPOSE_FILE), overlayFile(fleet.workspace.dir, DEV_ALL)];
+  const files = [
+    path.join(fleet.workspace.dir, COMPOSE_FILE),
+    overlayFile(fleet.workspace.dir, DEV_ALL),
+    ...localOverlays(fleet.workspace.dir, DEV_ALL),
+  ];
   if (!files.every((file) => existsSync(file))) return null;
   const json = await runCompose({ cwd: fleet.workspace.dir, files, args: ['config', '--format', 'json'], quiet: true });
   return (JSON.parse(json) as { services?: { dev?: { image?: string } } }).services?.dev?.image ?? null;

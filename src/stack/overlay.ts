@@ -11,7 +11,7 @@ import { composeCheck } from './compose.js';
 import { parseOverlay } from './compose-file.js';
 import type { ProjectNetwork } from './network.js';
 import { formatRange, portsEnv, type PortRange } from './ports.js';
-import { COMPOSE_FILE, SANDBOX_VERSION, USER_FILES, agentProject, overlayFile, usersDir } from './workspace-files.js';
+import { COMPOSE_FILE, SANDBOX_VERSION, USER_FILES, agentProject, localOverlays, overlayFile, usersDir } from './workspace-files.js';
 
 export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
 
@@ -76,7 +76,11 @@ export async function writeAgentOverlay(
   const candidate = path.join(path.dirname(file), `.candidate-${process.pid}.yml`);
   writeFileAtomic(candidate, text);
   try {
-    await composeCheck(fleet.workspace.dir, [path.join(fleet.workspace.dir, COMPOSE_FILE), candidate]);
+    await composeCheck(fleet.workspace.dir, [
+      path.join(fleet.workspace.dir, COMPOSE_FILE),
+      candidate,
+      ...localOverlays(fleet.workspace.dir, agentName(index)),
+    ]);
     writeFileAtomic(file, text);
   } finally {
     rmSync(candidate, { force: true });

@@ -6,7 +6,7 @@ import { parseAgentName } from '../fleet/layout.js';
 import { requireAgent } from '../fleet/records.js';
 import { checkName } from '../validate.js';
 import { agentProject } from './workspace-files.js';
-import { COMPOSE_FILE, DEV_ALL, overlayFile, profileProject } from './workspace-files.js';
+import { COMPOSE_FILE, DEV_ALL, localOverlays, overlayFile, profileProject } from './workspace-files.js';
 
 /** A profile: which overlay is layered on compose.yml, and the compose project it makes. */
 export interface Profile {
@@ -14,7 +14,8 @@ export interface Profile {
   /** K for an agentK profile; null for dev-all, whose container every agent shares. */
   agentIndex: number | null;
   project: string;
-  files: [string, string];
+  /** compose.yml, devkit's overlay, then the user's own (localOverlays), in the order compose layers them. */
+  files: string[];
 }
 
 /**
@@ -24,15 +25,16 @@ export interface Profile {
 export function resolveProfile(fleet: Fleet, raw: string | undefined): Profile {
   if (raw === undefined) throw new UsageError('this command needs a profile: -p dev-all or -p agentK');
   const name = checkName(raw, 'profile');
-  const files = (profile: string): [string, string] => [
-    path.join(fleet.workspace.dir, COMPOSE_FILE),
+  const composeFile = path.join(fleet.workspace.dir, COMPOSE_FILE);
+  const files = (profile: string): string[] => [
+    composeFile,
     overlayFile(fleet.workspace.dir, profile),
+    ...localOverlays(fleet.workspace.dir, profile),
   ];
   if (name === DEV_ALL) return { name, agentIndex: null, project: profileProject(fleet.config, DEV_ALL), files: files(name) };
   const index = parseAgentName(name);
   if (index === null) throw new UsageError(`unknown profile ${name}: use dev-all or agentK (K an agent index)`);
   requireAgent(fleet.state, index);
-  if (!existsSync(files(DEV_ALL)[0]))
-    throw new UsageError(`${files(DEV_ALL)[0]} is missing: run devkit init in ${fleet.workspace.dir} to write it`);
+  if (!existsSync(composeFile)) throw new UsageError(`${composeFile} is missing: run devkit init in ${fleet.workspace.dir} to write it`);
   return { name, agentIndex: index, project: agentProject(fleet, index), files: files(name) };
 }

@@ -7,6 +7,8 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { isInside } from '../fs/paths.js';
+import { stateHome } from '../state/registry.js';
+import { resolveExisting } from '../validate.js';
 import { policyDir } from '../policy/paths.js';
 import { runCompose } from './compose.js';
 import { ENV_FILE } from './env-file.js';
@@ -35,7 +37,6 @@ interface ComposeMountJson {
 }
 
 interface ComposeServiceJson {
-  image?: string;
   user?: string;
   privileged?: boolean;
   cap_add?: string[];
@@ -129,6 +130,31 @@ function allowedBinds(fleet: Fleet, profile: Profile): Array<{ source: string; w
   return [{ source: agent.worktree, writable: true }, { source: agent.devhome, writable: true }, ...shared, ...userFiles];
 }
 
+/** The engine's socket on the host: whoever can reach it is root there, read-only mount or not. */
+function engineSocket(env: NodeJS.ProcessEnv): string {
+  const host = env.DOCKER_HOST ?? '';
+  return resolveExisting(host.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock');
+}
+
+/**
+ * Why dev may not have an extra host folder (one of the user's own, from
+ * compose.local.yml, say), or null when it may: only read-only, and none
+ * holding or inside the dev root (other agents' work), devkit's state
+ * (backups, records) or the engine's socket.
+ */
+function extraBindProblem(fleet: Fleet, source: string, readOnly: boolean): string | null {
+  if (!readOnly) return `dev mounts ${source} writable: a host folder of your own is mounted read-only`;
+  const resolved = resolveExisting(source);
+  const guarded: Array<[string, string]> = [
+    [resolveExisting(fleet.config.root), 'the dev root'],
+    [resolveExisting(stateHome(fleet.env)), "devkit's state"],
+    [engineSocket(fleet.env), "the Docker engine's socket"],
+  ];
+  for (const [dir, what] of guarded)
+    if (isInside(resolved, dir) || isInside(dir, resolved)) return `dev mounts ${source}, which holds or is inside ${what}`;
+  return null;
+}
+
 function mountProblems(fleet: Fleet, profile: Profile, name: string, service: ComposeServiceJson): string[] {
   const allowed =
     name === 'dev' ? allowedBinds(fleet, profile) : [{ source: policyDir(fleet.workspace.dir, profile.name), writable: false }];
@@ -138,7 +164,10 @@ function mountProblems(fleet: Fleet, profile: Profile, name: string, service: Co
     // compose prints its config as compose input: a literal $ comes back as $$.
     const source = (mount.source ?? '').replaceAll('$$', '$');
     const entry = allowed.find((a) => a.source === source);
-    if (entry === undefined) problems.push(`${name} mounts ${source}, which is not its own`);
+    const extra = entry === undefined && name === 'dev' ? extraBindProblem(fleet, source, mount.read_only === true) : undefined;
+    if (extra !== undefined) {
+      if (extra !== null) problems.push(extra);
+    } else if (entry === undefined) problems.push(`${name} mounts ${source}, which is not its own`);
     else if (!entry.writable && mount.read_only !== true) problems.push(`${name} mounts ${source} writable`);
     if (isInside(source, fleet.shared.gitDir) && mount.read_only !== true)
       problems.push(`${name} mounts the shared repo (${source}) writable`);
@@ -245,7 +274,7 @@ export async function checkSandbox(fleet: Fleet, profile: Profile): Promise<void
         : `devkit overlay create ${profile.name}`;
     throw new DevkitError(
       `the ${profile.name} stack is not a sandbox (${problems.join('; ')}): ` +
-        `check compose.yml and ${path.relative(fleet.workspace.dir, profile.files[1])}; ${fix}`,
+        `check ${profile.files.map((file) => path.relative(fleet.workspace.dir, file)).join(', ')}; ${fix}`,
     );
   }
   mkdirSync(path.dirname(marker), { recursive: true });

@@ -25,6 +25,20 @@ export function overlayFile(workspaceDir: string, profile: string): string {
   return path.join(workspaceDir, 'overlays', profile, 'compose.override.yml');
 }
 
+/** The user's own compose overlay: beside compose.yml for every profile, and in a profile's overlay folder for that profile. */
+export const LOCAL_OVERLAY = 'compose.local.yml';
+
+/**
+ * The user's overlays a profile's stack is layered with, after devkit's
+ * (those that exist): extra mounts, environment, networks for the sidecars.
+ * devkit never writes them; the sandbox check still applies to the result.
+ */
+export function localOverlays(workspaceDir: string, profile: string): string[] {
+  return [path.join(workspaceDir, LOCAL_OVERLAY), path.join(workspaceDir, 'overlays', profile, LOCAL_OVERLAY)].filter((file) =>
+    existsSync(file),
+  );
+}
+
 /** Compose project names of this dev root start with this: the repo, and a hash of the root so two roots never share one. */
 export function projectPrefix(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
   const slug =
