@@ -154,7 +154,7 @@ describeWithDocker('teams and session cleanup', () => {
     expect(again.members.map((m) => m.index)).toEqual(indexes);
     const kept = await run(['team', 'destroy', 't4', '--keep-homes']);
     expect(kept.exitCode).toBe(0);
-    expect(kept.stdout.match(/^  HOME kept \(--keep-homes\)$/gm)).toHaveLength(2);
+    expect(kept.stdout.match(/^ {2}HOME kept \(--keep-homes\)$/gm)).toHaveLength(2);
     for (const k of indexes) expect(existsSync(agentHome(fx, k))).toBe(true);
     const next = JSON.parse((await run(['team', 'create', 't5', '--agents', '1', '--session', session, '--json'])).stdout) as Team;
     expect(indexes).not.toContain(next.members[0]?.index);

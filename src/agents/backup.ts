@@ -250,7 +250,8 @@ export async function backupHome(fleet: Fleet, index: number, reason: string): P
     const message = `devkit backup of ${agent.name}'s HOME (${agent.devhome}): ${reason}`;
     const commit = (await backups.run(['commit-tree', tree, '-m', message], { env: BACKUP_IDENTITY })).trim();
     await backups.run(['update-ref', ref, commit]);
-    const restore = `mkdir -p ${agent.dir} && git --git-dir=${fleet.state.backupsRepo} cat-file blob ${ref}:devhome.tar | tar -C ${agent.dir} -xpf -`;
+    const blobOut = `git --git-dir=${fleet.state.backupsRepo} cat-file blob ${ref}:devhome.tar`;
+    const restore = `mkdir -p ${agent.dir} && ${blobOut} | tar -C ${agent.dir} -xpf -`;
     return { repo: fleet.state.backupsRepo, ref, commit, restore };
   } finally {
     dir.close();
