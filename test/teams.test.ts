@@ -149,15 +149,22 @@ describeWithDocker('teams and session cleanup', () => {
     expect(readFileSync(path.join(agentHome(fx, worked), '.ssh', 'id_ed25519'), 'utf8')).toBe('a key\n');
     rmSync(path.join(fx.root, `agent${worked}`), { recursive: true, force: true });
 
-    // The freed indexes are the next team's; with --keep-homes their HOMEs stay, and so do their indexes.
+    // The freed index is the next team's; the kept branch keeps its index (a new member starts from its base).
     const again = JSON.parse((await run(['team', 'create', 't4', '--agents', '2', '--session', session, '--json'])).stdout) as Team;
-    expect(again.members.map((m) => m.index)).toEqual(indexes);
+    const reused = again.members.map((m) => m.index);
+    expect(reused[0]).toBe(merged);
+    expect(reused).not.toContain(worked);
+    // With --keep-homes their HOMEs stay, and so do their indexes.
     const kept = await run(['team', 'destroy', 't4', '--keep-homes']);
     expect(kept.exitCode).toBe(0);
     expect(kept.stdout.match(/^ {2}HOME kept \(--keep-homes\)$/gm)).toHaveLength(2);
-    for (const k of indexes) expect(existsSync(agentHome(fx, k))).toBe(true);
-    const next = JSON.parse((await run(['team', 'create', 't5', '--agents', '1', '--session', session, '--json'])).stdout) as Team;
-    expect(indexes).not.toContain(next.members[0]?.index);
+    for (const k of reused) expect(existsSync(agentHome(fx, k))).toBe(true);
+    // --verbose: compose's own lines too, off a terminal.
+    const next = await run(['--verbose', 'team', 'create', 't5', '--agents', '1', '--session', session]);
+    expect(next.exitCode).toBe(0);
+    const index = Number(/^agent(\d+): dev running/.exec(next.stdout)?.[1]);
+    expect([...reused, worked]).not.toContain(index);
+    expect(next.stderr).toMatch(new RegExp(`Container \\S+-agent${index}-dev-1 +(Running|Healthy|Started)`));
     expect((await run(['team', 'destroy', 't5'])).exitCode).toBe(0);
   });
 

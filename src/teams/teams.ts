@@ -12,7 +12,8 @@ import type { CommandContext } from '../cli/context.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { DevkitError, UsageError, oneLine } from '../errors.js';
 import { withFleetLock, type Fleet } from '../fleet/fleet.js';
-import { agentFolders, agentName, agentPaths } from '../fleet/layout.js';
+import { agentFolders, agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
+import { refsUnder } from '../git/repo.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { listIn, lstatIn, openTrustedDir, removeEmptyDirIn, withSafeDir } from '../fs/safe.js';
 import { runCompose, waitForComposeUsing } from '../stack/compose.js';
@@ -32,13 +33,26 @@ export function sessionId(requested: string | undefined, env: NodeJS.ProcessEnv)
   return id;
 }
 
-/** Agent indexes nobody holds: no worktree, no team member, no agent folder (a kept HOME is someone's keys). */
-function freeIndexes(fleet: Fleet, count: number): number[] {
+/** The agents that have branches in the shared repo (`agentK/...`): kept work of an agent that is gone, say. */
+async function indexesWithBranches(fleet: Fleet): Promise<number[]> {
+  const refs = await refsUnder(fleet.shared.git, 'refs/heads/');
+  return [...refs.keys()]
+    .map((ref) => agentIndexOfFolder(ref.slice('refs/heads/'.length).split('/')[0] ?? ''))
+    .filter((index): index is number => index !== null);
+}
+
+/**
+ * Agent indexes nobody holds: no worktree, no team member, no agent folder (a
+ * kept HOME is someone's keys), no branch (a new member starts from its base,
+ * not on work a destroyed member left).
+ */
+async function freeIndexes(fleet: Fleet, count: number): Promise<number[]> {
   const taken = new Set<number>([
     ...knownIndexes(fleet).all,
     ...readAgentRecords(fleet.state).keys(),
     ...listTeams(fleet).flatMap((team) => team.members.map((member) => member.index)),
     ...agentFolders(fleet.config.root),
+    ...(await indexesWithBranches(fleet)),
   ]);
   const free: number[] = [];
   for (let index = 2; index <= fleet.config.maxAgents && free.length < count; index++) if (!taken.has(index)) free.push(index);
@@ -76,7 +90,7 @@ export async function createTeam(
   const base = await resolveBase(fleet, request.base);
   const { team, stacks } = await withFleetLock(fleet, context, `team create ${name}`, async () => {
     if (readTeam(fleet, name) !== null) throw new UsageError(`team ${name} exists already: destroy it first, or pick another name`);
-    const indexes = freeIndexes(fleet, request.count);
+    const indexes = await freeIndexes(fleet, request.count);
     const planned: TeamState = {
       name,
       session: request.session,
