@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listPids, processArgs } from '../src/proc.js';
@@ -17,6 +17,7 @@ import {
   makeDevRoot,
   rootStateOf,
   snapshot,
+  tempDir,
   writeAsAgent,
   type DevRootFixture,
 } from './support/sandbox.js';
@@ -165,7 +166,17 @@ describeWithDocker('teams and session cleanup', () => {
     const index = Number(/^agent(\d+): dev running/.exec(next.stdout)?.[1]);
     expect([...reused, worked]).not.toContain(index);
     expect(next.stderr).toMatch(new RegExp(`Container \\S+-agent${index}-dev-1 +(Running|Healthy|Started)`));
-    expect((await run(['team', 'destroy', 't5'])).exitCode).toBe(0);
+
+    // An agent that swaps its HOME for a link to a host folder: destroy saves the link as a link, removes it, not what it names.
+    const outside = tempDir('teams-outside');
+    writeFileSync(path.join(outside, 'host-file'), 'host data\n');
+    rmSync(agentHome(fx, index), { recursive: true, force: true });
+    symlinkSync(outside, agentHome(fx, index));
+    const gone = await run(['team', 'destroy', 't5']);
+    expect(gone.exitCode).toBe(0);
+    expect(gone.stdout).toMatch(new RegExp(`^ {2}HOME saved to refs/devkit/backup/agent${index}/\\S+-home, restore with: `, 'm'));
+    expect(existsSync(path.join(fx.root, `agent${index}`))).toBe(false);
+    expect(readFileSync(path.join(outside, 'host-file'), 'utf8')).toBe('host data\n');
   });
 
   it('bad input: an unknown team, a bad team name, a bad member count: exit 2, one line, nothing changed', async () => {
