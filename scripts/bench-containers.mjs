@@ -3,16 +3,18 @@
 // shared machines are noise):
 //   devkit exec-cd K . true  against  docker exec <id> true  and  docker compose exec -T dev true
 //   devkit -p agentK up for 4 agents  against  docker compose up -d of the same files
+//   devkit team create with 8 members  against  8 docker compose up -d --wait of the same files, side by side
 //   the memory of one idle agent's containers (docker stats)
 // Needs a Docker engine and the images (devkit image build). Exits 1 when a target is missed.
 //   node scripts/bench-containers.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEVKIT, median, numberArg, run, scratchDir, timed, verdict } from './bench-lib.mjs';
+import { DEVKIT, median, numberArg, run, scratchDir, timed, timedTogether, verdict } from './bench-lib.mjs';
 
 const RUNS = numberArg('--runs', 30);
 const AGENTS = [2, 3, 4, 5];
+const MEMBERS = 8;
 
 const scratch = scratchDir('devkit-bench-c-');
 const root = path.join(scratch, 'dev');
@@ -50,6 +52,37 @@ try {
       viaDevkit();
     }
     downAll();
+  }
+
+  // team create: 8 members from nothing (copies, HOMEs, overlays, stacks), against 8 composes of the same files
+  // started side by side (the members' copies and overlays made beforehand, untimed). Destroyed after each.
+  const teamDevkit = [];
+  const teamCompose = [];
+  const createTeam = (name) => JSON.parse(run(DEVKIT, ['team', 'create', name, '--agents', String(MEMBERS), '--json'], workspace));
+  for (let round = 0; round < 3; round++) {
+    const viaDevkit = () => {
+      teamDevkit.push(timed(DEVKIT, ['team', 'create', `bench${round}`, '--agents', String(MEMBERS)], workspace));
+      run(DEVKIT, ['team', 'destroy', `bench${round}`], workspace);
+    };
+    const viaCompose = async () => {
+      const team = createTeam(`files${round}`);
+      const members = team.members.map((member) => member.index);
+      members.forEach((k) => run('docker', [...composeFiles(k), 'down', '--timeout', '0'], workspace));
+      teamCompose.push(
+        await timedTogether(
+          members.map((k) => ['docker', [...composeFiles(k), 'up', '-d', '--wait']]),
+          workspace,
+        ),
+      );
+      run(DEVKIT, ['team', 'destroy', team.name], workspace);
+    };
+    if (round % 2 === 0) {
+      viaDevkit();
+      await viaCompose();
+    } else {
+      await viaCompose();
+      viaDevkit();
+    }
   }
 
   // exec: agent 2's container, the three ways interleaved.
@@ -103,10 +136,15 @@ try {
   console.log(`  docker compose up -d --wait       : ${median(upCompose).toFixed(0)} ms`);
   console.log(`  devkit -p agentK up               : ${median(upDevkit).toFixed(0)} ms`);
   console.log(`  ratio devkit / docker compose     : ${upRatio.toFixed(2)}x (target <= 1.2x) ${verdict(upRatio <= 1.2)}`);
+  const teamRatio = median(teamDevkit) / median(teamCompose);
+  console.log(`team create ${MEMBERS}, median of 3 rounds:`);
+  console.log(`  ${MEMBERS} docker compose up -d --wait side by side: ${median(teamCompose).toFixed(0)} ms`);
+  console.log(`  devkit team create --agents ${MEMBERS}           : ${median(teamDevkit).toFixed(0)} ms`);
+  console.log(`  ratio devkit / docker compose          : ${teamRatio.toFixed(2)}x (target <= 1.3x) ${verdict(teamRatio <= 1.3)}`);
   console.log(`memory of an idle agent's containers (docker stats):`);
   for (const [name, mib] of memory) console.log(`  ${name}: ${mib.toFixed(1)} MiB`);
   console.log(`  total: ${memory.reduce((sum, [, mib]) => sum + mib, 0).toFixed(1)} MiB`);
-  process.exitCode = vsCompose <= 1.0 && vsDocker <= 1.5 && upRatio <= 1.2 ? 0 : 1;
+  process.exitCode = vsCompose <= 1.0 && vsDocker <= 1.5 && upRatio <= 1.2 && teamRatio <= 1.3 ? 0 : 1;
 } finally {
   // Every compose project this root made: its containers and networks (the shared cache volumes stay).
   const projects =

@@ -1,6 +1,6 @@
 // Helpers the benchmark scripts share: running commands with a fixed git
 // identity, timing them, and taking medians.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,24 @@ export function timed(cmd, args, cwd) {
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (child.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${child.stderr}`);
   return ms;
+}
+
+/** Wall-clock milliseconds of several commands started side by side, until the last ends; throws when one fails. */
+export async function timedTogether(commands, cwd) {
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    commands.map(
+      ([cmd, args]) =>
+        new Promise((resolve, reject) => {
+          const child = spawn(cmd, args, { cwd, env: benchEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          child.stderr.on('data', (chunk) => (stderr += chunk));
+          child.on('error', reject);
+          child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr}`))));
+        }),
+    ),
+  );
+  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 export function median(values) {

@@ -1,10 +1,12 @@
 import { execa } from 'execa';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
 import { Git } from '../git/git.js';
+import { childPath, openSafeDir } from '../fs/safe.js';
 import { fetchChecked, branches as sharedBranches } from '../git/repo.js';
 import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
 import { headCommit, readCopy, type CopyFacts } from './copy.js';
@@ -221,4 +223,38 @@ export async function backupCopy(fleet: Fleet, index: number, reason: string): P
   const into = `${agent.dir}-restored-${path.basename(ref)}`;
   const restore = `${git} fetch ${fleet.state.backupsRepo} ${ref} && ${git} worktree add ${into} FETCH_HEAD`;
   return { repo: fleet.state.backupsRepo, ref, commit, restore };
+}
+
+/**
+ * Saves agent K's HOME (SSH keys, agent CLI state, its .gitconfig) to
+ * refs/devkit/backup/agentK/<timestamp>-home in devkit's backups repository:
+ * a commit holding one file, devhome.tar (links stored as links, never
+ * followed). No container may write the HOME meanwhile (the caller checked).
+ */
+export async function backupHome(fleet: Fleet, index: number, reason: string): Promise<Backup> {
+  const agent = agentPaths(fleet.config, index);
+  const backups = await backupsRepo(fleet);
+  const ref = `refs/devkit/backup/${agent.name}/${timestamp(new Date())}-home`;
+  const home = path.basename(agent.devhome);
+  const tarFile = path.join(fleet.state.dir, `.home-backup-${randomBytes(6).toString('hex')}.tar`);
+  const dir = openSafeDir(fleet.config.root, agent.rel.dir);
+  if (dir === null) throw new DevkitError(`${agent.dir} is gone: no HOME to save`);
+  try {
+    const tar = await execa('tar', ['-C', childPath(dir), '--one-file-system', '-cf', tarFile, '--', home], {
+      reject: false,
+      stdin: 'ignore',
+    });
+    if (tar.exitCode !== 0) throw new DevkitError(`tar of ${agent.devhome} failed: ${tar.stderr.trim()}`);
+    const blob = (await backups.run(['hash-object', '-w', '--', tarFile])).trim();
+    const tree = (await backups.run(['mktree'], { input: `100644 blob ${blob}\tdevhome.tar\n` })).trim();
+    const message = `devkit backup of ${agent.name}'s HOME (${agent.devhome}): ${reason}`;
+    const commit = (await backups.run(['commit-tree', tree, '-m', message], { env: BACKUP_IDENTITY })).trim();
+    await backups.run(['update-ref', ref, commit]);
+    const blobOut = `git --git-dir=${fleet.state.backupsRepo} cat-file blob ${ref}:devhome.tar`;
+    const restore = `mkdir -p ${agent.dir} && ${blobOut} | tar -C ${agent.dir} -xpf -`;
+    return { repo: fleet.state.backupsRepo, ref, commit, restore };
+  } finally {
+    dir.close();
+    rmSync(tarFile, { force: true });
+  }
 }

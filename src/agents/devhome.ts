@@ -4,7 +4,18 @@ import type { Fleet } from '../fleet/fleet.js';
 import { DEVHOME_EXCLUDES, agentPaths } from '../fleet/layout.js';
 import { ownerToSet } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { lstatIn, openDirIn, openSafeDir, setDirOwner, withSafeDir, writeFileIn } from '../fs/safe.js';
+import {
+  listIn,
+  lstatIn,
+  openDirIn,
+  openSafeDir,
+  readTextIn,
+  removeTreeIn,
+  setDirOwner,
+  withSafeDir,
+  writeFileIn,
+  type SafeDir,
+} from '../fs/safe.js';
 import { gitconfigUser, type GitIdentity } from './git-identity.js';
 
 /**
@@ -24,6 +35,45 @@ export function homeExists(fleet: Fleet, index: number): boolean {
     return withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.devhome, () => true) === true;
   } catch {
     return false; // something odd sits there: not a HOME devkit keeps
+  }
+}
+
+/**
+ * Whether agent K's HOME holds nothing but what devkit put there when it made
+ * it for `identity` (its .gitconfig as written, an empty .ssh), so removing
+ * it loses nothing. A missing HOME is as made; a link or a file where a folder
+ * should be is not (it is saved, as a link, before anything goes).
+ */
+export function homeAsMade(fleet: Fleet, index: number, identity: GitIdentity): boolean {
+  const emptyFolder = (home: SafeDir, name: string): boolean => {
+    const dir = openDirIn(home, name);
+    try {
+      return dir !== null && listIn(dir).length === 0;
+    } finally {
+      dir?.close();
+    }
+  };
+  try {
+    const asMade = withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.devhome, (home) =>
+      listIn(home).every((name) =>
+        name === '.ssh' ? emptyFolder(home, name) : name === '.gitconfig' && readTextIn(home, name) === initialGitconfig(identity),
+      ),
+    );
+    return asMade ?? true;
+  } catch {
+    return false;
+  }
+}
+
+/** Deletes agent K's HOME, never following a link. The caller saved what it held, and no container can write it. */
+export function removeHome(fleet: Fleet, index: number): void {
+  const agent = agentPaths(fleet.config, index);
+  const dir = openSafeDir(fleet.config.root, agent.rel.dir);
+  if (dir === null) return;
+  try {
+    removeTreeIn(dir, path.basename(agent.devhome));
+  } finally {
+    dir.close();
   }
 }
 

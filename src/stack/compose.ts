@@ -3,15 +3,20 @@ import { DevkitError, oneLine } from '../errors.js';
 import { pollUntil } from '../poll.js';
 import { listPids, processArgs } from '../proc.js';
 
-/** Runs `docker compose` with the given files; its own progress goes to stderr unless `quiet`. */
+/**
+ * Runs `docker compose` with the given files; its own progress goes to stderr
+ * unless `quiet`, as plain lines with `plain` (several composes side by side
+ * would redraw over each other).
+ */
 export async function runCompose(options: {
   cwd: string;
   files: readonly string[];
   args: readonly string[];
   quiet: boolean;
+  plain?: boolean;
 }): Promise<string> {
   const fileArgs = options.files.flatMap((file) => ['-f', file]);
-  const progress = options.quiet ? ['--progress', 'quiet'] : [];
+  const progress = options.quiet ? ['--progress', 'quiet'] : options.plain === true ? ['--progress', 'plain'] : [];
   // With no files, the project is named in args (-p NAME), as for a project whose files are gone.
   const child = await execa('docker', ['compose', ...progress, ...fileArgs, ...options.args], {
     cwd: options.cwd,

@@ -9,6 +9,12 @@ export function reportOutcomes(io: Io, results: Array<{ team: string; members: M
       const saved = member.backupRef === null ? '' : `, work saved to ${member.backupRef}`;
       io.out(`${team}/${member.agent}\t${member.removed ? `removed${saved}` : `LEFT: ${member.problem}`}`);
       if (member.restore !== null) io.out(`  restore with: ${member.restore}`);
+      if (!member.removed) continue;
+      for (const kept of member.branches.kept) io.out(`  branch ${kept.branch} kept: ${kept.reason}`);
+      if (member.branches.deleted.length > 0) io.out(`  branches deleted (merged or empty): ${member.branches.deleted.join(', ')}`);
+      if (member.home.state === 'kept') io.out('  HOME kept (--keep-homes)');
+      if (member.home.state === 'saved')
+        io.out(`  HOME saved to ${member.home.backupRef ?? '?'}, restore with: ${member.home.restore ?? '?'}`);
     }
   }
   const left = results.flatMap((r) => r.members.filter((m) => !m.removed).map((m) => `${r.team}/${m.agent}`));

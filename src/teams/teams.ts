@@ -1,5 +1,10 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { backupHome } from '../agents/backup.js';
+import { deleteMergedBranches, type BranchesLeft } from '../agents/branches.js';
+import { homeAsMade, homeExists, removeHome } from '../agents/devhome.js';
+import { agentGitIdentity, hostGitIdentity, type GitIdentity } from '../agents/git-identity.js';
 import { knownIndexes } from '../agents/inspect.js';
 import { provisionIndexes, resolveBase } from '../agents/provision.js';
 import { removeAgent, refuseWhileWritable, type RemoveResult } from '../agents/remove.js';
@@ -7,12 +12,16 @@ import type { CommandContext } from '../cli/context.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { DevkitError, UsageError, oneLine } from '../errors.js';
 import { withFleetLock, type Fleet } from '../fleet/fleet.js';
-import { agentFolders, agentName, agentPaths } from '../fleet/layout.js';
+import { agentFolders, agentIndexOfFolder, agentName, agentPaths } from '../fleet/layout.js';
+import { refsUnder } from '../git/repo.js';
 import { readAgentRecords } from '../fleet/records.js';
+import { listIn, lstatIn, openTrustedDir, removeEmptyDirIn, withSafeDir } from '../fs/safe.js';
 import { runCompose, waitForComposeUsing } from '../stack/compose.js';
 import { removeProjectByLabel } from '../stack/containers.js';
 import { agentProject } from '../stack/workspace-files.js';
-import { upProfile } from '../stack/up.js';
+import { prepareStack, type PreparedStack } from '../stack/prepare.js';
+import { resolveProfile, type Profile } from '../stack/profile.js';
+import { composeUp, type StackUp } from '../stack/up.js';
 import { overlayFile, removeProfileFiles } from '../stack/workspace-files.js';
 import { checkName } from '../validate.js';
 import { SESSION_ID, deleteTeam, listTeams, readTeam, writeTeam, type TeamMember, type TeamState } from './store.js';
@@ -24,13 +33,26 @@ export function sessionId(requested: string | undefined, env: NodeJS.ProcessEnv)
   return id;
 }
 
-/** Agent indexes nobody holds: no worktree, no team member, no agent folder (a kept HOME is someone's keys). */
-function freeIndexes(fleet: Fleet, count: number): number[] {
+/** The agents that have branches in the shared repo (`agentK/...`): kept work of an agent that is gone, say. */
+async function indexesWithBranches(fleet: Fleet): Promise<number[]> {
+  const refs = await refsUnder(fleet.shared.git, 'refs/heads/');
+  return [...refs.keys()]
+    .map((ref) => agentIndexOfFolder(ref.slice('refs/heads/'.length).split('/')[0] ?? ''))
+    .filter((index): index is number => index !== null);
+}
+
+/**
+ * Agent indexes nobody holds: no worktree, no team member, no agent folder (a
+ * kept HOME is someone's keys), no branch (a new member starts from its base,
+ * not on work a destroyed member left).
+ */
+async function freeIndexes(fleet: Fleet, count: number): Promise<number[]> {
   const taken = new Set<number>([
     ...knownIndexes(fleet).all,
     ...readAgentRecords(fleet.state).keys(),
     ...listTeams(fleet).flatMap((team) => team.members.map((member) => member.index)),
     ...agentFolders(fleet.config.root),
+    ...(await indexesWithBranches(fleet)),
   ]);
   const free: number[] = [];
   for (let index = 2; index <= fleet.config.maxAgents && free.length < count; index++) if (!taken.has(index)) free.push(index);
@@ -49,16 +71,26 @@ export interface CreateTeamRequest {
 }
 
 /**
- * `team create`: N members, each with its own worktree and container. The
- * record is written before anything is made and again after each member, so a
- * create killed half-way leaves a record that cleanup works from.
+ * `team create`: N members, each with its own worktree and container. Under
+ * one hold of the fleet lock the record is written (before anything is made),
+ * the copies are made and every member's stack is prepared; then the members'
+ * stacks come up side by side, outside the lock. The record is written again
+ * as each member comes up, so it always says which are up: a create killed
+ * half-way, or a member that fails, leaves a record that cleanup works from.
+ * `onUp` hears each member as it comes up; a member that fails does not stop
+ * the others, and the create fails naming it once all have settled.
  */
-export async function createTeam(fleet: Fleet, request: CreateTeamRequest, context: CommandContext): Promise<TeamState> {
+export async function createTeam(
+  fleet: Fleet,
+  request: CreateTeamRequest,
+  context: CommandContext,
+  onUp: (up: StackUp) => void,
+): Promise<TeamState> {
   const name = checkName(request.name, 'team name');
   const base = await resolveBase(fleet, request.base);
-  const team = await withFleetLock(fleet, context, `team create ${name}`, async () => {
+  const { team, stacks } = await withFleetLock(fleet, context, `team create ${name}`, async () => {
     if (readTeam(fleet, name) !== null) throw new UsageError(`team ${name} exists already: destroy it first, or pick another name`);
-    const indexes = freeIndexes(fleet, request.count);
+    const indexes = await freeIndexes(fleet, request.count);
     const planned: TeamState = {
       name,
       session: request.session,
@@ -74,14 +106,33 @@ export async function createTeam(fleet: Fleet, request: CreateTeamRequest, conte
     };
     writeTeam(fleet, planned);
     await provisionIndexes(fleet, indexes, base);
-    return planned;
+    const prepared: Array<{ member: TeamMember; profile: Profile; stack: PreparedStack }> = [];
+    for (const member of planned.members) {
+      const profile = resolveProfile(fleet, member.agent);
+      prepared.push({ member, profile, stack: await prepareStack(fleet, profile, context.io) });
+    }
+    return { team: planned, stacks: prepared };
   });
-  for (const member of team.members) {
-    const { containers } = await upProfile(fleet, member.agent, context, false);
-    member.containers = containers.map((container) => container.name);
-    member.state = 'created';
-    writeTeam(fleet, team);
-  }
+  // One compose of several shows plain lines (a terminal's redrawn progress of eight would overwrite itself).
+  const output = context.io.toolOutput ? 'plain' : 'quiet';
+  const settled = await Promise.allSettled(
+    stacks.map(async ({ member, profile, stack }) => {
+      const up = await composeUp(fleet, profile, stack, { output, io: context.io });
+      member.containers = up.containers.map((container) => container.name);
+      member.state = 'created';
+      writeTeam(fleet, team);
+      onUp(up);
+    }),
+  );
+  const failed = settled.flatMap((result, i) =>
+    result.status === 'rejected'
+      ? [`${stacks[i]?.member.agent ?? '?'}: ${oneLine(result.reason instanceof Error ? result.reason.message : String(result.reason))}`]
+      : [],
+  );
+  if (failed.length > 0)
+    throw new DevkitError(
+      `team ${name}: ${failed.join('; ')}; the team record keeps every member: devkit team destroy ${name} removes them`,
+    );
   return team;
 }
 
@@ -93,6 +144,10 @@ export interface MemberOutcome {
   backupRef: string | null;
   /** The command that brings the backup back, when there is one. */
   restore: string | null;
+  /** Its branches deleted (merged or empty), and those kept because they hold commits of their own. */
+  branches: BranchesLeft;
+  /** Its HOME: removed, saved to the backups and removed, kept (--keep-homes), or there was none. */
+  home: { state: 'removed' | 'saved' | 'kept' | 'none'; backupRef: string | null; restore: string | null };
 }
 
 /** Takes a member's stack down: with its overlay when there is one, else by its compose project's labels. */
@@ -112,12 +167,67 @@ async function memberDown(fleet: Fleet, member: TeamMember, api: EngineApi): Pro
 }
 
 /**
+ * A removed member's HOME: kept with `keepHomes`; else removed, saved first to
+ * devkit's backups when it holds anything devkit did not put there (keys,
+ * agent CLI state). Its container is down (the caller checked).
+ */
+async function dropHome(
+  fleet: Fleet,
+  index: number,
+  keepHomes: boolean,
+  host: () => Promise<Partial<GitIdentity>>,
+): Promise<MemberOutcome['home']> {
+  if (!agentFolderHolds(fleet, index, path.basename(agentPaths(fleet.config, index).devhome)))
+    return { state: 'none', backupRef: null, restore: null };
+  if (keepHomes) return { state: 'kept', backupRef: null, restore: null };
+  const identity = agentGitIdentity(fleet.config.git, await host(), index);
+  const backup = homeAsMade(fleet, index, identity) ? null : await backupHome(fleet, index, 'team destroy');
+  removeHome(fleet, index);
+  return backup === null
+    ? { state: 'removed', backupRef: null, restore: null }
+    : { state: 'saved', backupRef: backup.ref, restore: backup.restore };
+}
+
+/** Whether something named `name` is in agent K's folder (a HOME that is a link, say). */
+function agentFolderHolds(fleet: Fleet, index: number, name: string): boolean {
+  return withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.dir, (dir) => lstatIn(dir, name) !== null) === true;
+}
+
+/** Removes agent K's folder when nothing is left in it, so its index is free again; else leaves it. */
+function removeEmptyAgentFolder(fleet: Fleet, index: number): void {
+  const root = openTrustedDir(fleet.config.root);
+  try {
+    const name = agentPaths(fleet.config, index).rel.dir;
+    if (lstatIn(root, name)?.isDirectory() !== true) return;
+    const empty = withSafeDir(fleet.config.root, name, (dir) => listIn(dir).length === 0) === true;
+    if (empty) removeEmptyDirIn(root, name);
+  } finally {
+    root.close();
+  }
+}
+
+export interface DestroyRequest {
+  force: boolean;
+  /** Keep members' HOMEs (their keys and logins); their indexes stay taken. */
+  keepHomes: boolean;
+}
+
+/** The flags team destroy and session cleanup share. */
+export function destroyRequest(flags: { force?: boolean; keepHomes?: boolean }): DestroyRequest {
+  return { force: flags.force === true, keepHomes: flags.keepHomes === true };
+}
+
+/**
  * `team destroy`: every member's containers, then its worktree, under the
  * never-lose-work rules (refused when it holds work, unless force, which backs
- * it up first). A member that fails is reported and the others go on; the
- * record keeps the members left, and goes when none is.
+ * it up first); then its branches that are merged or empty (a branch with
+ * commits of its own is kept), its overlay files, its HOME (unless keepHomes;
+ * saved first when it holds anything devkit did not put there) and its
+ * folder, so its index is free for the next member. A member that fails is
+ * reported and the others go on; the record keeps the members left, and goes
+ * when none is.
  */
-export async function destroyTeam(fleet: Fleet, name: string, force: boolean, context: CommandContext): Promise<MemberOutcome[]> {
+export async function destroyTeam(fleet: Fleet, name: string, request: DestroyRequest, context: CommandContext): Promise<MemberOutcome[]> {
   const team = readTeam(fleet, name);
   if (team === null) {
     const known = listTeams(fleet).map((t) => t.name);
@@ -130,6 +240,8 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
         `team ${name} is kept; start it and try again`,
     );
   });
+  let hostIdentity: Promise<Partial<GitIdentity>> | null = null;
+  const host = (): Promise<Partial<GitIdentity>> => (hostIdentity ??= hostGitIdentity(fleet.git));
   return withFleetLock(fleet, context, `team destroy ${name}`, async () => {
     const outcomes: MemberOutcome[] = [];
     for (const member of [...team.members]) {
@@ -139,10 +251,21 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
         await refuseWhileWritable(fleet, member.index);
         let removed: RemoveResult | null = null;
         if (readAgentRecords(fleet.state).has(member.index))
-          removed = await removeAgent(fleet, { index: member.index, force, deleteBranch: false });
+          removed = await removeAgent(fleet, { index: member.index, force: request.force, deleteBranch: false });
+        const branches = await deleteMergedBranches(fleet, member.index);
         removeProfileFiles(fleet.workspace.dir, member.agent);
+        const home = await dropHome(fleet, member.index, request.keepHomes, host);
+        removeEmptyAgentFolder(fleet, member.index);
         const backup = removed?.backup ?? null;
-        outcome = { agent: member.agent, removed: true, problem: null, backupRef: backup?.ref ?? null, restore: backup?.restore ?? null };
+        outcome = {
+          agent: member.agent,
+          removed: true,
+          problem: null,
+          backupRef: backup?.ref ?? null,
+          restore: backup?.restore ?? null,
+          branches,
+          home,
+        };
         team.members = team.members.filter((m) => m.index !== member.index);
       } catch (error) {
         outcome = {
@@ -151,6 +274,8 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
           problem: oneLine(error instanceof Error ? error.message : String(error)),
           backupRef: null,
           restore: null,
+          branches: { deleted: [], kept: [] },
+          home: { state: homeExists(fleet, member.index) ? 'kept' : 'none', backupRef: null, restore: null },
         };
       }
       outcomes.push(outcome);
@@ -165,11 +290,11 @@ export async function destroyTeam(fleet: Fleet, name: string, force: boolean, co
 export async function cleanupSession(
   fleet: Fleet,
   session: string,
-  force: boolean,
+  request: DestroyRequest,
   context: CommandContext,
 ): Promise<Array<{ team: string; members: MemberOutcome[] }>> {
   const teams = listTeams(fleet).filter((team) => team.session === session);
   const results: Array<{ team: string; members: MemberOutcome[] }> = [];
-  for (const team of teams) results.push({ team: team.name, members: await destroyTeam(fleet, team.name, force, context) });
+  for (const team of teams) results.push({ team: team.name, members: await destroyTeam(fleet, team.name, request, context) });
   return results;
 }

@@ -8,8 +8,9 @@ export function registerSession(program: Command, host: CommandHost): void {
       .command('cleanup')
       .description('destroy every team the session made, so no copy or container outlives it')
       .argument('<SESSION_ID>', 'the session')
-      .option('--force', "save members' work to devkit's backups and remove them"),
-  ).action(async (id: string, flags: { force?: boolean; json?: boolean }) =>
+      .option('--force', "save members' work to devkit's backups and remove them")
+      .option('--keep-homes', "keep members' HOMEs (keys, logins); their agent indexes stay taken"),
+  ).action(async (id: string, flags: { force?: boolean; keepHomes?: boolean; json?: boolean }) =>
     runWith(host, { ...flags, id }, (await import('./cleanup/run.js')).run),
   );
 }

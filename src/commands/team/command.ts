@@ -18,11 +18,13 @@ export function registerTeam(program: Command, host: CommandHost): void {
     team
       .command('destroy')
       .description(
-        "remove every member's containers and copy; a member holding work is refused (kept) unless --force, which backs it up first",
+        "remove every member's containers, copy, merged or empty branches and HOME; a member holding work is refused (kept) " +
+          'unless --force, which backs it up first',
       )
       .argument('<NAME>', 'the team')
-      .option('--force', "save members' work to devkit's backups and remove them"),
-  ).action(async (name: string, flags: { force?: boolean; json?: boolean }) =>
+      .option('--force', "save members' work to devkit's backups and remove them")
+      .option('--keep-homes', "keep members' HOMEs (keys, logins); their agent indexes stay taken"),
+  ).action(async (name: string, flags: { force?: boolean; keepHomes?: boolean; json?: boolean }) =>
     runWith(host, { ...flags, name }, (await import('./destroy/run.js')).run),
   );
   withJsonOption(team.command('list').description('teams, their session and members')).action(async (flags: { json?: boolean }) =>

@@ -1,5 +1,6 @@
 import { openFleet } from '../../open-fleet.js';
 import type { CommandContext } from '../../../cli/context.js';
+import { stackSummary } from '../../../stack/containers.js';
 import { createTeam, sessionId } from '../../../teams/teams.js';
 import { parseIndex } from '../../../validate.js';
 
@@ -13,6 +14,8 @@ export async function run(
     fleet,
     { name: flags.name, count, session: sessionId(flags.session, context.env), base: flags.base },
     context,
+    // One line per member as it comes up (compose's own lines only on a terminal or with --verbose).
+    (up) => context.io.out(stackSummary(up.profile.name, up.containers)),
   );
   if (flags.json) context.io.json(team);
   context.io.out(`team ${team.name} (session ${team.session}): ${team.members.map((m) => m.agent).join(', ')}`);
