@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, docker, profileContainers, removeStacks } from './support/docker.js';
-import { GIT_SERVER, HTTP_SERVER, connectSidecars, makeInternet, type Internet } from './support/internet.js';
+import { GIT_SERVER, HTTP_SERVER, makeInternet, type Internet } from './support/internet.js';
 import {
   agentCopy,
   agentGit,
@@ -40,7 +40,8 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
         '  allow: [allowed.devkit.test, git.devkit.test]',
         // The npm preset's registry, played by the test site (the real one is never reached).
         `  hosts: { allowed.devkit.test: ${internet.address(allowed)}, registry.npmjs.org: ${internet.address(allowed)} }`,
-        '  ports: [443, 22]',
+        // The test's network, joined by each agent's sidecars on up: no docker network connect by hand.
+        `  networks: [${internet.network.getName()}]`,
         'ssh:',
         '  host: git.devkit.test',
         '  port: 22',
@@ -49,10 +50,8 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     );
     await git(fx.primary, ['remote', 'add', 'origin', 'git@git.devkit.test:/srv/git/app.git']);
     expect((await run(['worktrees', 'init', '3'])).exitCode).toBe(0);
-    for (const k of [2, 3]) {
-      expect((await run(['-p', `agent${k}`, 'up'])).exitCode).toBe(0);
-      await connectSidecars(fx.root, `agent${k}`, internet.network.getName());
-    }
+    expect((await run(['policy', 'ports', 'allow', '22'])).exitCode).toBe(0);
+    for (const k of [2, 3]) expect((await run(['-p', `agent${k}`, 'up'])).exitCode).toBe(0);
   });
   afterAll(async () => {
     if (fx !== undefined) {
@@ -176,9 +175,20 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     expect(denied).toMatchObject({
       exitCode: 1,
       stderr:
-        'devkit: the egress policy refuses git.devkit.test:22: devkit policy allow git.devkit.test, and add port 22 to egress.ports if it is not 443',
+        'devkit: the egress policy refuses git.devkit.test:22: devkit policy allow git.devkit.test, and devkit policy ports allow 22 if it is not 443',
     });
     expect((await run(['policy', 'allow', 'git.devkit.test'])).exitCode).toBe(0);
+
+    // The git server off the network the proxy joined: the proxy cannot reach it, and the message says so (not "refused").
+    await docker(['network', 'disconnect', internet.network.getName(), gitServer.getId()]);
+    const unreachable = await run(['repo-push-ssh', '--index', '2']);
+    await docker(['network', 'connect', '--alias', 'git.devkit.test', internet.network.getName(), gitServer.getId()]);
+    expect(unreachable).toMatchObject({
+      exitCode: 1,
+      stderr:
+        'devkit: the proxy cannot connect to git.devkit.test:22: is the server up, and on the internet or ' +
+        "on a network the proxy joins (devkit.yml's egress.networks)?",
+    });
   });
 
   it("ssh-setup is idempotent, keys are 0600, and no key shows in any agent's git status", async () => {

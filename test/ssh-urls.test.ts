@@ -16,7 +16,7 @@ describe('SSH remotes and push failures', () => {
     expect(() => sshRemoteUrl('/srv/git/app.git', DEFAULT_SSH)).toThrow(/neither an https nor an SSH URL/);
   });
 
-  it('explains a refused key and a denied host from what ssh and nc print', () => {
+  it('explains a refused key, a denied host and a host the proxy cannot reach from what ssh and nc print', () => {
     const where = { agent: 'agent2', index: 2, ssh: DEFAULT_SSH };
     expect(
       explainPushFailure('git@ssh.github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', where),
@@ -24,6 +24,9 @@ describe('SSH remotes and push failures', () => {
     expect(explainPushFailure('nc: Proxy error: "HTTP/1.1 403 Filtered"\nkex_exchange_identification: Connection closed', where)).toMatch(
       /egress policy refuses ssh\.github\.com:443/,
     );
+    expect(
+      explainPushFailure('nc: Proxy error: "HTTP/1.0 500 Unable to connect"\nkex_exchange_identification: Connection closed', where),
+    ).toMatch(/^the proxy cannot connect to ssh\.github\.com:443: /);
     expect(explainPushFailure('fatal: something else\n', where)).toBe("git push from agent2's container failed: fatal: something else");
   });
 });

@@ -118,7 +118,7 @@ describeWithDocker('teams and session cleanup', () => {
     const lines = created.stdout.split('\n');
     const indexes = lines
       .slice(0, 2)
-      .map((line) => Number(/^agent(\d+): dev running, dns running, tinyproxy running$/.exec(line)?.[1]))
+      .map((line) => Number(/^agent(\d+): dev running, dns running, ports running, tinyproxy running$/.exec(line)?.[1]))
       .sort((a, b) => a - b);
     expect(indexes.every((k) => k >= 2)).toBe(true);
     expect(lines.slice(2)).toEqual([`team t3 (session ${session}): agent${indexes[0]}, agent${indexes[1]}`]);

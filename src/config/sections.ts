@@ -37,7 +37,15 @@ export interface EgressConfig {
   hosts: Record<string, string>;
   /** The DNS servers allowed names are forwarded to (default: Docker's own resolver in the dns sidecar). */
   resolvers: string[];
+  /**
+   * Docker networks of the user's (a git server, a package mirror) that each
+   * agent's proxy joins: it reaches their services by name, as the policy allows.
+   */
+  networks: string[];
 }
+
+/** A Docker network's name, as the engine takes one. */
+const DOCKER_NETWORK = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 /** Docker's embedded resolver, as the dns sidecar sees it. */
 export const DOCKER_RESOLVER = '127.0.0.11';
@@ -128,7 +136,7 @@ function agentEgress(raw: unknown, name: string, file: string): AgentEgress {
 
 export function validateEgress(raw: unknown, file: string): EgressConfig {
   const fields = raw === undefined ? {} : mapping(raw, 'egress', file);
-  onlyKeys(fields, ['presets', 'allow', 'deny', 'ports', 'agents', 'hosts', 'resolvers'], 'egress', file);
+  onlyKeys(fields, ['presets', 'allow', 'deny', 'ports', 'agents', 'hosts', 'resolvers', 'networks'], 'egress', file);
   const agents: Record<string, AgentEgress> = {};
   for (const [name, body] of Object.entries(fields.agents === undefined ? {} : mapping(fields.agents, 'egress.agents', file))) {
     if (parseAgentName(name) === null) throw new UsageError(`${file}: 'egress.agents.${name}' is not an agent (agentK)`);
@@ -151,6 +159,11 @@ export function validateEgress(raw: unknown, file: string): EgressConfig {
     agents,
     hosts,
     resolvers: resolvers.map((address) => checkIpv4(String(address), `${file}: 'egress.resolvers' entry`)),
+    networks: stringList(fields.networks ?? [], 'egress.networks', file).map((name) => {
+      if (!DOCKER_NETWORK.test(name))
+        throw new UsageError(`${file}: 'egress.networks' entry ${JSON.stringify(name)} is not a Docker network name`);
+      return name;
+    }),
   };
 }
 

@@ -169,6 +169,11 @@ export class EngineApi {
     return info === null ? null : { id: info.Id, labels: info.Config?.Labels ?? {} };
   }
 
+  /** Whether the engine has a network of this name (or id). */
+  async hasNetwork(name: string): Promise<boolean> {
+    return (await this.inspect<{ Id: string }>(`/networks/${encodeURIComponent(name)}`)) !== null;
+  }
+
   /** Creates a named volume; the engine answers with the existing one when it is there already. */
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
     await this.request('POST', '/volumes/create', { Name: name, Labels: labels });

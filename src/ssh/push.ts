@@ -37,7 +37,14 @@ export function explainPushFailure(stderr: string, context: { agent: string; ind
   if (/Proxy error: .*\b403\b|403 Filtered/.test(stderr)) {
     return (
       `the egress policy refuses ${context.ssh.hostName}:${context.ssh.port}: devkit policy allow ${context.ssh.hostName}, ` +
-      `and add port ${context.ssh.port} to egress.ports if it is not 443`
+      `and devkit policy ports allow ${context.ssh.port} if it is not 443`
+    );
+  }
+  // tinyproxy's answer when it cannot open the connection (no such name, nothing listening, no route).
+  if (/Proxy error: .*\b(500|502|503|504)\b/.test(stderr)) {
+    return (
+      `the proxy cannot connect to ${context.ssh.hostName}:${context.ssh.port}: is the server up, and on the internet or ` +
+      "on a network the proxy joins (devkit.yml's egress.networks)?"
     );
   }
   const last = stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ');

@@ -42,6 +42,7 @@ export function renderAgentOverlay(fleet: Fleet, index: number, network: Project
     devkitPorts: portsEnv(ports).DEVKIT_PORTS,
     // The same numbers inside and out, on the host's loopback only.
     published: `127.0.0.1:${formatRange(ports)}:${formatRange(ports)}`,
+    joinedNetworks: fleet.config.egress.networks.map((name, i) => ({ key: `joined${i}`, name })),
   });
   const overlay = parseOverlay(text, `overlay for ${agent.name}`);
   const mounts = overlay.services.dev?.volumes ?? [];

@@ -80,6 +80,16 @@ async function ensureVolumes(fleet: Fleet, api: EngineApi, names: readonly strin
   writeFileAtomic(marker, [...done, ...todo].join('\n'));
 }
 
+/** Refuses egress.networks naming a network the engine lacks, in devkit's words rather than compose's. */
+async function checkJoinedNetworks(api: EngineApi, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    if (!(await api.hasNetwork(name)))
+      throw new DevkitError(
+        `egress.networks names ${name}, which the Docker engine does not have: create it, or take it out of devkit.yml`,
+      );
+  }
+}
+
 export interface PreparedStack {
   images: BuiltImage[];
   overlay: { file: string; action: OverlayAction } | null;
@@ -125,6 +135,7 @@ export async function writeStackFiles(
     ssh: fleet.config.ssh,
   });
   if (profile.agentIndex === null) return { overlay: null, policyChanged };
+  await checkJoinedNetworks(api, fleet.config.egress.networks);
   const network = await projectNetwork(api, fleet, profile.project);
   const ports = await agentPortRange(fleet, profile.agentIndex, api, io);
   return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network, ports), policyChanged };
