@@ -22,3 +22,21 @@ export function startProgress(io: Io, label: string): Progress {
     done: (summary) => io.progressLine(fit(`${label}: ${summary}`), true),
   };
 }
+
+/**
+ * Shows a child process's output line by line as a progress's detail, and
+ * keeps its last `keep` lines (blank ones left out), for the one line that
+ * says why it failed.
+ */
+export function followLines(output: NodeJS.ReadableStream, progress: Progress, keep: number): string[] {
+  const tail: string[] = [];
+  output.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.trim() === '') continue;
+      tail.push(line);
+      if (tail.length > keep) tail.shift();
+      progress.update(line);
+    }
+  });
+  return tail;
+}

@@ -8,7 +8,7 @@ import { DEFAULT_BASE_IMAGE } from '../config/config.js';
 import { debugError } from '../debug.js';
 import { DevkitError, oneLine } from '../errors.js';
 import type { Io } from '../cli/io.js';
-import { startProgress } from '../cli/progress.js';
+import { followLines, startProgress } from '../cli/progress.js';
 import { templatePath } from '../install.js';
 import type { EngineApi } from './engine-api.js';
 
@@ -110,17 +110,10 @@ async function bootstrapBase(tag: string, api: EngineApi, io: Io, env: NodeJS.Pr
       all: true,
       reject: false,
     });
-    const tail: string[] = [];
-    child.all.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-        progress.update(line);
-      }
-    });
+    const tail = followLines(child.all, progress, 3);
     const result = await child;
     if (result.exitCode !== 0) {
-      throw new DevkitError(`debootstrap failed (exit ${result.exitCode}): ${tail.slice(-3).join(' | ')}`);
+      throw new DevkitError(`debootstrap failed (exit ${result.exitCode}): ${tail.join(' | ')}`);
     }
     progress.done('done');
     await importRootfs(dir, tag, { [BASE_RECIPE_LABEL]: BASE_RECIPE_HASH }, { api, io, scratchRoot: scratchRoot(env) });

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import type { Io } from '../cli/io.js';
-import { startProgress } from '../cli/progress.js';
+import { followLines, startProgress } from '../cli/progress.js';
 import { DevkitError } from '../errors.js';
 
 /** One `docker build`. */
@@ -37,21 +37,11 @@ export async function dockerBuild(request: BuildRequest, io: Io): Promise<void> 
   ];
   const progress = startProgress(io, request.label);
   const child = execa('docker', args, { all: true, reject: false, stdin: 'ignore' });
-  const tail: string[] = [];
-  child.all.on('data', (chunk: Buffer) => {
-    for (const line of chunk
-      .toString()
-      .split('\n')
-      .filter((each) => each.trim() !== '')) {
-      tail.push(line);
-      if (tail.length > 8) tail.shift();
-      progress.update(line);
-    }
-  });
+  const tail = followLines(child.all, progress, 3);
   const result = await child;
   if (result.exitCode !== 0) {
     progress.done('failed');
-    throw new DevkitError(`docker build of ${request.tag} failed (exit ${result.exitCode}): ${tail.slice(-3).join(' | ')}`);
+    throw new DevkitError(`docker build of ${request.tag} failed (exit ${result.exitCode}): ${tail.join(' | ')}`);
   }
   progress.done('done');
 }
