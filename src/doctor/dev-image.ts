@@ -3,8 +3,8 @@ import type { EngineApi } from '../docker/engine-api.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { DEV_IMAGE, workspaceImage, workspaceImageState } from '../image/workspace-image.js';
 import { runCompose } from '../stack/compose.js';
-import { COMPOSE_FILE, DEV_ALL, localOverlays, overlayFile, projectPrefix } from '../stack/workspace-files.js';
-import path from 'node:path';
+import { resolveProfile } from '../stack/profile.js';
+import { DEV_ALL, projectPrefix } from '../stack/workspace-files.js';
 
 /** What doctor says of the dev image: a finding's ok, detail and fix. */
 export interface DevImageFinding {
@@ -15,11 +15,7 @@ export interface DevImageFinding {
 
 /** The image the workspace's compose files give the dev service, as compose resolves them (a hand edit included). */
 async function composeDevImage(fleet: Fleet): Promise<string | null> {
-  const files = [
-    path.join(fleet.workspace.dir, COMPOSE_FILE),
-    overlayFile(fleet.workspace.dir, DEV_ALL),
-    ...localOverlays(fleet.workspace.dir, DEV_ALL),
-  ];
+  const { files } = resolveProfile(fleet, DEV_ALL);
   if (!files.every((file) => existsSync(file))) return null;
   const json = await runCompose({ cwd: fleet.workspace.dir, files, args: ['config', '--format', 'json'], quiet: true });
   return (JSON.parse(json) as { services?: { dev?: { image?: string } } }).services?.dev?.image ?? null;

@@ -178,13 +178,13 @@ async function removeOldTags(repository: string, keep: readonly string[]): Promi
  * Makes the workspace's dev image when it is missing or was made from
  * another dev image: devkit's tools layer (packages, npm CLIs; no network in
  * the build), then the user's Dockerfile FROM it (build arg DEVKIT_IMAGE).
- * Returns its tag and whether it was built.
+ * `image` is workspaceImage's answer for config. Returns its tag and whether it was built.
  */
 export async function ensureWorkspaceImage(
   config: DevkitConfig,
-  context: { projectPrefix: string; api: EngineApi; io: Io; env: NodeJS.ProcessEnv },
+  image: WorkspaceImage,
+  context: { api: EngineApi; io: Io; env: NodeJS.ProcessEnv },
 ): Promise<{ tag: string; built: boolean }> {
-  const image = workspaceImage(config, context.projectPrefix);
   if (image.key === null || image.repository === null) return { tag: image.tag, built: false };
   const { api, io, env } = context;
   const dev = await api.inspectImage(DEV_IMAGE);

@@ -6,7 +6,7 @@ import type { Io } from '../cli/io.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { buildStackImages, type BuiltImage } from '../docker/images.js';
 import { DevkitError, UsageError, oneLine } from '../errors.js';
-import { ensureWorkspaceImage } from '../image/workspace-image.js';
+import { ensureWorkspaceImage, workspaceImage, type WorkspaceImage } from '../image/workspace-image.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { agentOwner } from '../fleet/owner.js';
@@ -105,11 +105,11 @@ export interface PreparedStack {
  */
 export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Promise<PreparedStack> {
   const api = await connectEngine(fleet.env);
-  const { overlay, policyChanged } = await writeStackFiles(fleet, profile, api, io);
+  const { overlay, policyChanged, devImage } = await writeStackFiles(fleet, profile, api, io);
   const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api, env: fleet.env });
-  await ensureWorkspaceImage(fleet.config, { projectPrefix: projectPrefix(fleet.config), api, io, env: fleet.env });
+  await ensureWorkspaceImage(fleet.config, devImage, { api, io, env: fleet.env });
   await ensureVolumes(fleet, api, externalVolumes(fleet.workspace.dir));
-  await checkSandbox(fleet, profile);
+  await checkSandbox(fleet, profile, devImage);
   return { images, overlay, policyChanged };
 }
 
@@ -124,19 +124,21 @@ export async function writeStackFiles(
   profile: Profile,
   api: EngineApi,
   io: Io,
-): Promise<Pick<PreparedStack, 'overlay' | 'policyChanged'>> {
+): Promise<Pick<PreparedStack, 'overlay' | 'policyChanged'> & { devImage: WorkspaceImage }> {
   const owner = agentOwner();
   ensureStackFiles(fleet.workspace.dir);
-  writeComposeEnv(fleet, await projectNetwork(api, fleet, profileProject(fleet.config, DEV_ALL)), owner);
+  // Read once here (it hashes the image section's files): .env names it, up builds and checks it.
+  const devImage = workspaceImage(fleet.config, projectPrefix(fleet.config));
+  writeComposeEnv(fleet, await projectNetwork(api, fleet, profileProject(fleet.config, DEV_ALL)), { owner, devImage: devImage.tag });
   const policyChanged = writePolicyFiles(fleet.workspace.dir, profile.name, policyFor(fleet.config, profile.name));
   writeUserFiles(fleet.workspace.dir, profile.name, {
     owner,
     home: profile.agentIndex === null ? '/workspaces/dev' : '/workspace/.devhome',
     ssh: fleet.config.ssh,
   });
-  if (profile.agentIndex === null) return { overlay: null, policyChanged };
+  if (profile.agentIndex === null) return { overlay: null, policyChanged, devImage };
   await checkJoinedNetworks(api, fleet.config.egress.networks);
   const network = await projectNetwork(api, fleet, profile.project);
   const ports = await agentPortRange(fleet, profile.agentIndex, api, io);
-  return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network, ports), policyChanged };
+  return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network, ports), policyChanged, devImage };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError, UsageError } from '../errors.js';
-import { workspaceImage } from '../image/workspace-image.js';
+import type { WorkspaceImage } from '../image/workspace-image.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -14,7 +14,7 @@ import { runCompose } from './compose.js';
 import { ENV_FILE } from './env-file.js';
 import { formatRange, readPortRanges } from './ports.js';
 import type { Profile } from './profile.js';
-import { DEV_ALL, USER_FILES, projectPrefix, usersDir } from './workspace-files.js';
+import { DEV_ALL, USER_FILES, usersDir } from './workspace-files.js';
 
 /**
  * Before every `up`, devkit asks compose for the stack its files make and
@@ -249,8 +249,7 @@ function inputsHash(profile: Profile, workspaceDir: string): string {
 }
 
 /** Refuses a stack whose dev image is not the one devkit.yml's image section makes (a compose.yml from before it, say). */
-function checkDevImage(fleet: Fleet, profile: Profile, image: string | undefined): void {
-  const wanted = workspaceImage(fleet.config, projectPrefix(fleet.config));
+function checkDevImage(wanted: WorkspaceImage, profile: Profile, image: string | undefined): void {
   if (wanted.key === null || image === wanted.tag) return;
   throw new UsageError(
     `the ${profile.name} stack runs ${image ?? 'no image'} for dev, not ${wanted.tag}, which devkit.yml's image section makes: ` +
@@ -259,13 +258,13 @@ function checkDevImage(fleet: Fleet, profile: Profile, image: string | undefined
 }
 
 /** Refuses to go on when the profile's stack is not a sandbox; the fix names the file to look at. */
-export async function checkSandbox(fleet: Fleet, profile: Profile): Promise<void> {
+export async function checkSandbox(fleet: Fleet, profile: Profile, devImage: WorkspaceImage): Promise<void> {
   const marker = path.join(fleet.state.dir, 'sandbox-checked', profile.name);
   const hash = inputsHash(profile, fleet.workspace.dir);
   if (existsSync(marker) && readFileSync(marker, 'utf8') === hash) return;
   const json = await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args: ['config', '--format', 'json'], quiet: true });
   const config = JSON.parse(json) as ComposeConfigJson;
-  checkDevImage(fleet, profile, config.services?.dev?.image);
+  checkDevImage(devImage, profile, config.services?.dev?.image);
   const problems = sandboxProblems(fleet, profile, config);
   if (problems.length > 0) {
     const fix =

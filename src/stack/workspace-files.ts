@@ -11,7 +11,6 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import { policyDir } from '../policy/paths.js';
 import { templatePath } from '../install.js';
 import { renderText } from '../templates.js';
-import { workspaceImage } from '../image/workspace-image.js';
 import { ENV_FILE, formatComposeEnv, type ComposeEnv } from './env-file.js';
 import type { ProjectNetwork } from './network.js';
 
@@ -135,7 +134,8 @@ export function writeUserFiles(workspaceDir: string, profile: string, user: { ow
  * Writes .env beside compose.yml: the values the checked-in dev-all overlay
  * reads, so `docker compose -f compose.yml -f overlays/dev-all/...` works by hand.
  */
-export function writeComposeEnv(fleet: Fleet, devAllNetwork: ProjectNetwork, owner: Owner): boolean {
+export function writeComposeEnv(fleet: Fleet, devAllNetwork: ProjectNetwork, user: { owner: Owner; devImage: string }): boolean {
+  const { owner } = user;
   const values: ComposeEnv = {
     DEVKIT_PROJECT: projectPrefix(fleet.config),
     DEVKIT_ROOT: fleet.config.root,
@@ -151,7 +151,7 @@ export function writeComposeEnv(fleet: Fleet, devAllNetwork: ProjectNetwork, own
     DEVKIT_USERS_DIR: usersDir(fleet.workspace.dir, DEV_ALL),
     DEVKIT_SANDBOX: SANDBOX_VERSION,
     DEVKIT_MAX_AGENTS: String(fleet.config.maxAgents),
-    DEVKIT_DEV_IMAGE: workspaceImage(fleet.config, projectPrefix(fleet.config)).tag,
+    DEVKIT_DEV_IMAGE: user.devImage,
   };
   const formatted = formatComposeEnv(values);
   if ('bad' in formatted) throw new DevkitError(formatted.bad);
