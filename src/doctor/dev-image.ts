@@ -4,7 +4,8 @@ import type { Fleet } from '../fleet/fleet.js';
 import { DEV_IMAGE, workspaceImage, workspaceImageState } from '../image/workspace-image.js';
 import { runCompose } from '../stack/compose.js';
 import { resolveProfile } from '../stack/profile.js';
-import { DEV_ALL, projectPrefix } from '../stack/workspace-files.js';
+import { DEV_ALL } from '../stack/workspace-files.js';
+import { projectPrefix } from '../stack/project-names.js';
 
 /** What doctor says of the dev image: a finding's ok, detail and fix. */
 export interface DevImageFinding {

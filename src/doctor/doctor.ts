@@ -13,7 +13,8 @@ import { networkForSubnet } from '../stack/network.js';
 import { renderAgentOverlay } from '../stack/overlay.js';
 import { readPortRanges } from '../stack/ports.js';
 import { knownAgents } from '../fleet/records.js';
-import { SANDBOX_VERSION, overlayFile, projectPrefix } from '../stack/workspace-files.js';
+import { SANDBOX_VERSION, overlayFile } from '../stack/workspace-files.js';
+import { projectPrefix } from '../stack/project-names.js';
 
 /** One thing doctor looked at. */
 export interface DoctorCheck {

@@ -5,7 +5,7 @@ import type { EngineApi } from '../docker/engine-api.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { removeProjectByLabel } from '../stack/containers.js';
 import { knownAgents } from '../fleet/records.js';
-import { profileProject } from '../stack/workspace-files.js';
+import { profileProject } from '../stack/project-names.js';
 import type { DoctorCheck } from './doctor.js';
 
 export interface GcAction {

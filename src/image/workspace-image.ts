@@ -66,7 +66,7 @@ function treeHash(dir: string): string {
  * The workspace's dev image: devkit's own when the image section is empty,
  * else a tag of this workspace's repository named by a hash of everything
  * that goes in (packages, npm specs and tarballs, node's version, the
- * Dockerfile's folder), under the dev root's project prefix (stack/workspace-files.ts), so two workspaces never share a tag and a change
+ * Dockerfile's folder), under the dev root's project prefix (stack/project-names.ts), so two workspaces never share a tag and a change
  * makes a new one. Reads files; asks no engine.
  */
 export function workspaceImage(config: Pick<DevkitConfig, 'image' | 'baseImage'>, projectPrefix: string): WorkspaceImage {

@@ -5,7 +5,8 @@ import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { parseAgentName } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { DEV_ALL, projectPrefix } from './workspace-files.js';
+import { DEV_ALL } from './workspace-files.js';
+import { projectPrefix } from './project-names.js';
 
 /**
  * A project's internal network. The dev container's resolver must be the dns

@@ -11,7 +11,8 @@ import { composeCheck } from './compose.js';
 import { parseOverlay } from './compose-file.js';
 import type { ProjectNetwork } from './network.js';
 import { formatRange, portsEnv, type PortRange } from './ports.js';
-import { COMPOSE_FILE, SANDBOX_VERSION, USER_FILES, agentProject, localOverlays, overlayFile, usersDir } from './workspace-files.js';
+import { COMPOSE_FILE, SANDBOX_VERSION, USER_FILES, localOverlays, overlayFile, usersDir } from './workspace-files.js';
+import { agentProject } from './project-names.js';
 
 export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
 

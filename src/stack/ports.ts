@@ -10,7 +10,7 @@ import { agentName } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withRepoLock } from '../state/lock.js';
 import { stateHome } from '../state/registry.js';
-import { agentProject } from './workspace-files.js';
+import { agentProject } from './project-names.js';
 
 /**
  * Each agent's range of host ports: published on 127.0.0.1 by the forwarder

@@ -16,15 +16,8 @@ import { writeAgentOverlay, type OverlayAction } from './overlay.js';
 import { agentPortRange } from './ports.js';
 import type { Profile } from './profile.js';
 import { checkSandbox } from './sandbox-check.js';
-import {
-  COMPOSE_FILE,
-  DEV_ALL,
-  ensureStackFiles,
-  profileProject,
-  projectPrefix,
-  writeComposeEnv,
-  writeUserFiles,
-} from './workspace-files.js';
+import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, writeComposeEnv, writeUserFiles } from './workspace-files.js';
+import { profileProject, projectPrefix } from './project-names.js';
 
 /** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
 export function externalVolumes(workspaceDir: string): string[] {

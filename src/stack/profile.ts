@@ -5,8 +5,8 @@ import type { Fleet } from '../fleet/fleet.js';
 import { parseAgentName } from '../fleet/layout.js';
 import { requireAgent } from '../fleet/records.js';
 import { checkName } from '../validate.js';
-import { agentProject } from './workspace-files.js';
-import { COMPOSE_FILE, DEV_ALL, localOverlays, overlayFile, profileProject } from './workspace-files.js';
+import { agentProject, profileProject } from './project-names.js';
+import { COMPOSE_FILE, DEV_ALL, localOverlays, overlayFile } from './workspace-files.js';
 
 /** A profile: which overlay is layered on compose.yml, and the compose project it makes. */
 export interface Profile {

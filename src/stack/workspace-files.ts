@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { DevkitConfig } from '../config/config.js';
 import type { SshConfig } from '../config/sections.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentName } from '../fleet/layout.js';
 import type { Owner } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { policyDir } from '../policy/paths.js';
+import { projectPrefix } from './project-names.js';
 import { templatePath } from '../install.js';
 import { renderText } from '../templates.js';
 import { ENV_FILE, formatComposeEnv, type ComposeEnv } from './env-file.js';
@@ -36,26 +35,6 @@ export function localOverlays(workspaceDir: string, profile: string): string[] {
   return [path.join(workspaceDir, LOCAL_OVERLAY), path.join(workspaceDir, 'overlays', profile, LOCAL_OVERLAY)].filter((file) =>
     existsSync(file),
   );
-}
-
-/** Compose project names of this dev root start with this: the repo, and a hash of the root so two roots never share one. */
-export function projectPrefix(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
-  const slug =
-    config.repo
-      .toLowerCase()
-      .replace(/[^a-z0-9_-]+/g, '-')
-      .replace(/^[^a-z0-9]+/, '') || 'repo';
-  return `${slug}-${createHash('sha256').update(config.root).digest('hex').slice(0, 6)}`;
-}
-
-/** The compose project of one profile of this dev root (dev-all, agentK). */
-export function profileProject(config: Pick<DevkitConfig, 'root' | 'repo'>, profile: string): string {
-  return `${projectPrefix(config)}-${profile}`;
-}
-
-/** Agent K's compose project (profile agentK). */
-export function agentProject(fleet: Pick<Fleet, 'config'>, index: number): string {
-  return profileProject(fleet.config, agentName(index));
 }
 
 /** The template files compose.yml and overlays/dev-all are made from. */

@@ -7,7 +7,7 @@ import { debugSwallow } from '../debug.js';
 import { diskUsages } from '../fs/disk.js';
 import { recentDenials } from '../policy/log.js';
 import { readPortRanges, type PortRange } from '../stack/ports.js';
-import { agentProject } from '../stack/workspace-files.js';
+import { agentProject } from '../stack/project-names.js';
 
 /** One row of `devkit status`: the git side of an agent, its container, its disk and its egress refusals. */
 export interface AgentStatus extends CopySummary {

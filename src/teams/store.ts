@@ -5,7 +5,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentPaths } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { readTextIn, withSafeDir } from '../fs/safe.js';
-import { agentProject } from '../stack/workspace-files.js';
+import { agentProject } from '../stack/project-names.js';
 import { NAME_PATTERN } from '../validate.js';
 
 /** One member of a team: an agent with its own copy and container. */

@@ -18,7 +18,7 @@ import { readAgentRecords } from '../fleet/records.js';
 import { listIn, lstatIn, openTrustedDir, removeEmptyDirIn, withSafeDir } from '../fs/safe.js';
 import { runCompose, waitForComposeUsing } from '../stack/compose.js';
 import { removeProjectByLabel } from '../stack/containers.js';
-import { agentProject } from '../stack/workspace-files.js';
+import { agentProject } from '../stack/project-names.js';
 import { prepareStack, type PreparedStack } from '../stack/prepare.js';
 import { resolveProfile, type Profile } from '../stack/profile.js';
 import { composeUp, type StackUp } from '../stack/up.js';

@@ -3,7 +3,7 @@ import { loadWorkspace } from '../../../config/config.js';
 import { connectEngine } from '../../../docker/engine-api.js';
 import { buildStackImages } from '../../../docker/images.js';
 import { ensureWorkspaceImage, workspaceImage } from '../../../image/workspace-image.js';
-import { projectPrefix } from '../../../stack/workspace-files.js';
+import { projectPrefix } from '../../../stack/project-names.js';
 
 export async function run(flags: { json?: boolean }, context: CommandContext): Promise<number> {
   const { config } = await loadWorkspace(context.cwd, context.env);

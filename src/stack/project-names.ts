@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import type { DevkitConfig } from '../config/config.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentName } from '../fleet/layout.js';
+
+/*
+ * Compose project names, apart from workspace-files.ts: status and ports name
+ * projects on every run, and workspace-files.ts loads the template engine
+ * (a quarter of a megabyte of JavaScript to parse) that only writing files needs.
+ */
+
+/** Compose project names of this dev root start with this: the repo, and a hash of the root so two roots never share one. */
+export function projectPrefix(config: Pick<DevkitConfig, 'root' | 'repo'>): string {
+  const slug =
+    config.repo
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '') || 'repo';
+  return `${slug}-${createHash('sha256').update(config.root).digest('hex').slice(0, 6)}`;
+}
+
+/** The compose project of one profile of this dev root (dev-all, agentK). */
+export function profileProject(config: Pick<DevkitConfig, 'root' | 'repo'>, profile: string): string {
+  return `${projectPrefix(config)}-${profile}`;
+}
+
+/** Agent K's compose project (profile agentK). */
+export function agentProject(fleet: Pick<Fleet, 'config'>, index: number): string {
+  return profileProject(fleet.config, agentName(index));
+}
