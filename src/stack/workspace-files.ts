@@ -1,6 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { DevkitConfig } from '../config/config.js';
 import type { SshConfig } from '../config/sections.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
