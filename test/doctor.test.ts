@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { projectPrefix } from '../src/stack/workspace-files.js';
+import { projectPrefix } from '../src/stack/project-names.js';
 import { describeWithDocker, docker, profileContainers, removeStacks } from './support/docker.js';
 import { agentCopy, agentRecords, devkit, git, makeDevRoot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
 

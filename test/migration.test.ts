@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { projectPrefix } from '../src/stack/workspace-files.js';
+import { projectPrefix } from '../src/stack/project-names.js';
 import {
   AGENT_UID,
   agentCopy,

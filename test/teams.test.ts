@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { listPids, processArgs } from '../src/proc.js';
-import { projectPrefix } from '../src/stack/workspace-files.js';
+import { projectPrefix } from '../src/stack/project-names.js';
 import { describeWithDocker, docker, removeStacks } from './support/docker.js';
 import {
   DEVKIT_BIN,

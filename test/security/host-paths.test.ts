@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { projectPrefix } from '../../src/stack/workspace-files.js';
+import { projectPrefix } from '../../src/stack/project-names.js';
 import { describeWithDocker, docker, profileContainers } from '../support/docker.js';
 import { agentCopy, agentHome, devkit, expectRefused, rootStateOf, snapshot, tempDir } from '../support/sandbox.js';
 import { makeArena, type Arena } from './attacker.js';

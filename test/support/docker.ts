@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { projectPrefix } from '../../src/stack/workspace-files.js';
+import { projectPrefix } from '../../src/stack/project-names.js';
 import { execFileSync } from 'node:child_process';
 import { describe } from 'vitest';
 
