@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { importRootfs, writeRootfsTar, type TarWriter } from '../src/docker/images.js';
-import { EngineApi, connectEngine, engineSocket } from '../src/docker/engine-api.js';
+import { EngineApi, connectEngine } from '../src/docker/engine-api.js';
+import { resolveEndpoint } from '../src/docker/endpoint.js';
 import { DevkitError } from '../src/errors.js';
 import type { Io } from '../src/cli/io.js';
 import { recordingIo as baseRecordingIo } from './support/io.js';
@@ -204,7 +205,7 @@ describeWithDocker('importRootfs: the base image import, checked and retried onc
 
   it('checks the image after the import: one whose labels are not there fails it', async () => {
     const tag = `${repo}:unlabelled`;
-    const { error, logs } = await failingImport(tag, inTurn(writeRootfsTar), new LabelBlindApi(engineSocket(process.env)));
+    const { error, logs } = await failingImport(tag, inTurn(writeRootfsTar), new LabelBlindApi(resolveEndpoint(process.env)));
     const words = `${tag} lacks the label devkit-test.import=${run}, devkit-test.note=two words`;
     expectClearError(error, tag, words);
     expectOneRetryLine(logs, tag, words);

@@ -1,7 +1,9 @@
 import { statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, removeStacks } from './support/docker.js';
+import { relayTo, toEngine } from './support/engine-relay.js';
 import { AGENT_UID, agentCopy, agentHome, devkit, git, inAgentContainer, makeDevRoot, type DevRootFixture } from './support/sandbox.js';
 
 describeWithDocker('agents in their containers', () => {
@@ -42,6 +44,21 @@ describeWithDocker('agents in their containers', () => {
     const result = await inAgent(3, 'pwd; echo $HOME; git rev-parse --abbrev-ref HEAD');
     expect(result).toMatchObject({ exitCode: 0, stderr: '' });
     expect(result.stdout).toBe('/workspace\n/workspace/.devhome\nagent3/main');
+  });
+
+  it('exec-cd reaches the container over TCP (DOCKER_HOST=tcp://...): stdin in, its end as EOF, output and exit code back', async () => {
+    const relay = await relayTo(net.createServer({ allowHalfOpen: true }, toEngine));
+    try {
+      const result = await devkit(['-p', 'agent3', 'exec-cd', '3', '.', 'sh', '-c', 'pwd; cat; echo done >&2; exit 3'], {
+        cwd: fx.workspace,
+        env: { DOCKER_HOST: `tcp://127.0.0.1:${relay.port}` },
+        input: 'through the relay\n',
+      });
+      expect(result).toEqual({ exitCode: 3, stdout: '/workspace\nthrough the relay', stderr: 'done' });
+      expect(relay.connections).toBeGreaterThanOrEqual(2); // the exec's calls and its hijacked stream
+    } finally {
+      await relay.close();
+    }
   });
 
   it("a commit inside agent 3's container reaches agent3/main on the host when devkit syncs, leaving agent 2 alone", async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { debugSwallow } from '../src/debug.js';
 import { EngineApi } from '../src/docker/engine-api.js';
-import { answering, fakeEngines, jsonAnswer } from './support/fake-engine.js';
+import { answering, fakeEngines, jsonAnswer, unixEndpoint } from './support/fake-engine.js';
 
 /** What devkit writes to stderr during a test, instead of writing it. */
 function captureStderr(): () => string {
@@ -31,7 +31,7 @@ describe('errors devkit drops on purpose', () => {
 
   it('show where they were dropped: a resize of an exec the engine no longer has', async () => {
     const socketPath = await serve(answering(() => jsonAnswer(404, { message: 'No such exec instance: 0123456789abcdef' })));
-    const api = new EngineApi(socketPath);
+    const api = new EngineApi(unixEndpoint(socketPath));
     await api.resizeExec('0123456789abcdef', 24, 80);
     expect(stderr()).toBe('');
     vi.stubEnv('DEVKIT_DEBUG', '1');

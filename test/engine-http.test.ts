@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { EngineApi, engineSocket } from '../src/docker/engine-api.js';
+import { EngineApi } from '../src/docker/engine-api.js';
+import { resolveEndpoint } from '../src/docker/endpoint.js';
 import { ANSWER_LIMITS, completeResponse, decodeChunked, engineRequest, engineUpgrade, parseResponse } from '../src/docker/engine-http.js';
 import { describeWithDocker } from './support/docker.js';
-import { fakeEngines } from './support/fake-engine.js';
+import { fakeEngines, unixEndpoint } from './support/fake-engine.js';
 
 const crlf = (...lines: string[]): string => lines.join('\r\n');
 
@@ -72,8 +73,8 @@ describe('engine HTTP framing', () => {
       const socketPath = await serve((socket) =>
         socket.once('data', () => socket.end(crlf('HTTP/1.1 101 UPGRADED', 'Upgrade: tcp', '', 'first bytes'))),
       );
-      const answer = await engineUpgrade(socketPath, { method: 'POST', path: '/exec/x/start', json: '{}' });
-      if (!(answer instanceof net.Socket)) throw new Error(`expected a socket, got status ${answer.status}`);
+      const answer = await engineUpgrade(unixEndpoint(socketPath), { method: 'POST', path: '/exec/x/start', json: '{}' });
+      if ('status' in answer) throw new Error(`expected a socket, got status ${answer.status}`);
       const chunks: Buffer[] = [];
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
       answer.resume();
@@ -94,7 +95,7 @@ describe('engine HTTP framing', () => {
         { method: 'POST', path: '/modified' },
         { method: 'DELETE', path: '/x' },
       ]) {
-        expect((await engineRequest(socketPath, { ...request, timeoutMs: 2000 })).body).toEqual(Buffer.alloc(0));
+        expect((await engineRequest(unixEndpoint(socketPath), { ...request, timeoutMs: 2000 })).body).toEqual(Buffer.alloc(0));
       }
     });
 
@@ -106,10 +107,10 @@ describe('engine HTTP framing', () => {
           socket.write(crlf('HTTP/1.1 100 Continue', '', request.includes('/start') ? upgrade : sized));
         }),
       );
-      const answer = await engineRequest(socketPath, { method: 'GET', path: '/x', timeoutMs: 2000 });
+      const answer = await engineRequest(unixEndpoint(socketPath), { method: 'GET', path: '/x', timeoutMs: 2000 });
       expect({ status: answer.status, body: answer.body.toString() }).toEqual({ status: 200, body: 'ok' });
-      const upgraded = await engineUpgrade(socketPath, { method: 'POST', path: '/exec/x/start', json: '{}' });
-      if (!(upgraded instanceof net.Socket)) throw new Error(`expected a socket, got status ${upgraded.status}`);
+      const upgraded = await engineUpgrade(unixEndpoint(socketPath), { method: 'POST', path: '/exec/x/start', json: '{}' });
+      if ('status' in upgraded) throw new Error(`expected a socket, got status ${upgraded.status}`);
       const first = await new Promise<Buffer>((resolve) => upgraded.once('data', resolve).resume());
       upgraded.destroy();
       expect(first.toString()).toBe('stream');
@@ -130,21 +131,23 @@ describe('engine HTTP framing', () => {
       for (const head of [crlf('HTTP/1.1 200 OK', '', ''), crlf('HTTP/1.1 200 OK', 'Transfer-Encoding: chunked', '', '')]) {
         const chunk = head.includes('chunked') ? crlf(piece.length.toString(16), piece, '') : piece;
         const socketPath = await serve(flood(head, chunk));
-        const request = engineRequest(socketPath, { method: 'GET', path: '/x', limits: small });
+        const request = engineRequest(unixEndpoint(socketPath), { method: 'GET', path: '/x', limits: small });
         await expect(request).rejects.toThrow(/^the engine's answer has a body over 64 KiB, more than devkit reads$/);
       }
     });
 
     it('stops reading a head past the limit', { timeout: 10_000 }, async () => {
       const socketPath = await serve(flood('HTTP/1.1 200 OK\r\n', 'X-Filler: yes\r\n'));
-      await expect(engineRequest(socketPath, { method: 'GET', path: '/x', limits: small })).rejects.toThrow(/a head over 1 KiB/);
+      await expect(engineRequest(unixEndpoint(socketPath), { method: 'GET', path: '/x', limits: small })).rejects.toThrow(
+        /a head over 1 KiB/,
+      );
     });
 
     it('refuses a body announced past the limit before reading it, in one line naming the call', async () => {
       expect(ANSWER_LIMITS).toEqual({ headBytes: 64 * 1024, bodyBytes: 64 * 1024 * 1024 });
       const head = crlf('HTTP/1.1 200 OK', `Content-Length: ${64 * 1024 * 1024 + 1}`, '', 'x');
       const socketPath = await serve((socket) => socket.once('data', () => socket.write(head)));
-      await expect(new EngineApi(socketPath).request('GET', '/info', undefined, 2000)).rejects.toThrow(
+      await expect(new EngineApi(unixEndpoint(socketPath)).request('GET', '/info', undefined, 2000)).rejects.toThrow(
         /^the engine's answer has a body over 64 MiB, more than devkit reads \(GET \/info\)$/,
       );
     });
@@ -168,7 +171,9 @@ describe('engine HTTP framing', () => {
           }
         };
         const socketPath = await serve((socket) => socket.once('data', () => void answer(socket)));
-        expect((await engineRequest(socketPath, { method: 'GET', path: '/x', timeoutMs: 10_000 })).body.equals(body)).toBe(true);
+        expect((await engineRequest(unixEndpoint(socketPath), { method: 'GET', path: '/x', timeoutMs: 10_000 })).body.equals(body)).toBe(
+          true,
+        );
       }
     });
 
@@ -178,13 +183,15 @@ describe('engine HTTP framing', () => {
         socket.on('close', () => clearInterval(drip));
       });
       const started = performance.now();
-      await expect(engineRequest(socketPath, { method: 'GET', path: '/x', timeoutMs: 300 })).rejects.toThrow(/^no answer in 300 ms$/);
+      await expect(engineRequest(unixEndpoint(socketPath), { method: 'GET', path: '/x', timeoutMs: 300 })).rejects.toThrow(
+        /^no answer in 300 ms$/,
+      );
       expect(performance.now() - started).toBeLessThan(2000);
     });
 
     it('gives up on an engine that does not answer in time, as an unreachable engine', async () => {
       const socketPath = await serve(() => undefined);
-      await expect(new EngineApi(socketPath).request('GET', '/_ping', undefined, 200)).rejects.toThrow(
+      await expect(new EngineApi(unixEndpoint(socketPath)).request('GET', '/_ping', undefined, 200)).rejects.toThrow(
         /cannot reach the Docker engine .*no answer in 200 ms/,
       );
     });
@@ -192,7 +199,7 @@ describe('engine HTTP framing', () => {
 });
 
 describeWithDocker('engine HTTP against the real engine', () => {
-  const api = new EngineApi(engineSocket(process.env));
+  const api = new EngineApi(resolveEndpoint(process.env));
 
   it('reads chunked and sized answers as the docker CLI does', async () => {
     const cli = await execa('docker', ['info', '--format', '{{.ID}} {{.ServerVersion}}']);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EngineApi } from '../src/docker/engine-api.js';
 import { DevkitError } from '../src/errors.js';
 import { exitState, innerPid } from '../src/exec/stream.js';
-import { answering, fakeEngines, jsonAnswer } from './support/fake-engine.js';
+import { answering, fakeEngines, jsonAnswer, unixEndpoint } from './support/fake-engine.js';
 
 const EXEC_ID = '0123456789abcdef'.repeat(4);
 const INSPECT = `GET /v1.41/exec/${EXEC_ID}/json HTTP/1.1`;
@@ -26,7 +26,9 @@ describe('waiting for the engine to report on an exec', () => {
   });
   /** An engine that answers inspects of EXEC_ID with `answer` (null: never) and nothing else. */
   const engine = async (answer: () => string | null): Promise<EngineApi> =>
-    new EngineApi(await serve(answering((line) => (line === INSPECT ? answer() : jsonAnswer(404, { message: `no fake for ${line}` })))));
+    new EngineApi(
+      unixEndpoint(await serve(answering((line) => (line === INSPECT ? answer() : jsonAnswer(404, { message: `no fake for ${line}` }))))),
+    );
 
   it('gives up on the exit code within its bound when inspects are never answered', { timeout: 5000 }, async () => {
     const { ms, error } = await settle(exitState(await engine(() => null), EXEC_ID, 400));

@@ -1,11 +1,12 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { debugSwallow } from '../debug.js';
 import { DevkitError } from '../errors.js';
 import { AnswerTooLargeError, engineRequest, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
+import { describeEndpoint, resolveEndpoint, type EngineEndpoint } from './endpoint.js';
 
 /**
- * The small JSON calls of the Docker Engine API, over the engine's unix
- * socket (engine-http.ts). exec-cd and up are measured against `docker exec` and
+ * The small JSON calls of the Docker Engine API, over a connection to the
+ * engine the docker CLI would use (endpoint.ts, engine-http.ts). exec-cd and up are measured against `docker exec` and
  * `docker compose up`; importing dockerode alone costs more than a whole
  * `docker exec` here (about 170 ms), so these paths speak the API without it.
  * dockerode is loaded only for what streams: building, importing and pulling
@@ -77,36 +78,29 @@ function parseBody(body: Buffer): unknown {
   }
 }
 
-/** The engine client for this environment, not yet asked anything (exec-cd's fast path). */
-export function engineClient(env: NodeJS.ProcessEnv): EngineApi {
-  return new EngineApi(engineSocket(env));
+/** The engine client for this environment (or the docker context `engine` names), not yet asked anything (exec-cd's fast path). */
+export function engineClient(env: NodeJS.ProcessEnv, engine?: string): EngineApi {
+  return new EngineApi(resolveEndpoint(env, engine));
 }
 
 /** The engine client, checked to answer: one clear line when it does not. */
-export async function connectEngine(env: NodeJS.ProcessEnv): Promise<EngineApi> {
-  const api = engineClient(env);
+export async function connectEngine(env: NodeJS.ProcessEnv, engine?: string): Promise<EngineApi> {
+  const api = engineClient(env, engine);
   await api.ping();
   return api;
 }
 
-export function engineSocket(env: NodeJS.ProcessEnv): string {
-  const host = env.DOCKER_HOST;
-  if (host === undefined || host === '') return '/var/run/docker.sock';
-  if (host.startsWith('unix://')) return host.slice('unix://'.length);
-  throw new DevkitError(`exec-cd talks to the Docker engine over a unix socket; DOCKER_HOST=${host} is not one`);
-}
-
 export class EngineApi {
-  constructor(private readonly socketPath: string) {}
+  constructor(readonly endpoint: EngineEndpoint) {}
 
   /** A connection error (no engine, no answer in time) as one line with the fix. */
   private unreachable(error: unknown): DevkitError {
     const message = error instanceof Error ? error.message : String(error);
-    return new DevkitError(
-      `cannot reach the Docker engine at ${this.socketPath} (${message}): ` +
-        'start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST',
-      { cause: error },
-    );
+    const fix =
+      this.endpoint.kind === 'unix' && this.endpoint.context === 'default'
+        ? 'start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST'
+        : 'start that engine, or choose another with DOCKER_HOST, DOCKER_CONTEXT or docker context use';
+    return new DevkitError(`cannot reach the Docker engine at ${describeEndpoint(this.endpoint)} (${message}): ${fix}`, { cause: error });
   }
 
   /** Why `call` got no answer, as one line: an answer too large to read, or else an engine out of reach. */
@@ -119,7 +113,7 @@ export class EngineApi {
   private async exchange(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<EngineHttpResponse> {
     const json = options.body === undefined ? undefined : JSON.stringify(options.body);
     try {
-      return await engineRequest(this.socketPath, { method, path: `${API}${path}`, json, timeoutMs: options.timeoutMs });
+      return await engineRequest(this.endpoint, { method, path: `${API}${path}`, json, timeoutMs: options.timeoutMs });
     } catch (error) {
       throw this.failure(`${method} ${path}`, error);
     }
@@ -275,11 +269,11 @@ export class EngineApi {
   }
 
   /** Starts an exec and hands back the raw, hijacked connection to its stdio, paused: resume it once it is wired. */
-  async startExec(execId: string, tty: boolean): Promise<Socket> {
+  async startExec(execId: string, tty: boolean): Promise<Duplex> {
     const path = `/exec/${execId}/start`;
-    let answer: Socket | EngineHttpResponse;
+    let answer: Duplex | EngineHttpResponse;
     try {
-      answer = await engineUpgrade(this.socketPath, {
+      answer = await engineUpgrade(this.endpoint, {
         method: 'POST',
         path: `${API}${path}`,
         json: JSON.stringify({ Detach: false, Tty: tty }),

@@ -1,8 +1,10 @@
-import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { dialEngine } from './dial.js';
+import type { EngineEndpoint } from './endpoint.js';
 
 /**
- * HTTP/1.1 to the Docker engine over its unix socket, one connection per
- * request, written on node:net. exec-cd is measured against `docker exec`, a
+ * HTTP/1.1 to the Docker engine over a connection dial.ts makes (its unix
+ * socket, TCP, TLS or ssh), one connection per request. exec-cd is measured against `docker exec`, a
  * Go program: node:http's client costs about 7 ms more than this on a cold
  * start (its first request alone is 10 to 13 ms against 5 here), which is
  * most of what separated exec-cd from its 1.5x target. The engine is the only
@@ -201,7 +203,7 @@ function accumulator(): (chunk: Buffer) => Buffer {
  * (an upgrade) by returning true.
  */
 function readAnswer(
-  socket: net.Socket,
+  socket: Duplex,
   request: EngineHttpRequest,
   settle: { resolve: (answer: EngineHttpResponse) => void; reject: (error: unknown) => void },
   onHead: (head: ResponseHead, read: Buffer) => boolean = () => false,
@@ -262,9 +264,9 @@ function readAnswer(
 }
 
 /** Sends one request and resolves with the whole answer; rejects on a connection error or timeout. */
-export function engineRequest(socketPath: string, request: EngineHttpRequest): Promise<EngineHttpResponse> {
+export function engineRequest(endpoint: EngineEndpoint, request: EngineHttpRequest): Promise<EngineHttpResponse> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(socketPath);
+    const socket = dialEngine(endpoint);
     readAnswer(socket, request, { resolve, reject });
     socket.write(requestText(request, ['Connection: close']));
   });
@@ -275,9 +277,9 @@ export function engineRequest(socketPath: string, request: EngineHttpRequest): P
  * the socket, paused, carrying the raw stream from the first byte after the
  * head, once the engine agrees; resolves with the engine's answer when it refuses.
  */
-export function engineUpgrade(socketPath: string, request: EngineHttpRequest): Promise<net.Socket | EngineHttpResponse> {
+export function engineUpgrade(endpoint: EngineEndpoint, request: EngineHttpRequest): Promise<Duplex | EngineHttpResponse> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(socketPath);
+    const socket = dialEngine(endpoint);
     readAnswer(socket, request, { resolve, reject }, (head, read) => {
       if (head.status >= 300) return false; // a refusal is read like any answer
       socket.pause();

@@ -51,10 +51,33 @@ export interface BuiltImage {
   built: boolean;
 }
 
-/** dockerode, loaded only when an image must be built, imported or pulled (it is slow to load). */
-async function dockerode(): Promise<Docker> {
+/** dockerode on the engine `api` talks to, loaded only when an image must be built, imported or pulled (it is slow to load). */
+async function dockerode(api: EngineApi): Promise<Docker> {
   const { default: Dockerode } = await import('dockerode');
-  return new Dockerode();
+  const endpoint = api.endpoint;
+  switch (endpoint.kind) {
+    case 'unix':
+      return new Dockerode({ socketPath: endpoint.path });
+    case 'tcp': {
+      const tls = endpoint.tls;
+      if (tls === null) return new Dockerode({ protocol: 'http', host: endpoint.host, port: endpoint.port });
+      return new Dockerode({
+        protocol: 'https',
+        host: endpoint.host,
+        port: endpoint.port,
+        ...(tls.ca === null ? {} : { ca: tls.ca }),
+        ...(tls.cert === null ? {} : { cert: tls.cert }),
+        ...(tls.key === null ? {} : { key: tls.key }),
+      });
+    }
+    case 'ssh':
+      return new Dockerode({
+        protocol: 'ssh',
+        host: endpoint.host,
+        ...(endpoint.port === null ? {} : { port: endpoint.port }),
+        ...(endpoint.user === null ? {} : { username: endpoint.user }),
+      });
+  }
 }
 
 /** The Debian mirror the machine's apt uses (never a hard-coded host). */
@@ -164,8 +187,8 @@ function engineMessage(error: unknown): string {
 }
 
 /** Imports a tar file as tag, with labels; resolves to the image id the engine reported, if it did. */
-async function importTarFile(file: string, tag: string, labels: Record<string, string>): Promise<string | undefined> {
-  const docker = await dockerode();
+async function importTarFile(api: EngineApi, file: string, tag: string, labels: Record<string, string>): Promise<string | undefined> {
+  const docker = await dockerode(api);
   const [repo, version] = tag.split(':');
   const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
   let id: string | undefined;
@@ -210,7 +233,7 @@ async function importOnce(dir: string, tag: string, labels: Record<string, strin
     await (context.writeTar ?? writeRootfsTar)(dir, file);
     const problem = await tarProblem(file);
     if (problem !== null) throw new Error(problem);
-    const id = await importTarFile(file, tag, labels);
+    const id = await importTarFile(context.api, file, tag, labels);
     await checkImported(context.api, tag, id, labels);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -259,7 +282,7 @@ export async function ensureBaseImage(api: EngineApi, baseImage: string, io: Io,
     if (state === 'stale') io.log(`${baseImage} was made by another devkit's recipe (its package list changed): making it again`);
     await bootstrapBase(baseImage, api, io, env);
   } else {
-    const docker = await dockerode();
+    const docker = await dockerode(api);
     const progress = startProgress(io, `pulling ${baseImage}`);
     const stream = await docker.pull(baseImage);
     await follow(docker, stream, (event) => event.status !== undefined && progress.update(event.status));
@@ -318,7 +341,7 @@ export async function buildStackImages(options: {
       results.push({ ...image, id: existing.id, built: false });
       continue;
     }
-    const docker = await dockerode();
+    const docker = await dockerode(api);
     const progress = startProgress(options.io, `building ${image.tag}`);
     const stream = await docker.buildImage(
       { context, src: contextFiles(context) },

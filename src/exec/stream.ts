@@ -1,5 +1,6 @@
 import { fstatSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { isatty } from 'node:tty';
 import { debugError, debugSwallow } from '../debug.js';
 import { splitFrames, type EngineApi, type ExecState } from '../docker/engine-api.js';
@@ -43,7 +44,7 @@ class NotInImageWatch {
 }
 
 /** Writes the engine's multiplexed stream to stdout and stderr, bytes untouched, pausing the connection while a destination is full. */
-function demultiplex(socket: Socket, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, watch: NotInImageWatch): void {
+function demultiplex(socket: Duplex, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, watch: NotInImageWatch): void {
   let pending: Buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     const { frames, rest } = splitFrames(pending.length === 0 ? chunk : Buffer.concat([pending, chunk]));
@@ -174,11 +175,16 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
   const { tty, attachStdin } = mode;
   const stdin = tty || attachStdin ? streams.stdin : null;
   const socket = await api.startExec(execId, tty);
-  socket.setNoDelay(true);
+  if (socket instanceof Socket) socket.setNoDelay(true); // TCP, TLS or the unix socket; ssh's pipes have no Nagle
 
   // The inner process's host pid, looked up when the first signal comes; asked again at the next when the engine did not tell.
   let pidLookUp: Promise<number | null> | null = null;
   const forward = (signal: NodeJS.Signals): void => {
+    // The pid the engine reports is one on the engine's host: only a local engine's (its unix socket) is one here.
+    if (api.endpoint.kind !== 'unix') {
+      stderr.write(`devkit: ${signal} not passed on: the engine is not on this machine (a terminal's Ctrl-C still is)\n`);
+      return;
+    }
     pidLookUp ??= innerPid(api, execId).catch((error: unknown) => {
       pidLookUp = null;
       stderr.write(`devkit: ${oneLine(error instanceof Error ? error.message : String(error))}: ${signal} not passed on\n`);

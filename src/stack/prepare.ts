@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import type { Io } from '../cli/io.js';
 import { connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { buildStackImages, type BuiltImage } from '../docker/images.js';
+import { describeEndpoint } from '../docker/endpoint.js';
 import { DevkitError, UsageError, oneLine } from '../errors.js';
 import { ensureWorkspaceImage, workspaceImage, type WorkspaceImage } from '../image/workspace-image.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -91,6 +92,21 @@ export interface PreparedStack {
 }
 
 /**
+ * The stack bind-mounts the dev root's folders, which an engine reached over
+ * TCP or ssh does not have (or has by accident, on a shared disk): agents
+ * there need copies kept in volumes on that engine, which devkit does not
+ * make yet. So a stack goes only to an engine on this machine's socket.
+ */
+function refuseRemoteEngine(fleet: Fleet, api: EngineApi): void {
+  if (api.endpoint.kind === 'unix') return;
+  throw new DevkitError(
+    `the Docker engine at ${describeEndpoint(api.endpoint)} is not on this machine's socket and cannot see the dev root ` +
+      `${fleet.config.root} that agents' stacks mount: devkit runs stacks only on a local engine for now; ` +
+      'choose one with docker context use default (or unset DOCKER_HOST / DOCKER_CONTEXT)',
+  );
+}
+
+/**
  * Everything `up` needs before compose runs: the workspace's stack files and
  * .env, the images, the shared cache volumes, agent K's overlay, and the
  * check that the stack they make is a sandbox. The caller holds the fleet
@@ -98,6 +114,7 @@ export interface PreparedStack {
  */
 export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Promise<PreparedStack> {
   const api = await connectEngine(fleet.env);
+  refuseRemoteEngine(fleet, api);
   const { overlay, policyChanged, devImage } = await writeStackFiles(fleet, profile, api, io);
   const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api, env: fleet.env });
   await ensureWorkspaceImage(fleet.config, devImage, { api, io, env: fleet.env });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError, UsageError } from '../errors.js';
+import { DEFAULT_SOCKET, resolveEndpoint } from '../docker/endpoint.js';
 import type { WorkspaceImage } from '../image/workspace-image.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
@@ -132,8 +133,8 @@ function allowedBinds(fleet: Fleet, profile: Profile): Array<{ source: string; w
 
 /** The engine's socket on the host: whoever can reach it is root there, read-only mount or not. */
 function engineSocket(env: NodeJS.ProcessEnv): string {
-  const host = env.DOCKER_HOST ?? '';
-  return resolveExisting(host.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock');
+  const endpoint = resolveEndpoint(env);
+  return resolveExisting(endpoint.kind === 'unix' ? endpoint.path : DEFAULT_SOCKET);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { EngineEndpoint } from '../../src/docker/endpoint.js';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -51,4 +52,9 @@ export function answering(answer: (requestLine: string) => string | null): (sock
 export function jsonAnswer(status: number, body: unknown): string {
   const text = JSON.stringify(body);
   return `HTTP/1.1 ${status} X\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
+}
+
+/** A unix socket (a fake engine's, or the real one's) as the endpoint devkit's engine client takes. */
+export function unixEndpoint(socketPath: string): EngineEndpoint {
+  return { kind: 'unix', path: socketPath, context: 'default' };
 }
