@@ -115,7 +115,8 @@ export async function removeMerged(fleet: Fleet, merge: MergeResult): Promise<Re
     const result = await removeAgent(fleet, { index: merge.index, force: false, deleteBranch: true, provenMerged: merge.merged });
     return { removed: true, proof, result };
   } catch (error) {
-    if (error instanceof DevkitError) return { removed: false, reason: error.message };
+    // Its own words, naming the command they are about (they may suggest its --force).
+    if (error instanceof DevkitError) return { removed: false, reason: `devkit worktrees remove ${merge.index} refused: ${error.message}` };
     throw error;
   }
 }
