@@ -212,6 +212,19 @@ describe('devkit merge', () => {
     expect(await primaryStatus()).toBe('');
   });
 
+  it("merges into the agent's base by default: the branch worktrees init --base started it from", async () => {
+    await git(fx.primary, ['branch', 'develop']);
+    expect((await devkit(['worktrees', 'init', '5', '--base', 'develop'], { cwd: fx.workspace })).exitCode).toBe(0);
+    await agentCommits(5, 'src/file17.txt', 'five\n', 'agent 5 for develop');
+    const mainBefore = await main();
+    const result = await merge('5');
+    expect(result).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^merged agent5\/main into develop \(fast-forward/) });
+    expect(await git(fx.primary, ['show', 'develop:src/file17.txt'])).toBe('five');
+    expect(await main()).toBe(mainBefore);
+    const log = await devkit(['log', '5'], { cwd: fx.workspace });
+    expect(log.stdout).toBe('agent5/main has no commits that develop does not have');
+  });
+
   it('says so when there is nothing to merge', async () => {
     const result = await merge('2');
     expect(result).toMatchObject({ exitCode: 0, stdout: 'agent2/main is already in main (nothing to merge)' });

@@ -145,7 +145,7 @@ async function subjects(git: Git, commits: readonly string[]): Promise<string> {
  * Builds what merging `source` into `target` (full branch refs) would make,
  * in the object store only: no ref, index or file changes. Refuses, changing
  * nothing, when the merge would conflict or the branches share no history.
- * `label` names the source in commit messages ("agent2/main").
+ * The source's short name ("agent2/main") names it in commit messages.
  */
 export async function buildMerge(git: Git, request: { source: string; target: string; mode: MergeMode }): Promise<MergeBuild> {
   const { source, target, mode } = request;
