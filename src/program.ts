@@ -8,6 +8,8 @@ import { registerExecCd } from './commands/exec-cd/command.js';
 import { registerGc } from './commands/gc/command.js';
 import { registerImage } from './commands/image/command.js';
 import { registerInit } from './commands/init/command.js';
+import { registerLog } from './commands/log/command.js';
+import { registerMerge } from './commands/merge/command.js';
 import { registerOverlay } from './commands/overlay/command.js';
 import { registerPolicy } from './commands/policy/command.js';
 import { registerPorts } from './commands/ports/command.js';
@@ -43,6 +45,8 @@ export function buildProgram(exit: { code: number }): Command {
     registerInit,
     registerWorktrees,
     registerSync,
+    registerMerge,
+    registerLog,
     registerImage,
     registerOverlay,
     registerStack,

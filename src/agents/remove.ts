@@ -6,7 +6,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths, parseAgentName } from '../fleet/layout.js';
 import { deleteAgentRecord, readAgentRecords, requireAgent } from '../fleet/records.js';
 import { openSafeDir, removeTreeIn } from '../fs/safe.js';
-import { commitsOnlyOn, refExists } from '../git/repo.js';
+import { commitsOnlyOn, refExists, resolveCommit } from '../git/repo.js';
 import { assessRisk, backupCopy, describeRisk, isAtRisk, type AtRisk, type Backup } from './backup.js';
 import { readCopy } from './copy.js';
 import { homeExists } from './devhome.js';
@@ -18,6 +18,13 @@ export interface RemoveRequest {
   index: number;
   force: boolean;
   deleteBranch: boolean;
+  /**
+   * The branch tip whose work the caller proved to be in another branch
+   * (`merge --remove`: by ancestry or by patch-id after a squash or rebase,
+   * which commitsOnlyOn does not see). The branch is deleted without the
+   * commitsOnlyOn check only while it still points there.
+   */
+  provenMerged?: string;
 }
 
 export interface RemoveResult {
@@ -62,6 +69,11 @@ export async function refuseWhileWritable(fleet: Fleet, index: number): Promise<
   }
 }
 
+/** True when `branch` still points at the tip the caller proved merged (the sync before removal may have moved it). */
+async function provenAt(fleet: Fleet, branch: string, proven: string | undefined): Promise<boolean> {
+  return proven !== undefined && (await resolveCommit(fleet.shared.git, `refs/heads/${branch}`)) === proven;
+}
+
 /**
  * `worktrees remove K`. Refuses, changing nothing, when the copy holds work
  * that exists nowhere else, unless `force`; with `force` that work is first
@@ -93,7 +105,12 @@ export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise
     );
   }
   const branchExists = await refExists(fleet.shared.git, `refs/heads/${branch}`);
-  if (request.deleteBranch && branchExists && (await commitsOnlyOn(fleet.shared.git, branch)) > 0) {
+  if (
+    request.deleteBranch &&
+    branchExists &&
+    !(await provenAt(fleet, branch, request.provenMerged)) &&
+    (await commitsOnlyOn(fleet.shared.git, branch)) > 0
+  ) {
     throw new DevkitError(`${branch} has commits on no other branch; merge it first, or leave out --delete-branch to keep it`);
   }
   const backup = isAtRisk(atRisk) ? await backupCopy(fleet, request.index, `worktrees remove ${request.index} --force`) : null;
