@@ -158,7 +158,7 @@ describeWithDocker('hooks in devkit.yml, run in the agent containers', () => {
     const log = hookLog(2, 'preRemove');
     expectRefused(
       await run(['worktrees', 'remove', '2', '--force']),
-      new RegExp(`agent2's preRemove hook failed \\(exit 4; its output: ${log}\\): removal refused: agent 2 is kept as it was`),
+      new RegExp(`agent2's preRemove hook failed \\(exit 4; its output: ${log}\\): removal refused, nothing removed`),
       { exitCode: 1, unchanged: { dir: agentCopy(fx, 2), before } },
     );
     expect(readFileSync(log, 'utf8')).toContain('not yet\n');

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { agentName } from '../fleet/layout.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentName, agentPaths } from '../fleet/layout.js';
+import { withSafeDir } from '../fs/safe.js';
 import type { RootState } from '../state/root-state.js';
 
 export type HookName = 'postCreate' | 'preRemove';
@@ -35,4 +37,9 @@ export function hookFailure(runs: readonly HookRun[], then: string): string | nu
   if (failed.length === 0) return null;
   const each = failed.map((run) => `${run.agent}'s ${run.hook} hook failed (exit ${run.exitCode}; its output: ${run.log})`);
   return `${each.join('; ')}: ${then}`;
+}
+
+/** Whether agent K's copy is there to run a hook in (a vanished one is prune's business). */
+export function copyPresent(fleet: Pick<Fleet, 'config'>, index: number): boolean {
+  return withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.worktree, () => true) !== null;
 }

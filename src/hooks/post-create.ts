@@ -11,7 +11,7 @@ import { readAgentRecords } from '../fleet/records.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { Profile } from '../stack/profile.js';
 import { withRepoLock } from '../state/lock.js';
-import { hookDir, hookScript, type HookRun } from './hook-files.js';
+import { copyPresent, hookDir, hookScript, type HookRun } from './hook-files.js';
 
 /** Which copy of agent K its postCreate ran for (the createdAt of devkit's record of it), or null. */
 function doneFor(file: string): string | null {
@@ -47,7 +47,8 @@ export async function runPostCreate(fleet: Fleet, profile: Profile, io: Io): Pro
   const commands = fleet.config.hooks.postCreate;
   if (commands.length === 0) return [];
   const records = readAgentRecords(fleet.state);
-  const indexes = profile.agentIndex === null ? [...records.keys()] : [profile.agentIndex].filter((index) => records.has(index));
+  const wanted = profile.agentIndex === null ? [...records.keys()] : [profile.agentIndex];
+  const indexes = wanted.filter((index) => records.has(index) && copyPresent(fleet, index));
   const settled = await Promise.allSettled(
     indexes.map((index) => {
       const createdAt = records.get(index)?.createdAt ?? '';

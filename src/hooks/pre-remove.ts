@@ -2,14 +2,13 @@ import { execa } from 'execa';
 import path from 'node:path';
 import type { Io } from '../cli/io.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentName, agentPaths } from '../fleet/layout.js';
+import { agentName } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { withSafeDir } from '../fs/safe.js';
 import { runCompose } from '../stack/compose.js';
 import { prepareStack } from '../stack/prepare.js';
 import { resolveProfile } from '../stack/profile.js';
-import { hookDir, hookScript, type HookRun } from './hook-files.js';
+import { copyPresent, hookDir, hookScript, type HookRun } from './hook-files.js';
 
 /**
  * devkit.yml's hooks.preRemove for agent K, before its removal: in a
@@ -23,7 +22,7 @@ import { hookDir, hookScript, type HookRun } from './hook-files.js';
 export async function runPreRemove(fleet: Fleet, index: number, io: Io): Promise<HookRun | null> {
   const commands = fleet.config.hooks.preRemove;
   if (commands.length === 0 || index < 2 || !readAgentRecords(fleet.state).has(index)) return null;
-  if (withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.worktree, () => true) === null) return null;
+  if (!copyPresent(fleet, index)) return null;
   const profile = resolveProfile(fleet, agentName(index));
   await prepareStack(fleet, profile, io);
   const log = path.join(hookDir(fleet.state, index), 'preRemove.log');

@@ -265,7 +265,7 @@ export async function destroyTeam(fleet: Fleet, name: string, request: DestroyRe
         let removed: RemoveResult | null = null;
         if (readAgentRecords(fleet.state).has(member.index)) {
           const hook = await runPreRemove(fleet, member.index, context.io);
-          const failure = hookFailure(hook === null ? [] : [hook], 'member kept as it was');
+          const failure = hookFailure(hook === null ? [] : [hook], 'member kept, nothing removed');
           if (failure !== null) throw new DevkitError(failure);
           removed = await removeAgent(fleet, { index: member.index, force: request.force, deleteBranch: false });
         }

@@ -22,7 +22,7 @@ export async function run(options: WorktreesRemoveOptions, context: CommandConte
   const result = await withFleetLock(fleet, context, `worktrees remove ${index}`, async () => {
     await refuseWhileWritable(fleet, index);
     const hook = await runPreRemove(fleet, index, context.io);
-    const failure = hookFailure(hook === null ? [] : [hook], `removal refused: agent ${index} is kept as it was`);
+    const failure = hookFailure(hook === null ? [] : [hook], `removal refused, nothing removed`);
     if (failure !== null) throw new DevkitError(failure);
     const removed = await removeAgent(fleet, request);
     removeProfileFiles(fleet.workspace.dir, removed.name); // its containers are down: removeAgent refuses otherwise
