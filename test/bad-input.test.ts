@@ -123,7 +123,7 @@ describe('bad input', () => {
     it('an unknown key is named', async () => {
       await refusedWithConfig(
         `root: ${fx.root}\nrepo: app\nmaxagents: 3\n`,
-        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh, git, image\)/,
+        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh, git, image, hooks\)/,
       );
     });
 
@@ -142,6 +142,18 @@ describe('bad input', () => {
       ['an agent that is not agentK', 'git:\n  agents:\n    bob:\n      name: Bob\n', /'git.agents.bob' is not an agent \(agentK\)/],
       ['an unknown key', 'git:\n  user: ada\n', /unknown key 'git.user' \(known keys: name, email, agents\)/],
     ])('a git identity with %s is refused', async (_what, section, message) => {
+      await refusedWithConfig(`root: ${fx.root}\nrepo: app\n${section}`, message);
+    });
+
+    it.each([
+      ['a number', 'hooks:\n  postCreate: 3\n', /'hooks.postCreate' must be a shell command \(a string\) or a list of them, got 3/],
+      [
+        'a list holding a mapping',
+        "hooks:\n  preRemove: ['make clean', {run: x}]\n",
+        /'hooks.preRemove' must be a shell command .*got \{"run":"x"\}/,
+      ],
+      ['an unknown hook', "hooks:\n  postStart: 'true'\n", /unknown key 'hooks.postStart' \(known keys: postCreate, preRemove\)/],
+    ])('a hook that is %s is refused', async (_what, section, message) => {
       await refusedWithConfig(`root: ${fx.root}\nrepo: app\n${section}`, message);
     });
 

@@ -12,6 +12,8 @@ import { branchRef, configGet, headState, refExists, refsUnder, resolveCommit, s
 import { alternatesText, blankCopyFacts, readCopy } from './copy.js';
 import { objectFormat, withCopyView } from './copy-git.js';
 import { agentGitIdentity, hostGitIdentity } from './git-identity.js';
+import { checkIncludeFile, includedFiles } from './include.js';
+import { copyIncluded, type IncludedCopy } from './include-copy.js';
 import { addDevhomeExcludes, ensureDevhome, ensureDevhomeExcluded, homeExists } from './devhome.js';
 
 /** Where new agent branches start. */
@@ -51,6 +53,8 @@ export interface ProvisionedAgent {
   devhome: string;
   branch: string | null;
   action: AgentAction;
+  /** The include file's files put in the copy made now; null when no copy was made or there is no include file. */
+  included: IncludedCopy | null;
 }
 
 export interface ProvisionResult {
@@ -214,12 +218,18 @@ export async function convertWorktree(fleet: Fleet, index: number, old: { head: 
  * leaves no half copy at the agent's path. Its files are checked out through
  * a view (copy-git.ts): git never runs with the new .git as its repository.
  */
-async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, base: BaseRef): Promise<void> {
+async function makeCopy(
+  fleet: Fleet,
+  agent: AgentPaths & { branch: string },
+  base: BaseRef,
+  include: readonly string[],
+): Promise<IncludedCopy> {
   const tip = await ensureAgentBranch(fleet, agent, base);
   const upstream = (await configGet(fleet.shared.git, `branch.${agent.branch}.merge`)) ?? null;
   const dir = openSafeDir(fleet.config.root, agent.rel.dir, { create: { mode: 0o755 } });
   if (dir === null) throw new DevkitError(`cannot make ${agent.dir}`);
   const staging = `.devkit-new-${randomBytes(6).toString('hex')}`;
+  let included: IncludedCopy = { copied: 0, skipped: [] };
   try {
     const copy = openDirIn(dir, staging, { create: { mode: 0o755 } });
     if (copy === null) throw new DevkitError(`cannot make ${path.join(agent.dir, staging)}`);
@@ -241,6 +251,7 @@ async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, ba
       } finally {
         git.close();
       }
+      if (include.length > 0) included = withPrimaryClone(fleet, (primary) => copyIncluded(primary, copy, include));
       const owner = ownerToSet();
       if (owner !== null) chownCopy(copy, owner);
     } finally {
@@ -253,6 +264,18 @@ async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, ba
     rmSync(pinnedPath(dir, staging), { recursive: true, force: true });
     dir.close();
   }
+  return included;
+}
+
+/** Runs `body` with the primary clone's work tree open (the dev root is trusted; below it nothing is followed). */
+function withPrimaryClone<T>(fleet: Fleet, body: (primary: SafeDir) => T): T {
+  const primary = openSafeDir(fleet.config.root, fleet.config.repo);
+  if (primary === null) throw new DevkitError(`${fleet.shared.top} is gone`);
+  try {
+    return body(primary);
+  } finally {
+    primary.close();
+  }
 }
 
 /**
@@ -264,6 +287,12 @@ async function makeCopy(fleet: Fleet, agent: AgentPaths & { branch: string }, ba
 export async function provisionIndexes(fleet: Fleet, indexes: readonly number[], base: BaseRef): Promise<ProvisionResult> {
   const agents = indexes.map((index) => agentPaths(fleet.config, index));
   await checkCanProvision(fleet, agents);
+  const making = agents.filter(
+    (agent) => agent.branch !== null && readCopy(fleet.config, fleet.shared.gitDir, agent.index).state === 'missing',
+  );
+  // Read before anything changes: a bad include file is refused with nothing made.
+  const hasInclude = checkIncludeFile(fleet.workspace.dir) !== null;
+  const include = hasInclude && making.length > 0 ? await includedFiles(fleet) : [];
   let changed = false;
   if ((await configGet(fleet.shared.git, 'gc.auto')) !== '0') {
     // A gc in the shared repo could prune what an agent's copy still borrows; devkit runs none, and asks git for none.
@@ -277,8 +306,10 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
   const results: ProvisionedAgent[] = [];
   for (const agent of agents) {
     let action: AgentAction = 'present';
-    if (agent.branch !== null && readCopy(fleet.config, fleet.shared.gitDir, agent.index).state === 'missing') {
-      await makeCopy(fleet, { ...agent, branch: agent.branch }, base);
+    let included: IncludedCopy | null = null;
+    if (agent.branch !== null && making.includes(agent)) {
+      const copied = await makeCopy(fleet, { ...agent, branch: agent.branch }, base, include);
+      included = hasInclude ? copied : null;
       action = 'created';
     }
     if (agent.branch !== null && !records.has(agent.index)) {
@@ -292,7 +323,15 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
     const identity = agentGitIdentity(fleet.config.git, hostIdentity, agent.index);
     if (ensureDevhome(fleet, agent.index, identity) && action === 'present') action = 'devhome-created';
     changed ||= action !== 'present';
-    results.push({ index: agent.index, name: agent.name, worktree: agent.worktree, devhome: agent.devhome, branch: agent.branch, action });
+    results.push({
+      index: agent.index,
+      name: agent.name,
+      worktree: agent.worktree,
+      devhome: agent.devhome,
+      branch: agent.branch,
+      action,
+      included,
+    });
   }
   return { agents: results, changed };
 }

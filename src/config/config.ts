@@ -10,10 +10,12 @@ import { locateWorkspace } from './locate.js';
 import {
   validateEgress,
   validateGitIdentity,
+  validateHooks,
   validateImage,
   validateSsh,
   type EgressConfig,
   type GitIdentityConfig,
+  type HooksConfig,
   type ImageConfig,
   type SshConfig,
 } from './sections.js';
@@ -40,6 +42,8 @@ export interface DevkitConfig {
   git: GitIdentityConfig;
   /** What the dev image gets on top of devkit's (packages, npm CLIs, the user's Dockerfile). */
   image: ImageConfig;
+  /** Shell commands run inside an agent's container after its first up and before its removal. */
+  hooks: HooksConfig;
 }
 
 /** The directory devkit runs in, and its config. */
@@ -54,7 +58,7 @@ export interface Workspace {
 
 type Raw = Record<string, unknown>;
 
-const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh', 'git', 'image'] as const;
+const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh', 'git', 'image', 'hooks'] as const;
 
 /** Validates parsed devkit.yml content; every message names the key at fault. */
 export function validateConfig(raw: unknown, where: { file: string; dir: string }): DevkitConfig {
@@ -92,6 +96,7 @@ export function validateConfig(raw: unknown, where: { file: string; dir: string 
       if (!existsSync(file)) throw new UsageError(`${where.file}: '${what}' names ${file}, which does not exist`);
       return file;
     }),
+    hooks: validateHooks(fields.hooks, where.file),
   };
 }
 

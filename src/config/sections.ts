@@ -280,3 +280,33 @@ export function validateImage(raw: unknown, file: string, resolve: (raw: string,
     fields.dockerfile === undefined ? null : resolve(text(fields.dockerfile, 'image.dockerfile', file), 'image.dockerfile');
   return { packages: [...new Set(packages)].sort(), npm, dockerfile };
 }
+
+/** Shell commands devkit.yml runs inside an agent's container at points of its life (see hooks/). */
+export interface HooksConfig {
+  /** After an agent's first successful up, once per agent. */
+  postCreate: string[];
+  /** Before worktrees remove K (and team destroy) removes it; a failure refuses the removal. */
+  preRemove: string[];
+}
+
+/** One hook: a shell command, or a list of them run in order. */
+function hookCommands(value: unknown, what: string, file: string): string[] {
+  const commands = typeof value === 'string' ? [value] : value;
+  const bad = (got: unknown): UsageError =>
+    new UsageError(`${file}: '${what}' must be a shell command (a string) or a list of them, got ${JSON.stringify(got)}`);
+  if (!Array.isArray(commands)) throw bad(value);
+  return commands.map((command: unknown) => {
+    if (typeof command !== 'string' || command.trim() === '' || command.includes('\0')) throw bad(command);
+    return command;
+  });
+}
+
+export function validateHooks(raw: unknown, file: string): HooksConfig {
+  if (raw === undefined) return { postCreate: [], preRemove: [] };
+  const fields = mapping(raw, 'hooks', file);
+  onlyKeys(fields, ['postCreate', 'preRemove'], 'hooks', file);
+  return {
+    postCreate: fields.postCreate === undefined ? [] : hookCommands(fields.postCreate, 'hooks.postCreate', file),
+    preRemove: fields.preRemove === undefined ? [] : hookCommands(fields.preRemove, 'hooks.preRemove', file),
+  };
+}

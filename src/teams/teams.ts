@@ -6,6 +6,8 @@ import { deleteMergedBranches, type BranchesLeft } from '../agents/branches.js';
 import { homeAsMade, homeExists, removeHome } from '../agents/devhome.js';
 import { agentGitIdentity, hostGitIdentity, type GitIdentity } from '../agents/git-identity.js';
 import { knownIndexes } from '../agents/inspect.js';
+import { checkIncludeFile } from '../agents/include.js';
+import { includedLines } from '../agents/include-copy.js';
 import { provisionIndexes, resolveBase } from '../agents/provision.js';
 import { removeAgent, refuseWhileWritable, type RemoveResult } from '../agents/remove.js';
 import type { CommandContext } from '../cli/context.js';
@@ -18,6 +20,9 @@ import { readAgentRecords } from '../fleet/records.js';
 import { listIn, lstatIn, openTrustedDir, removeEmptyDirIn, withSafeDir } from '../fs/safe.js';
 import { runCompose, waitForComposeUsing } from '../stack/compose.js';
 import { removeProjectByLabel } from '../stack/containers.js';
+import { hookFailure } from '../hooks/hook-files.js';
+import { runPostCreate } from '../hooks/post-create.js';
+import { runPreRemove } from '../hooks/pre-remove.js';
 import { agentProject } from '../stack/project-names.js';
 import { prepareStack, type PreparedStack } from '../stack/prepare.js';
 import { resolveProfile, type Profile } from '../stack/profile.js';
@@ -90,6 +95,7 @@ export async function createTeam(
   const base = await resolveBase(fleet, request.base);
   const { team, stacks } = await withFleetLock(fleet, context, `team create ${name}`, async () => {
     if (readTeam(fleet, name) !== null) throw new UsageError(`team ${name} exists already: destroy it first, or pick another name`);
+    checkIncludeFile(fleet.workspace.dir); // a bad one is refused before the record is written
     const indexes = await freeIndexes(fleet, request.count);
     const planned: TeamState = {
       name,
@@ -105,7 +111,11 @@ export async function createTeam(
       })),
     };
     writeTeam(fleet, planned);
-    await provisionIndexes(fleet, indexes, base);
+    const provisioned = await provisionIndexes(fleet, indexes, base);
+    for (const agent of provisioned.agents) {
+      const included = includedLines(agent.name, agent.included);
+      for (const line of included === null ? [] : [`${agent.name}: ${included.count}`, ...included.skipped]) context.io.log(line);
+    }
     const prepared: Array<{ member: TeamMember; profile: Profile; stack: PreparedStack }> = [];
     for (const member of planned.members) {
       const profile = resolveProfile(fleet, member.agent);
@@ -122,6 +132,9 @@ export async function createTeam(
       member.state = 'created';
       writeTeam(fleet, team);
       onUp(up);
+      // The member stays (its stack is up); a failed hook fails the create, naming it.
+      const failure = hookFailure(await runPostCreate(fleet, profile, context.io), 'it runs again on its next up');
+      if (failure !== null) throw new DevkitError(failure);
     }),
   );
   const failed = settled.flatMap((result, i) =>
@@ -250,8 +263,12 @@ export async function destroyTeam(fleet: Fleet, name: string, request: DestroyRe
         await memberDown(fleet, member, api);
         await refuseWhileWritable(fleet, member.index);
         let removed: RemoveResult | null = null;
-        if (readAgentRecords(fleet.state).has(member.index))
+        if (readAgentRecords(fleet.state).has(member.index)) {
+          const hook = await runPreRemove(fleet, member.index, context.io);
+          const failure = hookFailure(hook === null ? [] : [hook], 'member kept, nothing removed');
+          if (failure !== null) throw new DevkitError(failure);
           removed = await removeAgent(fleet, { index: member.index, force: request.force, deleteBranch: false });
+        }
         const branches = await deleteMergedBranches(fleet, member.index);
         removeProfileFiles(fleet.workspace.dir, member.agent);
         const home = await dropHome(fleet, member.index, request.keepHomes, host);

@@ -10,6 +10,8 @@ import { knownAgents } from '../../fleet/records.js';
 import { setUpSsh } from '../../ssh/setup.js';
 import { stackContainers } from '../../stack/containers.js';
 import { upProfile } from '../../stack/up.js';
+import { hookFailure } from '../../hooks/hook-files.js';
+import { runPostCreate } from '../../hooks/post-create.js';
 import { attach, ensureTmux, openWindow, tmuxSessionName, windowsOf } from '../../tmux/tmux.js';
 import { parseIndex } from '../../validate.js';
 
@@ -54,7 +56,11 @@ async function openShells(options: { count: string; profile?: string }, context:
     const running = (await stackContainers(api, { root: fleet.config.root, profile })).some(
       (c) => c.service === 'dev' && c.state === 'running',
     );
-    if (!running) await upProfile(fleet, profile, context, false);
+    if (!running) {
+      const up = await upProfile(fleet, profile, context, false);
+      const failure = hookFailure(await runPostCreate(fleet, up.profile, context.io), 'it runs again on the next up');
+      if (failure !== null) context.io.log(`devkit: ${failure}`);
+    }
     const where = profile === 'dev-all' ? path.relative(fleet.config.root, agentPaths(fleet.config, index).worktree) : '.';
     await openWindow(
       session,

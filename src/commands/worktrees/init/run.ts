@@ -1,4 +1,5 @@
 import { openFleet } from '../../open-fleet.js';
+import { includedLines } from '../../../agents/include-copy.js';
 import { provisionAgents, resolveBase } from '../../../agents/provision.js';
 import type { CommandContext } from '../../../cli/context.js';
 import { withFleetLock } from '../../../fleet/fleet.js';
@@ -22,8 +23,12 @@ export async function run(options: WorktreesInitOptions, context: CommandContext
   const base = await resolveBase(fleet, options.base);
   const result = await withFleetLock(fleet, context, `worktrees init ${count}`, () => provisionAgents(fleet, count, base));
   if (options.json) context.io.json(result);
-  for (const agent of result.agents)
-    context.io.out(`${agent.name}\t${agent.branch ?? '(primary clone)'}\t${agent.worktree}\t${ACTION_TEXT[agent.action]}`);
+  for (const agent of result.agents) {
+    const included = includedLines(agent.name, agent.included);
+    const copied = included === null ? '' : `, ${included.count}`;
+    context.io.out(`${agent.name}\t${agent.branch ?? '(primary clone)'}\t${agent.worktree}\t${ACTION_TEXT[agent.action]}${copied}`);
+    for (const line of included?.skipped ?? []) context.io.log(line);
+  }
   if (!result.changed) context.io.log(`nothing changed: agents 1..${result.agents.length} already exist`);
   return 0;
 }

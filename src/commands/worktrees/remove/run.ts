@@ -1,7 +1,10 @@
 import { openFleet } from '../../open-fleet.js';
-import { removeAgent } from '../../../agents/remove.js';
+import { refuseWhileWritable, removeAgent } from '../../../agents/remove.js';
 import type { CommandContext } from '../../../cli/context.js';
+import { DevkitError } from '../../../errors.js';
 import { withFleetLock } from '../../../fleet/fleet.js';
+import { hookFailure } from '../../../hooks/hook-files.js';
+import { runPreRemove } from '../../../hooks/pre-remove.js';
 import { removeProfileFiles } from '../../../stack/workspace-files.js';
 import { parseIndex } from '../../../validate.js';
 
@@ -17,6 +20,10 @@ export async function run(options: WorktreesRemoveOptions, context: CommandConte
   const index = parseIndex(options.index, { what: 'K (the agent index)', max: fleet.config.maxAgents });
   const request = { index, force: options.force === true, deleteBranch: options.deleteBranch === true };
   const result = await withFleetLock(fleet, context, `worktrees remove ${index}`, async () => {
+    await refuseWhileWritable(fleet, index);
+    const hook = await runPreRemove(fleet, index, context.io);
+    const failure = hookFailure(hook === null ? [] : [hook], `removal refused, nothing removed`);
+    if (failure !== null) throw new DevkitError(failure);
     const removed = await removeAgent(fleet, request);
     removeProfileFiles(fleet.workspace.dir, removed.name); // its containers are down: removeAgent refuses otherwise
     return removed;
