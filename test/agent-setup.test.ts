@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { profileProject } from '../src/stack/workspace-files.js';
+import { profileProject } from '../src/stack/project-names.js';
 import { describeWithDocker, docker, profileContainers, removeStacks } from './support/docker.js';
 import {
   agentCopy,
