@@ -3,7 +3,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, removeStacks } from './support/docker.js';
-import { DEVKIT_BIN, agentHome, devkit, expectRefused, makeDevRoot, snapshot, type DevRootFixture } from './support/sandbox.js';
+import {
+  DEVKIT_BIN,
+  agentHome,
+  backupsRepo as backupsRepoOf,
+  devkit,
+  expectRefused,
+  makeDevRoot,
+  snapshot,
+  type DevRootFixture,
+} from './support/sandbox.js';
 
 /**
  * Checkpoints and restore (issue 12) against agent 2's real container: the
@@ -144,5 +153,37 @@ describeWithDocker('checkpoint, checkpoints and restore', () => {
       expectRefused(await run(args), message, { unchanged: { dir: fx.root, before } });
       expect(snapshot(agentHome(fx, 2))).toEqual(home);
     }
+  });
+});
+
+describeWithDocker('checkpoint with no container running', () => {
+  let fx: DevRootFixture;
+  const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
+  beforeAll(async () => {
+    fx = await makeDevRoot({ repo: `ckhost${process.pid}` });
+    expect((await run(['worktrees', 'init', '2'])).exitCode).toBe(0);
+  });
+  afterAll(() => fx?.cleanup());
+
+  it('reads the copy on the host, touches nothing, and restore refuses (exit 1) with the command that starts the container', async () => {
+    const copy = path.join(fx.root, 'agent2', fx.repo);
+    writeFileSync(path.join(copy, 'untracked.txt'), 'u\n');
+    writeFileSync(path.join(copy, 'README'), 'changed\n');
+    // The agent's folder, copy and HOME: (git freshens the mtime of shared objects a checkpoint writes again, in the shared repo).
+    const agentDir = path.join(fx.root, 'agent2');
+    const untouched = snapshot(agentDir);
+    const made = await run(['checkpoint', '2', '--json']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const checkpoint = JSON.parse(made.stdout) as { name: string; readIn: string; tree: string };
+    expect(checkpoint.readIn).toBe('host');
+    expect(snapshot(agentDir)).toEqual(untouched);
+    const before = snapshot(fx.root);
+    const files = await execa('git', ['--git-dir', backupsRepoOf(fx), 'ls-tree', '--name-only', checkpoint.tree]);
+    expect(files.stdout.split('\n')).toEqual(expect.arrayContaining(['README', 'untracked.txt', 'src']));
+    expectRefused(
+      await run(['restore', '2', checkpoint.name]),
+      /^devkit: agent2's container is not running, and devkit restores through it: start it with devkit -p agent2 up, then run devkit restore 2 \S+ again$/,
+      { exitCode: 1, unchanged: { dir: fx.root, before } },
+    );
   });
 });
