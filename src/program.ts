@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { oneLine } from './errors.js';
 import { registerAgent } from './commands/agent/command.js';
+import { registerCheckpoint } from './commands/checkpoint/command.js';
 import { registerCompletion } from './commands/completion/command.js';
 import { processHost } from './commands/context.js';
 import { registerDoctor } from './commands/doctor/command.js';
@@ -47,6 +48,7 @@ export function buildProgram(exit: { code: number }): Command {
     registerSync,
     registerMerge,
     registerLog,
+    registerCheckpoint,
     registerImage,
     registerOverlay,
     registerStack,

@@ -121,7 +121,7 @@ const BACKUP_IDENTITY = {
   GIT_COMMITTER_EMAIL: 'devkit@localhost',
 };
 
-function timestamp(now: Date): string {
+export function timestamp(now: Date): string {
   return now.toISOString().replace(/[-:]/g, ''); // 20261121T191200.123Z: a valid ref name component
 }
 
@@ -175,54 +175,101 @@ async function filesTree(view: CopyView, facts: CopyFacts, copy: string, gitDirW
   return (await view.git.run(['write-tree'], { env })).trim();
 }
 
+/** What a saved commit records of the copy, for its message (and for a checkpoint, for restore). */
+export interface SavedState {
+  /** The copy's HEAD commit, or null (unborn, or a copy saved as files only). */
+  head: string | null;
+  /** The full ref HEAD named (refs/heads/agent2/main), or null when detached. */
+  headRef: string | null;
+  /** The tree of its index (its staged state), or null when it had none it could be read from. */
+  stagedTree: string | null;
+  /** The tree of the saved commit (its files). */
+  tree: string;
+  /** The copy's local branches, full name to commit. */
+  branches: ReadonlyMap<string, string>;
+}
+
+/** How saveCopy builds its commit. */
+export interface SaveSpec {
+  /** The ref it lands on in the backups repository. */
+  ref: string;
+  /** The tree of files, made in the view. */
+  tree: (view: CopyView, facts: CopyFacts) => Promise<string>;
+  message: (state: SavedState) => string;
+  /** Says, once the state is known, that there is nothing to save: saveCopy then returns null, having saved nothing. */
+  skip?: (state: SavedState, view: CopyView) => Promise<boolean>;
+}
+
+/**
+ * Saves agent K's copy as a commit in devkit's backups repository at
+ * `spec.ref`: its tree is `spec.tree`'s, and its parents are the copy's HEAD,
+ * its staged state when that differs (a commit of the index's tree on HEAD),
+ * and every ref and stash tip of the copy, so every commit of the copy stays
+ * reachable. A copy that does not link up as devkit made it is saved as files
+ * only. The commit is made in a view and fetched with every object checked.
+ */
+export async function saveCopy(fleet: Fleet, facts: CopyFacts, spec: SaveSpec): Promise<{ commit: string; state: SavedState } | null> {
+  const agent = agentPaths(fleet.config, facts.index);
+  const trusted = facts.state === 'ok';
+  const backups = await backupsRepo(fleet);
+  const tips = trusted ? copyTips(facts) : new Map<string, string>();
+  const head = trusted ? headCommit(facts) : null;
+  return withCopyView(fleet, facts, { head, withIndex: trusted, withObjects: trusted, refs: tips }, async (view) => {
+    const parents: string[] = head === null ? [] : [head];
+    const stagedTree = trusted && existsSync(path.join(view.gitDir, 'index')) ? (await view.git.run(['write-tree'])).trim() : null;
+    if (stagedTree !== null && head !== null && stagedTree !== (await view.git.run(['rev-parse', 'HEAD^{tree}'])).trim()) {
+      parents.push(
+        (
+          await view.git.run(['commit-tree', stagedTree, '-p', head, '-m', `devkit backup of ${agent.name}: staged changes`], {
+            env: BACKUP_IDENTITY,
+          })
+        ).trim(),
+      );
+    }
+    // Every commit a ref or the stash holds becomes a parent, so the backup keeps it (tags peeled to their commits).
+    for (const tip of await peelToCommits(view, tips.values())) if (!parents.includes(tip)) parents.push(tip);
+    const state: SavedState = {
+      head,
+      headRef: trusted && facts.head?.kind === 'branch' ? facts.head.ref : null,
+      stagedTree,
+      tree: await spec.tree(view, facts),
+      branches: trusted ? facts.branches : new Map(),
+    };
+    if (spec.skip !== undefined && (await spec.skip(state, view))) return null;
+    const made = (
+      await view.git.run(['commit-tree', state.tree, ...parents.flatMap((p) => ['-p', p]), '-m', spec.message(state)], {
+        env: BACKUP_IDENTITY,
+      })
+    ).trim();
+    await view.git.run(['update-ref', 'refs/devkit/saved', made]);
+    // Into the backups repository, every object checked on the way (the copy's own objects came from its quarantine).
+    await fetchChecked(backups, view.gitDir, [`refs/devkit/saved:${spec.ref}`], copyGitTimeoutMs(fleet.env, 'work'));
+    return { commit: made, state };
+  });
+}
+
 /**
  * Saves everything removing agent K's copy would lose to
- * refs/devkit/backup/agentK/<timestamp> in devkit's backups repository: a
- * commit whose tree is the copy's files (filesTree) and whose parents are its
- * HEAD, its staged state when that differs, and every branch and stash tip of
- * the copy, so every commit of the copy stays reachable. A copy that does not
- * link up as devkit made it is saved as files only (its .git whole, as a tar).
- * No container may write the copy meanwhile (the caller checked).
+ * refs/devkit/backup/agentK/<timestamp>: saveCopy with the copy's files as
+ * they are on disk (filesTree), ignored ones, nested repositories and its
+ * .git included. No container may write the copy meanwhile (the caller
+ * checked).
  */
 export async function backupCopy(fleet: Fleet, index: number, reason: string): Promise<Backup> {
   const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
   const agent = agentPaths(fleet.config, index);
-  const trusted = facts.state === 'ok';
-  const backups = await backupsRepo(fleet);
   const ref = `refs/devkit/backup/${agent.name}/${timestamp(new Date())}`;
-  const tips = trusted ? copyTips(facts) : new Map<string, string>();
-  const head = trusted ? headCommit(facts) : null;
-  const commit = await withCopyView(fleet, facts, { head, withIndex: trusted, withObjects: trusted, refs: tips }, async (view) => {
-    const parents: string[] = head === null ? [] : [head];
-    if (trusted && existsSync(path.join(view.gitDir, 'index')) && head !== null) {
-      const staged = (await view.git.run(['write-tree'])).trim();
-      if (staged !== (await view.git.run(['rev-parse', 'HEAD^{tree}'])).trim()) {
-        parents.push(
-          (
-            await view.git.run(['commit-tree', staged, '-p', head, '-m', `devkit backup of ${agent.name}: staged changes`], {
-              env: BACKUP_IDENTITY,
-            })
-          ).trim(),
-        );
-      }
-    }
-    // Every commit a ref or the stash holds becomes a parent, so the backup keeps it (tags peeled to their commits).
-    for (const tip of await peelToCommits(view, tips.values())) if (!parents.includes(tip)) parents.push(tip);
-    const tree = await filesTree(view, facts, agent.worktree, !trusted);
-    const message = `devkit backup of ${agent.name} (${agent.worktree}): ${reason}`;
-    const made = (
-      await view.git.run(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { env: BACKUP_IDENTITY })
-    ).trim();
-    await view.git.run(['update-ref', 'refs/devkit/backup', made]);
-    // Into the backups repository, every object checked on the way (the copy's own objects came from its quarantine).
-    await fetchChecked(backups, view.gitDir, [`refs/devkit/backup:${ref}`], copyGitTimeoutMs(fleet.env, 'work'));
-    return made;
+  const saved = await saveCopy(fleet, facts, {
+    ref,
+    tree: (view) => filesTree(view, facts, agent.worktree, facts.state !== 'ok'),
+    message: () => `devkit backup of ${agent.name} (${agent.worktree}): ${reason}`,
   });
+  if (saved === null) throw new DevkitError(`the backup of ${agent.name} was skipped`); // no skip given: never
   const git = `git -C ${fleet.shared.top}`;
   // A folder of its own per backup: restoring two backups of one agent must not meet.
   const into = `${agent.dir}-restored-${path.basename(ref)}`;
   const restore = `${git} fetch ${fleet.state.backupsRepo} ${ref} && ${git} worktree add ${into} FETCH_HEAD`;
-  return { repo: fleet.state.backupsRepo, ref, commit, restore };
+  return { repo: fleet.state.backupsRepo, ref, commit: saved.commit, restore };
 }
 
 /**

@@ -1,9 +1,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { connectEngine, type ContainerSummary } from '../docker/engine-api.js';
 import { DevkitError, UsageError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentPaths, parseAgentName } from '../fleet/layout.js';
+import { agentPaths } from '../fleet/layout.js';
 import { deleteAgentRecord, readAgentRecords, requireAgent } from '../fleet/records.js';
 import { openSafeDir, removeTreeIn } from '../fs/safe.js';
 import { commitsOnlyOn, refExists, resolveCommit } from '../git/repo.js';
@@ -13,6 +12,7 @@ import { homeExists } from './devhome.js';
 import { quarantineObjects } from './copy-git.js';
 import { syncAgent } from './sync.js';
 import { debugSwallow } from '../debug.js';
+import { writerProfiles } from './writers.js';
 
 export interface RemoveRequest {
   index: number;
@@ -47,20 +47,7 @@ export interface RemoveResult {
  * cannot tell, so it refuses too.
  */
 export async function refuseWhileWritable(fleet: Fleet, index: number): Promise<void> {
-  let containers: ContainerSummary[];
-  try {
-    containers = await (await connectEngine(fleet.env)).listContainers([`devkit.root=${fleet.config.root}`]);
-  } catch (error) {
-    throw new DevkitError(
-      `the Docker engine does not answer (${error instanceof Error ? error.message : String(error)}), ` +
-        `so devkit cannot tell whether a container still writes agent ${index}'s copy: ` +
-        'start it (scripts/docker-engine.sh start) and try again',
-    );
-  }
-  const writers = containers.filter(
-    (c) => c.State === 'running' && (c.Labels['devkit.profile'] === 'dev-all' || parseAgentName(c.Labels['devkit.agent'] ?? '') === index),
-  );
-  const profiles = [...new Set(writers.map((c) => c.Labels['devkit.profile'] ?? '?'))];
+  const profiles = await writerProfiles(fleet, index);
   if (profiles.length > 0) {
     throw new DevkitError(
       `${profiles.join(' and ')} ${profiles.length === 1 ? 'runs' : 'run'} and could still write agent ${index}'s copy: ` +

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { debugError } from '../debug.js';
 import { DevkitError, oneLine } from '../errors.js';
 import { envMs, pollUntil } from '../poll.js';
 import { runBatched } from '../process-batch.js';
@@ -165,6 +166,8 @@ export class Git {
               });
             },
           );
+          // A git that exits before reading all its input (a bad argument) closes the pipe: its exit code says what went wrong.
+          child.stdin?.on('error', (error) => debugError(`writing the input of git ${args.join(' ')}`, error));
           if (call.input === undefined) child.stdin?.end();
           else child.stdin?.end(call.input);
         });

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import type { SshConfig } from '../config/sections.js';
-import { engineClient, type EngineApi } from '../docker/engine-api.js';
+import { engineClient } from '../docker/engine-api.js';
 import { DevkitError, UsageError } from '../errors.js';
-import { runExec } from '../exec/stream.js';
+import { execCaptured } from '../exec/captured.js';
 import { prepareExec } from '../exec/target.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths, type AgentPaths } from '../fleet/layout.js';
@@ -64,17 +63,6 @@ export interface PushResult {
   branch: string;
   url: string;
   profile: string;
-}
-
-/** Runs a command in a container and returns its exit code and what it printed. */
-async function execCaptured(api: EngineApi, execId: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-  out.on('data', (chunk: Buffer) => chunks.stdout.push(chunk));
-  err.on('data', (chunk: Buffer) => chunks.stderr.push(chunk));
-  const code = await runExec(api, execId, { stdin: Readable.from([]), stdout: out, stderr: err }, { tty: false, attachStdin: true });
-  return { code, stdout: Buffer.concat(chunks.stdout).toString('utf8'), stderr: Buffer.concat(chunks.stderr).toString('utf8') };
 }
 
 function hasKey(fleet: Fleet, agent: AgentPaths): boolean {

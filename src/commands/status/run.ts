@@ -3,7 +3,8 @@ import type { CommandContext } from '../../cli/context.js';
 import { formatTable } from '../../cli/table.js';
 import { debugSwallow } from '../../debug.js';
 import { connectEngine } from '../../docker/engine-api.js';
-import { UsageError } from '../../errors.js';
+import { UsageError, oneLine } from '../../errors.js';
+import { withFleetLock } from '../../fleet/fleet.js';
 import { formatRange } from '../../stack/ports.js';
 import { agentStatuses, type AgentStatus } from '../../status/agent-status.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,8 +55,35 @@ async function statuses(context: CommandContext): Promise<AgentStatus[]> {
   return agentStatuses(fleet, context, await connectEngine(fleet.env).catch(debugSwallow('the engine')));
 }
 
-export async function run(flags: { json?: boolean; watch?: boolean }, context: CommandContext): Promise<number> {
+/** DURATION as `--checkpoint-every` takes it: a whole number of seconds, minutes or hours. */
+function parseDuration(raw: string): number {
+  const match = /^([1-9][0-9]{0,6})(s|m|h)$/.exec(raw);
+  if (match === null) throw new UsageError(`--checkpoint-every ${JSON.stringify(raw)} is not a duration: give one like 30s, 5m or 1h`);
+  return Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
+}
+
+/** Checkpoints every agent whose state changed since its last checkpoint; what fails is said, and the watch goes on. */
+async function checkpointChanged(context: CommandContext, reports: readonly AgentStatus[], every: string): Promise<void> {
+  const fleet = await openFleet(context);
+  const { checkpointAgent } = await import('../../agents/checkpoint.js');
+  for (const r of reports.filter((report) => report.index > 1 && report.condition === 'ok')) {
+    try {
+      const made = await withFleetLock(fleet, context, `checkpoint ${r.index}`, () =>
+        checkpointAgent(fleet, { index: r.index, message: `every ${every} (status --watch)`, onlyIfChanged: true }),
+      );
+      if (made !== null) context.io.log(`devkit: checkpoint ${made.name} of ${r.name}`);
+    } catch (error) {
+      context.io.log(`devkit: no checkpoint of ${r.name}: ${error instanceof Error ? oneLine(error.message) : String(error)}`);
+    }
+  }
+}
+
+export async function run(flags: { json?: boolean; watch?: boolean; checkpointEvery?: string }, context: CommandContext): Promise<number> {
   if (flags.watch && flags.json) throw new UsageError('--watch redraws a table on the terminal; leave out --json');
+  const every = flags.checkpointEvery === undefined ? null : parseDuration(flags.checkpointEvery);
+  if (every !== null && !flags.watch)
+    throw new UsageError('--checkpoint-every goes with --watch: devkit status --watch --checkpoint-every 5m');
+  let nextCheckpoint = 0;
   if (flags.json) {
     context.io.json({ agents: await statuses(context) });
     return 0;
@@ -68,6 +96,10 @@ export async function run(flags: { json?: boolean; watch?: boolean }, context: C
       if (r.problems.length > 0)
         context.io.log(`devkit: ${r.name} ${r.condition === 'tampered' ? 'is tampered' : 'has a problem'}: ${r.problems.join('; ')}`);
     if (!flags.watch) return 0;
-    await sleep(2000);
+    if (every !== null && performance.now() >= nextCheckpoint) {
+      nextCheckpoint = performance.now() + every;
+      await checkpointChanged(context, reports, flags.checkpointEvery ?? '');
+    }
+    await sleep(Math.min(2000, every ?? 2000));
   }
 }
