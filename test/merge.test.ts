@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { describeWithDocker } from './support/docker.js';
 import {
   agentCopy,
   agentGit,
@@ -22,7 +24,8 @@ const HOST_USER = {
   GIT_COMMITTER_EMAIL: 'host@localhost',
 };
 
-describe('devkit merge', () => {
+// Merging into a branch checked out in the primary clone asks the engine whether a container can write that clone.
+describeWithDocker('devkit merge', () => {
   const devRoot = useDevRoot({ agents: 4 });
   let fx: DevRootFixture;
   beforeEach(() => {
@@ -110,6 +113,29 @@ describe('devkit merge', () => {
     expectRefused(await merge('2'), /would write over untracked files in the primary clone .*: notes\.txt/, { exitCode: 1 });
     expect(await primaryState()).toEqual(untracked);
     expect(readFileSync(path.join(fx.primary, 'notes.txt'), 'utf8')).toBe("the host user's own notes\n");
+  });
+
+  it('writes no file of the primary clone while a dev-all container, which can write it, runs; --into another branch still merges', async () => {
+    await agentCommits(2, 'src/file3.txt', 'agent 2\n', 'agent 2 edits file3');
+    // A container of this root's dev-all profile, as devkit labels it: all the check asks of the engine.
+    const labels = ['--label', `devkit.root=${fx.root}`, '--label', 'devkit.profile=dev-all'];
+    const id = (await execa('docker', ['run', '-d', '--rm', ...labels, 'devkit/base:bookworm', 'sleep', '300'])).stdout.trim();
+    try {
+      expect((await devkit(['sync', '2'], { cwd: fx.workspace })).exitCode).toBe(0);
+      const before = await primaryState();
+      expectRefused(
+        await merge('2'),
+        /main is checked out in the primary clone, which dev-all can write while it runs: .*run devkit -p dev-all down first/,
+        { exitCode: 1 },
+      );
+      expect(await primaryState()).toEqual(before);
+      await git(fx.primary, ['branch', 'release', 'main']);
+      const into = await merge('2', '--into', 'release');
+      expect(into.exitCode, into.stderr).toBe(0);
+      expect((await git(fx.primary, ['show', 'release:src/file3.txt'])).trim()).toBe('agent 2');
+    } finally {
+      await execa('docker', ['rm', '-f', id]);
+    }
   });
 
   it('--squash --remove: one commit on main naming the agent and its commits, then the copy and branch go', async () => {

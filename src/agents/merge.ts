@@ -6,6 +6,7 @@ import { shortBranch } from '../git/repo.js';
 import type { AgentTarget } from './base.js';
 import { removeAgent, type RemoveResult } from './remove.js';
 import { syncAgent } from './sync.js';
+import { writerProfiles } from './writers.js';
 
 /**
  * `devkit merge K`: agent K's branch into a branch of the shared repo. Agent
@@ -43,6 +44,16 @@ async function refuseBusyTarget(fleet: Fleet, target: string): Promise<boolean> 
     throw new DevkitError(`${name} is checked out in the worktree ${use.checkedOut}: switch it to another branch there, then merge again`);
   }
   if (use.checkedOut !== 'primary') return false;
+  // git writes the primary clone's files on the host: never while a container can write them too (a folder swapped
+  // for a link mid-checkout would send the agent's content wherever the link points).
+  const writers = await writerProfiles(fleet, 1);
+  if (writers.length > 0) {
+    throw new DevkitError(
+      `${name} is checked out in the primary clone, which ${writers.join(' and ')} can write while it runs: ` +
+        `devkit writes no files there meanwhile; run ${writers.map((p) => `devkit -p ${p} down`).join(' and ')} first, ` +
+        `or merge --into a branch the primary clone does not have checked out`,
+    );
+  }
   const dirt = await primaryDirt(fleet.shared);
   if (dirt !== null) {
     throw new DevkitError(
