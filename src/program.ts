@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { oneLine } from './errors.js';
 import { registerAgent } from './commands/agent/command.js';
+import { registerConflicts } from './commands/conflicts/command.js';
+import { registerDiff } from './commands/diff/command.js';
 import { registerCompletion } from './commands/completion/command.js';
 import { processHost } from './commands/context.js';
 import { registerDoctor } from './commands/doctor/command.js';
@@ -53,6 +55,8 @@ export function buildProgram(exit: { code: number }): Command {
     registerAgent,
     registerTmuxShells,
     registerStatus,
+    registerDiff,
+    registerConflicts,
     registerPorts,
     registerCompletion,
     registerDoctor,

@@ -34,7 +34,7 @@ function changes(r: AgentStatus): string {
 
 function rows(reports: readonly AgentStatus[]): string[] {
   return formatTable(
-    ['AGENT', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'PORTS', 'DISK (COPY+HOME+VOL)', 'DENIED'],
+    ['AGENT', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'PORTS', 'DISK (COPY+HOME+VOL)', 'DENIED', 'CONFLICTS'],
     reports.map((r) => [
       r.name,
       r.branch ?? '(detached)',
@@ -45,6 +45,7 @@ function rows(reports: readonly AgentStatus[]): string[] {
       r.ports === null ? '-' : formatRange(r.ports),
       size(r.disk.totalBytes),
       r.egressDenials === null ? '-' : String(r.egressDenials),
+      r.conflicts === null ? '-' : String(r.conflicts),
     ]),
   );
 }
