@@ -1,3 +1,4 @@
+import type { RadarCache } from './radar-cache.js';
 import { mergeConflicts, type ConflictPair } from './radar.js';
 import { storeCommitCall, type SnapshotStore } from './snapshot.js';
 
@@ -33,7 +34,12 @@ export async function mergeOrder(
   store: SnapshotStore,
   snapshots: ReadonlyMap<number, string>,
   pairs: readonly ConflictPair[],
+  cache: RadarCache,
 ): Promise<MergeOrder> {
+  // The same snapshots always give the same order: merged once, then known.
+  const key = [...snapshots].map(([agent, id]) => `${agent}:${id}`).join(' ');
+  const known = cache.order(key);
+  if (known !== null) return { order: known.map((step) => step.agent), steps: known };
   const partners = new Map<number, Set<number>>();
   for (const { agents } of pairs) {
     const [a, b] = agents;
@@ -74,5 +80,6 @@ export async function mergeOrder(
     const { files } = await mergeConflicts(store, [...merged, agent], line ?? '', snapshots.get(agent) ?? '');
     steps.push({ agent, files });
   }
+  cache.setOrder(key, steps);
   return { order: steps.map((step) => step.agent), steps };
 }

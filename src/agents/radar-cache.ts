@@ -18,10 +18,14 @@ export interface ForkFacts {
   paths: string[];
 }
 
+/** A merge order found by merging (merge-order.ts): every agent with the files it conflicts on when its turn comes. */
+export type CachedOrder = Array<{ agent: number; files: string[] }>;
+
 interface CacheData {
   snapshots: Record<string, SnapshotRecord>;
   forks: Record<string, ForkFacts>;
   pairs: Record<string, string[]>;
+  orders: Record<string, CachedOrder>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -29,7 +33,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 export class RadarCache {
-  private readonly used: CacheData = { snapshots: {}, forks: {}, pairs: {} };
+  private readonly used: CacheData = { snapshots: {}, forks: {}, pairs: {}, orders: {} };
   private changed = false;
 
   private constructor(
@@ -42,7 +46,7 @@ export class RadarCache {
     const raw = readStateJson(file);
     const part = (key: keyof CacheData): Record<string, never> =>
       isRecord(raw) && isRecord(raw[key]) ? (raw[key] as Record<string, never>) : {};
-    return new RadarCache(file, { snapshots: part('snapshots'), forks: part('forks'), pairs: part('pairs') });
+    return new RadarCache(file, { snapshots: part('snapshots'), forks: part('forks'), pairs: part('pairs'), orders: part('orders') });
   }
 
   private get<K extends keyof CacheData>(kind: K, key: string): CacheData[K][string] | null {
@@ -83,12 +87,22 @@ export class RadarCache {
     this.set('pairs', [a, b].sort().join(' '), files);
   }
 
+  /** The merge order of these agents' snapshots (agent and snapshot id), as found before. */
+  order(key: string): CachedOrder | null {
+    return this.get('orders', key);
+  }
+
+  setOrder(key: string, steps: CachedOrder): void {
+    this.set('orders', key, steps);
+  }
+
   /**
    * Writes what changed. With `prune` (a look at every agent), only what this
    * run used is kept, so the file does not grow with every edit an agent makes.
    */
   save(prune: boolean): void {
-    const counts = (d: CacheData): number => Object.keys(d.snapshots).length + Object.keys(d.forks).length + Object.keys(d.pairs).length;
+    const counts = (d: CacheData): number =>
+      Object.keys(d.snapshots).length + Object.keys(d.forks).length + Object.keys(d.pairs).length + Object.keys(d.orders).length;
     const stale = prune && counts(this.used) !== counts(this.data);
     if (!this.changed && !stale) return;
     writeStateJson(this.file, prune ? this.used : this.data);

@@ -10,7 +10,7 @@ export async function run(flags: { json?: boolean }, context: CommandContext): P
   const inspected = await inspectAgentsWithFacts(fleet, context);
   const { agents, reference } = radarInputs(inspected.summaries, inspected.facts);
   const scan = await scanConflicts(fleet, agents, { reference });
-  const { order, steps } = await mergeOrder(scan.store, scan.snapshots, scan.pairs);
+  const { order, steps } = await mergeOrder(scan.store, scan.snapshots, scan.pairs, scan.cache);
   scan.cache.save(true);
   const looked = [...scan.snapshots.keys()].sort((a, b) => a - b);
   for (const summary of inspected.summaries)
