@@ -103,7 +103,10 @@ describe('the conflict radar: conflicts, diff and the CONFLICTS column of status
       expect(result.exitCode, result.stderr).toBe(0);
     }
     expect(copies.map(bytes)).toEqual(indexes);
-    const changed = copies.map((copy, i) => [...snapshot(copy)].filter(([file, facts]) => before[i]?.get(file) !== facts));
+    // Loose objects are left out: git freshens (re-times) an object it finds in the quarantine, a hard link to the copy's file.
+    const changed = copies.map((copy, i) =>
+      [...snapshot(copy)].filter(([file, facts]) => !file.startsWith('.git/objects/') && before[i]?.get(file) !== facts),
+    );
     expect(changed).toEqual([[], [], []]);
     expect(copies.map((copy) => [...snapshot(copy).keys()])).toEqual(before.map((files) => [...files.keys()]));
   });
