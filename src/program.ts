@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { oneLine } from './errors.js';
 import { registerAgent } from './commands/agent/command.js';
 import { registerCheckpoint } from './commands/checkpoint/command.js';
+import { registerConflicts } from './commands/conflicts/command.js';
+import { registerDiff } from './commands/diff/command.js';
 import { registerCompletion } from './commands/completion/command.js';
 import { processHost } from './commands/context.js';
 import { registerDoctor } from './commands/doctor/command.js';
@@ -59,6 +61,8 @@ export function buildProgram(exit: { code: number }): Command {
     registerAgent,
     registerTmuxShells,
     registerStatus,
+    registerDiff,
+    registerConflicts,
     registerPorts,
     registerCompletion,
     registerDoctor,

@@ -230,9 +230,7 @@ export function copyStatus(fleet: Fleet, { facts, head, withObjects }: StatusReq
     const agent = agentPaths(fleet.config, facts.index);
     const view = standingView(fleet, facts.index);
     if (withObjects) refreshQuarantine(fleet, facts.index);
-    const headText = head === null ? 'ref: refs/heads/devkit-none\n' : `${head}\n`;
-    const headFile = path.join(view, 'HEAD');
-    if (!existsSync(headFile) || readFileSync(headFile, 'utf8') !== headText) writeFileAtomic(headFile, headText);
+    pointHead(view, head);
     takeIndex(fleet, facts, path.join(view, 'index'), false);
     const git = new Git(fleet.git, agent.worktree, [`--git-dir=${view}`, `--work-tree=${agent.worktree}`]);
     return git.result(statusArgs(false), { batched: true, timeoutMs: copyGitTimeoutMs(fleet.env, 'status') });
@@ -240,6 +238,46 @@ export function copyStatus(fleet: Fleet, { facts, head, withObjects }: StatusReq
     debugError(`status of ${agentName(facts.index)}'s copy`, error);
     return Promise.resolve(null);
   }
+}
+
+/** Where snapshotTree writes: an index file of devkit's and an object store of devkit's, outliving the view. */
+export interface SnapshotTarget {
+  /** The index git reads and updates (GIT_INDEX_FILE): devkit's own file, never the copy's. */
+  indexFile: string;
+  /** The object folder new objects go to (GIT_OBJECT_DIRECTORY); its info/alternates names the shared store. */
+  objects: string;
+}
+
+/**
+ * The tree of agent K's files as `git add --all` would take them (tracked
+ * and untracked, not ignored), through its standing view: git reads the copy's
+ * files as data, starting from `indexFile` (whose stat data lets it hash only
+ * files that changed), and writes the blobs and trees into `objects`, so they
+ * outlive the view. The copy's HEAD objects are read from its quarantine.
+ */
+export async function snapshotTree(fleet: Fleet, facts: CopyFacts, target: SnapshotTarget): Promise<string> {
+  if (facts.state !== 'ok')
+    throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}: devkit reads no git data through it`);
+  const agent = agentPaths(fleet.config, facts.index);
+  const view = standingView(fleet, facts.index);
+  pointHead(view, headCommit(facts));
+  const git = new Git(fleet.git, agent.worktree, [`--git-dir=${view}`, `--work-tree=${agent.worktree}`], {
+    timeoutMs: copyGitTimeoutMs(fleet.env, 'status'),
+  });
+  const env = {
+    GIT_INDEX_FILE: target.indexFile,
+    GIT_OBJECT_DIRECTORY: target.objects,
+    GIT_ALTERNATE_OBJECT_DIRECTORIES: quarantineObjects(fleet, facts.index),
+  };
+  await git.run(['add', '--all', '--', '.'], { env, batched: true });
+  return (await git.run(['write-tree'], { env, batched: true })).trim();
+}
+
+/** Sets a standing view's HEAD to the copy's HEAD commit as devkit read it (an unborn branch for none). */
+function pointHead(view: string, head: string | null): void {
+  const headText = head === null ? 'ref: refs/heads/devkit-none\n' : `${head}\n`;
+  const headFile = path.join(view, 'HEAD');
+  if (!existsSync(headFile) || readFileSync(headFile, 'utf8') !== headText) writeFileAtomic(headFile, headText);
 }
 
 function standingViewDir(fleet: Fleet, index: number): string {

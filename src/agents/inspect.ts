@@ -168,6 +168,14 @@ async function statusOfCopy(fleet: Fleet, facts: CopyFacts): Promise<CopyStatus>
 
 /** Every agent's summary, after bringing their branches into the shared repo. */
 export async function inspectAgents(fleet: Fleet, context: CommandContext): Promise<CopySummary[]> {
+  return (await inspectAgentsWithFacts(fleet, context)).summaries;
+}
+
+/** inspectAgents, with each copy as it was read (for what looks further at the copies: the conflict radar). */
+export async function inspectAgentsWithFacts(
+  fleet: Fleet,
+  context: CommandContext,
+): Promise<{ summaries: CopySummary[]; facts: Map<number, CopyFacts> }> {
   // Every git starts as soon as what it needs is known: the shared repo's first, then each copy's as it is read.
   const primaryStatus = fleet.shared.git.result(statusArgs(false), { batched: true });
   const branchesBefore = sharedBranches(fleet.shared.git, { batched: true });
@@ -193,5 +201,5 @@ export async function inspectAgents(fleet: Fleet, context: CommandContext): Prom
       }),
     ),
   );
-  return [primarySummary(fleet, shared, await primaryStatus), ...agents];
+  return { summaries: [primarySummary(fleet, shared, await primaryStatus), ...agents], facts };
 }

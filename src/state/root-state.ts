@@ -16,6 +16,8 @@ export interface RootState {
   subnetsFile: string;
   /** A bare repository holding removal backups; it borrows the shared repo's objects. */
   backupsRepo: string;
+  /** A bare repository holding snapshots of agents' uncommitted work (agents/snapshot.ts); it borrows the shared repo's objects. */
+  snapshotsRepo: string;
   /** Per agent: hard links to the objects of its copy, read by git from here instead of from where the agent can redirect it. */
   quarantineDir: string;
   /** Private scratch space (git views of copies, keys being made). */
@@ -30,6 +32,7 @@ export function rootState(dir: string): RootState {
     teamsDir: path.join(dir, 'teams'),
     subnetsFile: path.join(dir, 'subnets.json'),
     backupsRepo: path.join(dir, 'backups.git'),
+    snapshotsRepo: path.join(dir, 'snapshots.git'),
     quarantineDir: path.join(dir, 'quarantine'),
     tmpDir: path.join(dir, 'tmp'),
   };

@@ -1,9 +1,10 @@
-import { inspectAgents, type CopySummary } from '../agents/inspect.js';
+import { inspectAgentsWithFacts, type CopySummary } from '../agents/inspect.js';
+import { conflictCounts, radarInputs, scanConflicts } from '../agents/radar.js';
 import type { CommandContext } from '../cli/context.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentFolders, agentPaths } from '../fleet/layout.js';
-import { debugSwallow } from '../debug.js';
+import { debugError, debugSwallow } from '../debug.js';
 import { diskUsages } from '../fs/disk.js';
 import { recentDenials } from '../policy/log.js';
 import { readPortRanges, type PortRange } from '../stack/ports.js';
@@ -17,6 +18,25 @@ export interface AgentStatus extends CopySummary {
   egressDenials: number | null;
   /** Its host ports on 127.0.0.1 (the same inside), from devkit's state: null until its first up. */
   ports: PortRange | null;
+  /** How many other agents merging its work (commits and uncommitted) would conflict with; null for agent 1 and copies not read. */
+  conflicts: number | null;
+}
+
+/** The radar's count per agent (agents/radar.ts); null when it could not look (said with DEVKIT_DEBUG). */
+async function radarCounts(
+  fleet: Fleet,
+  inspected: Awaited<ReturnType<typeof inspectAgentsWithFacts>>,
+): Promise<Map<number, number> | null> {
+  try {
+    const { agents, reference } = radarInputs(inspected.summaries, inspected.facts);
+    const scan = await scanConflicts(fleet, agents, { reference });
+    scan.cache.save(true);
+    const counts = conflictCounts(scan.pairs);
+    return new Map([...scan.snapshots.keys()].map((k) => [k, counts.get(k) ?? 0]));
+  } catch (error) {
+    debugError('the conflict radar', error);
+    return null;
+  }
 }
 
 /** Each profile's dev container, with its state and start time, from one listing of this root's containers. */
@@ -63,7 +83,12 @@ export async function agentStatuses(fleet: Fleet, context: CommandContext, api: 
     { dirs: [primary.worktree], skip: [fleet.shared.gitDir, primary.devhome] },
     { dirs: [primary.devhome, ...others.flatMap((agent) => [agent.worktree, agent.devhome])] },
   ]);
-  const [agents, engine, sizes] = await Promise.all([inspectAgents(fleet, context), engineView(api, fleet.config.root), disk]);
+  // The radar starts once the copies are read and runs beside du and the engine.
+  const inspection = inspectAgentsWithFacts(fleet, context).then(async (inspected) => ({
+    agents: inspected.summaries,
+    conflicts: await radarCounts(fleet, inspected),
+  }));
+  const [{ agents, conflicts }, engine, sizes] = await Promise.all([inspection, engineView(api, fleet.config.root), disk]);
   const ports = readPortRanges(fleet.env, fleet.config.root);
   return agents.map((agent) => {
     const paths = agentPaths(fleet.config, agent.index);
@@ -78,6 +103,7 @@ export async function agentStatuses(fleet: Fleet, context: CommandContext, api: 
       disk: { worktreeBytes, devhomeBytes, volumesBytes, totalBytes: worktreeBytes + devhomeBytes + volumesBytes },
       egressDenials: engine.denials === null ? null : (engine.denials.get(agent.name) ?? 0),
       ports: ports.get(agent.index) ?? null,
+      conflicts: conflicts?.get(agent.index) ?? null,
     };
   });
 }

@@ -35,7 +35,7 @@ function changes(r: AgentStatus): string {
 
 function rows(reports: readonly AgentStatus[]): string[] {
   return formatTable(
-    ['AGENT', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'PORTS', 'DISK (COPY+HOME+VOL)', 'DENIED'],
+    ['AGENT', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'PORTS', 'DISK (COPY+HOME+VOL)', 'DENIED', 'CONFLICTS'],
     reports.map((r) => [
       r.name,
       r.branch ?? '(detached)',
@@ -46,6 +46,7 @@ function rows(reports: readonly AgentStatus[]): string[] {
       r.ports === null ? '-' : formatRange(r.ports),
       size(r.disk.totalBytes),
       r.egressDenials === null ? '-' : String(r.egressDenials),
+      r.conflicts === null ? '-' : String(r.conflicts),
     ]),
   );
 }

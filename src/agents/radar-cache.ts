@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { readStateJson, writeStateJson, type SnapshotRecord } from './snapshot.js';
+
+/**
+ * What the conflict radar learnt, kept in the snapshot store
+ * (`snapshots.git/devkit-radar.json`, the state folder) so that `status`,
+ * run every 2 s by --watch, runs no git for what did not change. Everything
+ * is keyed by commit ids, so an entry is never stale: only unused.
+ */
+
+/** Where snapshot S stands against a reference commit R (radar.ts). */
+export interface ForkFacts {
+  /** merge-base(S, R), or null when they share no history. */
+  fork: string | null;
+  /** The commits of fork..S (the snapshot included), or null when too many to keep. */
+  commits: string[] | null;
+  /** Paths changed between fork and S, both sides of a rename. */
+  paths: string[];
+}
+
+/** A merge order found by merging (merge-order.ts): every agent with the files it conflicts on when its turn comes. */
+export type CachedOrder = Array<{ agent: number; files: string[] }>;
+
+interface CacheData {
+  snapshots: Record<string, SnapshotRecord>;
+  forks: Record<string, ForkFacts>;
+  pairs: Record<string, string[]>;
+  orders: Record<string, CachedOrder>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class RadarCache {
+  private readonly used: CacheData = { snapshots: {}, forks: {}, pairs: {}, orders: {} };
+  private changed = false;
+
+  private constructor(
+    private readonly file: string,
+    private readonly data: CacheData,
+  ) {}
+
+  static load(storeDir: string): RadarCache {
+    const file = path.join(storeDir, 'devkit-radar.json');
+    const raw = readStateJson(file);
+    const part = (key: keyof CacheData): Record<string, never> =>
+      isRecord(raw) && isRecord(raw[key]) ? (raw[key] as Record<string, never>) : {};
+    return new RadarCache(file, { snapshots: part('snapshots'), forks: part('forks'), pairs: part('pairs'), orders: part('orders') });
+  }
+
+  private get<K extends keyof CacheData>(kind: K, key: string): CacheData[K][string] | null {
+    const found = (this.data[kind] as Record<string, CacheData[K][string]>)[key];
+    if (found === undefined) return null;
+    (this.used[kind] as Record<string, CacheData[K][string]>)[key] = found;
+    return found;
+  }
+
+  private set<K extends keyof CacheData>(kind: K, key: string, value: CacheData[K][string]): void {
+    (this.data[kind] as Record<string, CacheData[K][string]>)[key] = value;
+    (this.used[kind] as Record<string, CacheData[K][string]>)[key] = value;
+    this.changed = true;
+  }
+
+  snapshot(index: number): SnapshotRecord | null {
+    return this.get('snapshots', String(index));
+  }
+
+  setSnapshot(index: number, record: SnapshotRecord): void {
+    if (JSON.stringify(this.snapshot(index)) !== JSON.stringify(record)) this.set('snapshots', String(index), record);
+  }
+
+  fork(snapshot: string, reference: string): ForkFacts | null {
+    return this.get('forks', `${snapshot} ${reference}`);
+  }
+
+  setFork(snapshot: string, reference: string, facts: ForkFacts): void {
+    this.set('forks', `${snapshot} ${reference}`, facts);
+  }
+
+  /** The files merging two snapshots conflicts on (either order: a merge's conflicts do not depend on it). */
+  pair(a: string, b: string): string[] | null {
+    return this.get('pairs', [a, b].sort().join(' '));
+  }
+
+  setPair(a: string, b: string, files: string[]): void {
+    this.set('pairs', [a, b].sort().join(' '), files);
+  }
+
+  /** The merge order of these agents' snapshots (agent and snapshot id), as found before. */
+  order(key: string): CachedOrder | null {
+    return this.get('orders', key);
+  }
+
+  setOrder(key: string, steps: CachedOrder): void {
+    this.set('orders', key, steps);
+  }
+
+  /**
+   * Writes what changed. With `prune` (a look at every agent), only what this
+   * run used is kept, so the file does not grow with every edit an agent makes.
+   */
+  save(prune: boolean): void {
+    const counts = (d: CacheData): number =>
+      Object.keys(d.snapshots).length + Object.keys(d.forks).length + Object.keys(d.pairs).length + Object.keys(d.orders).length;
+    const stale = prune && counts(this.used) !== counts(this.data);
+    if (!this.changed && !stale) return;
+    writeStateJson(this.file, prune ? this.used : this.data);
+  }
+}

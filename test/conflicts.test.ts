@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { agentCopy, agentGit, devkit, expectRefused, snapshot, useDevRoot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
+
+/**
+ * Three agents: 2 commits a change to a line of src/file1.txt, 3 changes the
+ * same line without committing, 4 commits a change to src/file2.txt and
+ * leaves a new file uncommitted.
+ */
+async function threeAgentsAtWork(fx: DevRootFixture): Promise<void> {
+  const two = agentCopy(fx, 2);
+  writeAsAgent(path.join(two, 'src', 'file1.txt'), 'line 1 as agent 2 has it\n');
+  await agentGit(two, ['commit', '-qam', 'agent 2 on file1']);
+  writeAsAgent(path.join(agentCopy(fx, 3), 'src', 'file1.txt'), 'line 1 as agent 3 has it\n');
+  const four = agentCopy(fx, 4);
+  writeAsAgent(path.join(four, 'src', 'file2.txt'), 'line 2 as agent 4 has it\n');
+  await agentGit(four, ['commit', '-qam', 'agent 4 on file2']);
+  writeAsAgent(path.join(four, 'notes', 'plan.txt'), 'not committed yet\n');
+}
+
+interface StatusRow {
+  index: number;
+  conflicts: number | null;
+}
+
+describe('the conflict radar: conflicts, diff and the CONFLICTS column of status', () => {
+  const devRoot = useDevRoot({ agents: 4 });
+  let fx: DevRootFixture;
+  beforeEach(async () => {
+    fx = devRoot();
+    await threeAgentsAtWork(fx);
+  });
+
+  it('reports exactly the pair whose work collides, with the file and a merge order, and counts it per agent in status', async () => {
+    const conflicts = await devkit(['conflicts', '--json'], { cwd: fx.workspace });
+    expect(conflicts.exitCode, conflicts.stderr).toBe(0);
+    expect(JSON.parse(conflicts.stdout)).toEqual({
+      agents: [2, 3, 4],
+      pairs: [{ agents: [2, 3], files: ['src/file1.txt'] }],
+      order: [4, 2, 3],
+      steps: [
+        { agent: 4, files: [] },
+        { agent: 2, files: [] },
+        { agent: 3, files: ['src/file1.txt'] },
+      ],
+    });
+
+    const human = await devkit(['conflicts'], { cwd: fx.workspace });
+    expect(human.stdout.split('\n')).toEqual([
+      'agent2 <> agent3: src/file1.txt',
+      'merge order: agent4, agent2, agent3',
+      '  agent3 conflicts with the agents merged before it on src/file1.txt',
+    ]);
+
+    const status = await devkit(['status', '--json'], { cwd: fx.workspace });
+    expect(status.exitCode, status.stderr).toBe(0);
+    const rows = (JSON.parse(status.stdout) as { agents: StatusRow[] }).agents.map((r) => [r.index, r.conflicts]);
+    expect(rows).toEqual([
+      [1, null],
+      [2, 1],
+      [3, 1],
+      [4, 0],
+    ]);
+    const table = await devkit(['status'], { cwd: fx.workspace });
+    expect(table.stdout.split('\n')[0]).toMatch(/ CONFLICTS$/);
+    expect(table.stdout.split('\n')[2]).toMatch(/^agent2 .* 1$/);
+
+    // Agent 3 commits to the other line: the radar sees the change and the conflict is gone.
+    writeAsAgent(path.join(agentCopy(fx, 3), 'src', 'file1.txt'), 'line 1\n');
+    writeAsAgent(path.join(agentCopy(fx, 3), 'src', 'file3.txt'), 'line 3 as agent 3 has it\n');
+    const after = JSON.parse((await devkit(['status', '--json'], { cwd: fx.workspace })).stdout) as { agents: StatusRow[] };
+    expect(after.agents.map((r) => r.conflicts)).toEqual([null, 0, 0, 0]);
+  });
+
+  it('diff shows committed and uncommitted work against the base', async () => {
+    const names = await devkit(['diff', '4', '--name-only'], { cwd: fx.workspace });
+    expect(names.exitCode, names.stderr).toBe(0);
+    expect(names.stdout).toBe('notes/plan.txt\nsrc/file2.txt');
+    const stat = await devkit(['diff', '3', '--stat'], { cwd: fx.workspace });
+    expect(stat.stdout.split('\n')).toEqual([' src/file1.txt | 2 +-', ' 1 file changed, 1 insertion(+), 1 deletion(-)']);
+    const patch = await devkit(['diff', '2'], { cwd: fx.workspace });
+    expect(patch.stdout).toContain('-line 1\n+line 1 as agent 2 has it');
+  });
+
+  it('refuses an unknown agent, agent 1 and two formats with one line (exit 2)', async () => {
+    const before = snapshot(fx.root);
+    const unchanged = { dir: fx.root, before };
+    expectRefused(await devkit(['diff', '9'], { cwd: fx.workspace }), /^devkit: there is no agent 9/, { unchanged });
+    expectRefused(await devkit(['diff', '1'], { cwd: fx.workspace }), /^devkit: agent 1 is the primary clone/, { unchanged });
+    expectRefused(await devkit(['diff', 'two'], { cwd: fx.workspace }), /^devkit: K \(the agent index\) must be an integer/, { unchanged });
+    expectRefused(await devkit(['diff', '2', '--stat', '--name-only'], { cwd: fx.workspace }), /give one/, { unchanged });
+  });
+
+  it("touches no copy: every copy's files, index and HEAD are as they were", async () => {
+    await devkit(['sync'], { cwd: fx.workspace }); // the shared repo takes the agents' branches first; the copies are not written
+    const copies = [2, 3, 4].map((k) => agentCopy(fx, k));
+    const before = copies.map((copy) => snapshot(copy));
+    const bytes = (copy: string): Buffer[] => ['index', 'HEAD'].map((file) => readFileSync(path.join(copy, '.git', file)));
+    const indexes = copies.map(bytes);
+    for (const args of [['conflicts'], ['status'], ['diff', '3']]) {
+      const result = await devkit(args, { cwd: fx.workspace });
+      expect(result.exitCode, result.stderr).toBe(0);
+    }
+    expect(copies.map(bytes)).toEqual(indexes);
+    // Loose objects are left out: git freshens (re-times) an object it finds in the quarantine, a hard link to the copy's file.
+    const changed = copies.map((copy, i) =>
+      [...snapshot(copy)].filter(([file, facts]) => !file.startsWith('.git/objects/') && before[i]?.get(file) !== facts),
+    );
+    expect(changed).toEqual([[], [], []]);
+    expect(copies.map((copy) => [...snapshot(copy).keys()])).toEqual(before.map((files) => [...files.keys()]));
+  });
+});
