@@ -1,10 +1,9 @@
-import path from 'node:path';
-import { connectEngine, engineClient, type ContainerSummary } from '../docker/engine-api.js';
+import { connectEngine, engineClient, type ContainerSummary, type EngineApi } from '../docker/engine-api.js';
 import { DevkitError } from '../errors.js';
 import { execCaptured, type CapturedExec } from '../exec/captured.js';
 import { prepareExec } from '../exec/target.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentPaths, parseAgentName } from '../fleet/layout.js';
+import { copyPathIn, parseAgentName } from '../fleet/layout.js';
 
 /**
  * The profiles whose running containers can write agent K's copy (its own,
@@ -41,13 +40,21 @@ export async function runAsAgent(
   cmd: string[],
   input: Buffer | string = '',
 ): Promise<CapturedExec> {
-  const agent = agentPaths(fleet.config, index);
-  const where = profile === 'dev-all' ? path.relative(fleet.config.root, agent.worktree) : '.';
+  const { api, execId } = await agentExec(fleet, { index, profile, cmd, attachStdin: true });
+  return execCaptured(api, execId, input);
+}
+
+/** An exec, created and not yet started, of CMD in agent K's copy inside `profile`'s running dev container, as the agent. */
+export async function agentExec(
+  fleet: Fleet,
+  request: { index: number; profile: string; cmd: string[]; attachStdin: boolean },
+): Promise<{ api: EngineApi; execId: string }> {
   const api = engineClient(fleet.env);
+  const { index, profile, cmd, attachStdin } = request;
   const execId = await prepareExec(
     api,
-    { profile, index: String(index), path: where, cmd, tty: false, attachStdin: true },
+    { profile, index: String(index), path: copyPathIn(fleet.config, index, profile), cmd, tty: false, attachStdin },
     { cwd: fleet.workspace.dir, env: fleet.env },
   );
-  return execCaptured(api, execId, input);
+  return { api, execId };
 }

@@ -66,6 +66,11 @@ export function agentPaths(config: Layout, index: number): AgentPaths {
   };
 }
 
+/** Agent K's copy as exec-cd's PATH in a profile's mount: under the dev root in dev-all, `.` in its own profile. */
+export function copyPathIn(config: Layout, index: number, profile: string): string {
+  return profile === 'dev-all' ? path.relative(config.root, agentPaths(config, index).worktree) : '.';
+}
+
 /** The agent index of a folder name `agentK` (K >= 2), or null. */
 export function agentIndexOfFolder(folder: string): number | null {
   const index = parseAgentName(folder);

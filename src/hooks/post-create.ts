@@ -2,11 +2,10 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Io } from '../cli/io.js';
-import { engineClient } from '../docker/engine-api.js';
 import { runExec } from '../exec/stream.js';
-import { prepareExec } from '../exec/target.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentName, agentPaths } from '../fleet/layout.js';
+import { agentName } from '../fleet/layout.js';
+import { agentExec } from '../agents/writers.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { Profile } from '../stack/profile.js';
@@ -24,10 +23,7 @@ function doneFor(file: string): string | null {
 
 /** Runs `script` as agent K in the profile's running dev container, at its copy with its HOME (as agent run does); output to `log`. */
 async function runInContainer(fleet: Fleet, profile: Profile, index: number, script: string, log: string): Promise<number> {
-  const api = engineClient(fleet.env);
-  const where = profile.agentIndex === null ? path.relative(fleet.config.root, agentPaths(fleet.config, index).worktree) : '.';
-  const request = { profile: profile.name, index: String(index), path: where, cmd: ['sh', '-c', script], tty: false, attachStdin: false };
-  const execId = await prepareExec(api, request, { cwd: fleet.workspace.dir, env: fleet.env });
+  const { api, execId } = await agentExec(fleet, { index, profile: profile.name, cmd: ['sh', '-c', script], attachStdin: false });
   const output = createWriteStream(log, { mode: 0o600 });
   try {
     return await runExec(api, execId, { stdin: Readable.from([]), stdout: output, stderr: output }, { tty: false, attachStdin: false });

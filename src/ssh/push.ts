@@ -1,9 +1,6 @@
-import path from 'node:path';
 import type { SshConfig } from '../config/sections.js';
-import { engineClient } from '../docker/engine-api.js';
 import { DevkitError, UsageError } from '../errors.js';
-import { execCaptured } from '../exec/captured.js';
-import { prepareExec } from '../exec/target.js';
+import { runAsAgent } from '../agents/writers.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths, type AgentPaths } from '../fleet/layout.js';
 import { lstatIn, withSafeDir } from '../fs/safe.js';
@@ -91,15 +88,8 @@ export async function pushOverSsh(fleet: Fleet, request: PushRequest): Promise<P
     );
   const url = sshRemoteUrl(origin, fleet.config.ssh);
   const profile = request.profile ?? agent.name;
-  const where = profile === 'dev-all' ? path.relative(fleet.config.root, agent.worktree) : '.';
-  const api = engineClient(fleet.env);
   const cmd = ['git', 'push', '--porcelain', url, `refs/heads/${branch}:refs/heads/${branch}`];
-  const execId = await prepareExec(
-    api,
-    { profile, index: String(request.index), path: where, cmd, tty: false, attachStdin: true },
-    { cwd: fleet.workspace.dir, env: fleet.env },
-  );
-  const result = await execCaptured(api, execId);
+  const result = await runAsAgent(fleet, request.index, profile, cmd);
   if (result.code !== 0)
     throw new DevkitError(explainPushFailure(result.stderr, { agent: agent.name, index: request.index, ssh: fleet.config.ssh }));
   return { index: request.index, branch, url, profile };

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import type { CommandContext } from '../../cli/context.js';
 import { loadWorkspace } from '../../config/config.js';
 import { execCd } from '../../exec/exec-cd.js';
-import { agentName, agentPaths } from '../../fleet/layout.js';
+import { agentName, copyPathIn } from '../../fleet/layout.js';
 import { parseIndex } from '../../validate.js';
 
 export interface AgentRunOptions {
@@ -19,7 +18,7 @@ export async function run(options: AgentRunOptions, context: CommandContext): Pr
   const { config } = await loadWorkspace(context.cwd, context.env);
   const index = parseIndex(options.index, { what: 'K (the agent index)', max: config.maxAgents });
   const profile = options.profile ?? agentName(index);
-  const where = profile === 'dev-all' ? path.relative(config.root, agentPaths(config, index).worktree) || '.' : '.';
+  const where = copyPathIn(config, index, profile);
   // commander keeps the -- that separates devkit's arguments from CMD's.
   const cmd = options.cmd[0] === '--' ? options.cmd.slice(1) : options.cmd;
   return execCd({ profile, index: String(index), path: where, cmd }, context.env, context.cwd);

@@ -1,11 +1,10 @@
 import { openFleet } from '../open-fleet.js';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandContext } from '../../cli/context.js';
 import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError } from '../../errors.js';
 import { withFleetLock } from '../../fleet/fleet.js';
-import { agentName, agentPaths, parseAgentName } from '../../fleet/layout.js';
+import { agentName, agentPaths, copyPathIn, parseAgentName } from '../../fleet/layout.js';
 import { knownAgents } from '../../fleet/records.js';
 import { setUpSsh } from '../../ssh/setup.js';
 import { stackContainers } from '../../stack/containers.js';
@@ -61,7 +60,7 @@ async function openShells(options: { count: string; profile?: string }, context:
       const failure = hookFailure(await runPostCreate(fleet, up.profile, context.io), 'it runs again on the next up');
       if (failure !== null) context.io.log(`devkit: ${failure}`);
     }
-    const where = profile === 'dev-all' ? path.relative(fleet.config.root, agentPaths(fleet.config, index).worktree) : '.';
+    const where = copyPathIn(fleet.config, index, profile);
     await openWindow(
       session,
       { name, cwd: fleet.workspace.dir, command: [DEVKIT, '-p', profile, 'exec-cd', String(index), where, 'bash'] },
