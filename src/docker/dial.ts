@@ -36,7 +36,7 @@ export function dialEngine(endpoint: EngineEndpoint): Duplex {
 }
 
 /** The arguments the docker CLI gives ssh for an ssh:// engine (its connhelper), and the command run there. */
-export function sshArgv(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>): string[] {
+function sshArgv(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>): string[] {
   return [
     '-o',
     'ConnectTimeout=30',

@@ -7,13 +7,12 @@ import { DevkitError } from '../errors.js';
 /**
  * Which Docker engine devkit talks to, chosen as the docker CLI chooses it,
  * so that `docker ps` and devkit always mean the same engine:
- *   1. a context named for devkit (devkit.yml `engine:`), as `--context` is;
- *   2. DOCKER_HOST (the CLI's "default" context, TLS from DOCKER_TLS_VERIFY
+ *   1. DOCKER_HOST (the CLI's "default" context, TLS from DOCKER_TLS_VERIFY
  *      and DOCKER_CERT_PATH);
- *   3. DOCKER_CONTEXT;
- *   4. `currentContext` in the docker config ($DOCKER_CONFIG/config.json,
+ *   2. DOCKER_CONTEXT;
+ *   3. `currentContext` in the docker config ($DOCKER_CONFIG/config.json,
  *      else ~/.docker/config.json);
- *   5. the local socket, /var/run/docker.sock.
+ *   4. the local socket, /var/run/docker.sock.
  * A context lives in the docker config's context store: its endpoint in
  * contexts/meta/<sha256 of its name>/meta.json and its TLS material in
  * contexts/tls/<same>/docker/.
@@ -49,8 +48,7 @@ function readOptional(file: string): string | null {
 }
 
 /** The context the docker CLI would use (see above). */
-export function contextName(env: NodeJS.ProcessEnv, named?: string): string {
-  if (named) return named;
+function contextName(env: NodeJS.ProcessEnv): string {
   if (env.DOCKER_HOST) return DEFAULT_CONTEXT;
   if (env.DOCKER_CONTEXT) return env.DOCKER_CONTEXT;
   const config = readOptional(path.join(dockerConfigDir(env), 'config.json'));
@@ -66,7 +64,7 @@ export function contextName(env: NodeJS.ProcessEnv, named?: string): string {
 }
 
 /** A Host string (unix:///p, tcp://h:p, ssh://[user@]h[:p]) as an endpoint. */
-export function parseHost(host: string, context: string, tls: TlsMaterial | null): EngineEndpoint {
+function parseHost(host: string, context: string, tls: TlsMaterial | null): EngineEndpoint {
   const where = context === DEFAULT_CONTEXT ? `DOCKER_HOST=${host}` : `docker context ${context} (host ${host})`;
   if (host.startsWith('unix://')) {
     const socket = host.slice('unix://'.length);
@@ -134,9 +132,9 @@ function storedEndpoint(env: NodeJS.ProcessEnv, name: string): EngineEndpoint {
   return parseHost(host, name, usesTls ? tls : null);
 }
 
-/** The engine devkit talks to (see above); `named` is a context devkit.yml names. */
-export function resolveEndpoint(env: NodeJS.ProcessEnv, named?: string): EngineEndpoint {
-  const name = contextName(env, named);
+/** The engine devkit talks to (see above). */
+export function resolveEndpoint(env: NodeJS.ProcessEnv): EngineEndpoint {
+  const name = contextName(env);
   return name === DEFAULT_CONTEXT ? defaultEndpoint(env) : storedEndpoint(env, name);
 }
 
@@ -153,15 +151,4 @@ export function describeEndpoint(endpoint: EngineEndpoint): string {
       return `ssh://${user}${endpoint.host}${endpoint.port === null ? '' : `:${endpoint.port}`}${context}`;
     }
   }
-}
-
-/**
- * The environment that makes the docker CLI and compose use the same engine
- * devkit does: a named context is passed as DOCKER_CONTEXT, with DOCKER_HOST
- * removed (it would win over the context); otherwise the environment is left as it is.
- */
-export function dockerCliEnv(env: NodeJS.ProcessEnv, named?: string): NodeJS.ProcessEnv {
-  if (!named || named === DEFAULT_CONTEXT) return env;
-  const { DOCKER_HOST: _host, ...rest } = env;
-  return { ...rest, DOCKER_CONTEXT: named };
 }

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { debugSwallow } from '../debug.js';
 import { DevkitError } from '../errors.js';
 import { AnswerTooLargeError, engineRequest, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
-import { describeEndpoint, resolveEndpoint, type EngineEndpoint } from './endpoint.js';
+import { DEFAULT_CONTEXT, describeEndpoint, resolveEndpoint, type EngineEndpoint } from './endpoint.js';
 
 /**
  * The small JSON calls of the Docker Engine API, over a connection to the
@@ -78,14 +78,14 @@ function parseBody(body: Buffer): unknown {
   }
 }
 
-/** The engine client for this environment (or the docker context `engine` names), not yet asked anything (exec-cd's fast path). */
-export function engineClient(env: NodeJS.ProcessEnv, engine?: string): EngineApi {
-  return new EngineApi(resolveEndpoint(env, engine));
+/** The engine client for this environment (endpoint.ts), not yet asked anything (exec-cd's fast path). */
+export function engineClient(env: NodeJS.ProcessEnv): EngineApi {
+  return new EngineApi(resolveEndpoint(env));
 }
 
 /** The engine client, checked to answer: one clear line when it does not. */
-export async function connectEngine(env: NodeJS.ProcessEnv, engine?: string): Promise<EngineApi> {
-  const api = engineClient(env, engine);
+export async function connectEngine(env: NodeJS.ProcessEnv): Promise<EngineApi> {
+  const api = engineClient(env);
   await api.ping();
   return api;
 }
@@ -97,7 +97,7 @@ export class EngineApi {
   private unreachable(error: unknown): DevkitError {
     const message = error instanceof Error ? error.message : String(error);
     const fix =
-      this.endpoint.kind === 'unix' && this.endpoint.context === 'default'
+      this.endpoint.kind === 'unix' && this.endpoint.context === DEFAULT_CONTEXT
         ? 'start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST'
         : 'start that engine, or choose another with DOCKER_HOST, DOCKER_CONTEXT or docker context use';
     return new DevkitError(`cannot reach the Docker engine at ${describeEndpoint(this.endpoint)} (${message}): ${fix}`, { cause: error });
