@@ -1,15 +1,17 @@
 import { execa } from 'execa';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, removeStacks } from './support/docker.js';
 import {
   DEVKIT_BIN,
+  agentCopy,
   agentHome,
   backupsRepo as backupsRepoOf,
   devkit,
   expectRefused,
   makeDevRoot,
+  rootStateOf,
   snapshot,
   type DevRootFixture,
 } from './support/sandbox.js';
@@ -185,5 +187,79 @@ describeWithDocker('checkpoint with no container running', () => {
       /^devkit: agent2's container is not running, and devkit restores through it: start it with devkit -p agent2 up, then run devkit restore 2 \S+ again$/,
       { exitCode: 1, unchanged: { dir: fx.root, before } },
     );
+  });
+});
+
+describeWithDocker('restore of a removal backup', () => {
+  let fx: DevRootFixture;
+  const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
+  const inside = async (script: string): Promise<string> => {
+    const result = await run(['agent', 'run', '2', '--', 'sh', '-c', script]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    return result.stdout;
+  };
+  beforeAll(async () => {
+    fx = await makeDevRoot({ repo: `ckrm${process.pid}` });
+    expect((await run(['worktrees', 'init', '2'])).exitCode).toBe(0);
+    const up = await run(['-p', 'agent2', 'up']);
+    expect(up.exitCode, up.stderr).toBe(0);
+  }, 300_000);
+  afterAll(async () => {
+    if (fx !== undefined) {
+      await removeStacks(fx.root, fx.repo);
+      fx.cleanup();
+    }
+  });
+
+  it("worktrees remove --force, then devkit restore K backup/<time> brings the work back into agent K's own copy", async () => {
+    await inside(
+      'echo c > committed.txt && git add committed.txt && git commit -qm work && ' +
+        'echo s > staged.txt && git add staged.txt && echo changed >> README && echo u > untracked.txt',
+    );
+    // What git in the container says of the copy: HEAD, its branch, the index, the status.
+    const state = 'git rev-parse HEAD; git symbolic-ref HEAD; git ls-files -s; git status --porcelain=v1 --untracked-files=all';
+    const before = await inside(state);
+    expect(before).toMatch(/^ M README\nA {2}staged\.txt\n\?\? untracked\.txt$/m);
+
+    expect((await run(['-p', 'agent2', 'down'])).exitCode).toBe(0);
+    const removed = await run(['worktrees', 'remove', '2', '--force']);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    const name = /^restore with: devkit restore 2 (backup\/\d{8}T\d{6}\.\d{3}Z)$/m.exec(removed.stdout)?.[1] ?? '';
+    expect(name).not.toBe('');
+    expect(existsSync(agentCopy(fx, 2))).toBe(false);
+    const listed = await run(['checkpoints', '2', '--json']);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ checkpoints: [{ name, kind: 'backup' }] });
+
+    // Bad input: a backup it does not have. One line, exit 2, nothing made again.
+    const root = snapshot(fx.root);
+    const state0 = snapshot(rootStateOf(fx));
+    expectRefused(
+      await run(['restore', '2', 'no-such-backup']),
+      /^devkit: agent 2 has no checkpoint or backup "no-such-backup": devkit checkpoints 2 lists them$/,
+      { unchanged: { dir: fx.root, before: root } },
+    );
+    expect(snapshot(rootStateOf(fx))).toEqual(state0);
+
+    // As a user would: restore makes the copy again and asks for the container, then restores through it.
+    expectRefused(
+      await run(['restore', '2', name]),
+      new RegExp(
+        `^devkit: made agent2's copy again; agent2's container is not running, .*devkit -p agent2 up, then run devkit restore 2 ${name.replace('.', '\\.')} again$`,
+      ),
+      { exitCode: 1 },
+    );
+    expect((await run(['-p', 'agent2', 'up'])).exitCode).toBe(0);
+    const restored = await run(['restore', '2', name]);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(restored.stdout).toBe(`restored ${name} into agent2's copy`);
+
+    expect(await inside(state)).toBe(before);
+    // The commit on agent2/main, the staged change in the index, the modified and the untracked file.
+    expect(await inside('git log --format=%s -1 agent2/main; git diff --cached --name-only; git diff --name-only; cat untracked.txt')).toBe(
+      'work\nstaged.txt\nREADME\nu',
+    );
+    // In agent 2's own folder on the host, not in a folder of its own.
+    expect(readFileSync(path.join(agentCopy(fx, 2), 'untracked.txt'), 'utf8')).toBe('u\n');
+    expect(readdirSync(fx.root).filter((entry) => entry.includes('restored'))).toEqual([]);
   });
 });

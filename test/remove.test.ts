@@ -97,7 +97,9 @@ describe('devkit worktrees remove', () => {
     expect(result.exitCode).toBe(0);
     const ref = /saved agent3's work to (refs\/devkit\/backup\/agent3\/\S+) in (\S+)/.exec(result.stdout);
     expect(ref?.[2]).toBe(backupsRepo(fx));
-    const restore = /^restore with: (.*)$/m.exec(result.stdout)?.[1] ?? '';
+    // devkit restore brings it back as agent 3's own copy (test/checkpoints.test.ts runs it); by hand, into a folder of its own.
+    expect(result.stdout).toMatch(new RegExp(`^restore with: devkit restore 3 backup/${path.basename(ref?.[1] ?? '-')}$`, 'm'));
+    const restore = /^or by hand, into a folder of its own: (.*)$/m.exec(result.stdout)?.[1] ?? '';
     expect(restore).toContain(`git -C ${fx.primary} fetch ${backupsRepo(fx)} ${ref?.[1]}`);
     expect(existsSync(agentCopy(fx, 3))).toBe(false);
     expect(agentRecords(fx)).toEqual([2]);

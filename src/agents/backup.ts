@@ -114,6 +114,12 @@ export interface Backup {
   restore: string;
 }
 
+/** A backup of an agent's copy: `devkit restore K NAME` brings it back as agent K's own copy. */
+export interface CopyBackup extends Backup {
+  /** `backup/<time>`, as `devkit checkpoints K` lists it. */
+  name: string;
+}
+
 const BACKUP_IDENTITY = {
   GIT_AUTHOR_NAME: 'devkit',
   GIT_AUTHOR_EMAIL: 'devkit@localhost',
@@ -255,7 +261,7 @@ export async function saveCopy(fleet: Fleet, facts: CopyFacts, spec: SaveSpec): 
  * .git included. No container may write the copy meanwhile (the caller
  * checked).
  */
-export async function backupCopy(fleet: Fleet, index: number, reason: string): Promise<Backup> {
+export async function backupCopy(fleet: Fleet, index: number, reason: string): Promise<CopyBackup> {
   const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
   const agent = agentPaths(fleet.config, index);
   const ref = `refs/devkit/backup/${agent.name}/${timestamp(new Date())}`;
@@ -269,7 +275,7 @@ export async function backupCopy(fleet: Fleet, index: number, reason: string): P
   // A folder of its own per backup: restoring two backups of one agent must not meet.
   const into = `${agent.dir}-restored-${path.basename(ref)}`;
   const restore = `${git} fetch ${fleet.state.backupsRepo} ${ref} && ${git} worktree add ${into} FETCH_HEAD`;
-  return { repo: fleet.state.backupsRepo, ref, commit: saved.commit, restore };
+  return { repo: fleet.state.backupsRepo, ref, commit: saved.commit, restore, name: `backup/${path.basename(ref)}` };
 }
 
 /**

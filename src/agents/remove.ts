@@ -6,7 +6,7 @@ import { agentPaths } from '../fleet/layout.js';
 import { deleteAgentRecord, readAgentRecords, requireAgent } from '../fleet/records.js';
 import { openSafeDir, removeTreeIn } from '../fs/safe.js';
 import { commitsOnlyOn, refExists, resolveCommit } from '../git/repo.js';
-import { assessRisk, backupCopy, describeRisk, isAtRisk, type AtRisk, type Backup } from './backup.js';
+import { assessRisk, backupCopy, describeRisk, isAtRisk, type AtRisk, type CopyBackup } from './backup.js';
 import { readCopy } from './copy.js';
 import { homeExists } from './devhome.js';
 import { quarantineObjects } from './copy-git.js';
@@ -33,7 +33,7 @@ export interface RemoveResult {
   worktree: string;
   /** What the copy held that exists nowhere else (saved in `backup` when there was any). */
   atRisk: AtRisk;
-  backup: Backup | null;
+  backup: CopyBackup | null;
   branch: string;
   branchDeleted: boolean;
   /** The agent's HOME is kept: it holds keys and CLI logins, and is reused if agent K is made again. */

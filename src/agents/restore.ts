@@ -108,18 +108,20 @@ export async function findRestorable(fleet: Fleet, index: number, name: string):
 }
 
 /**
- * The objects of `commit` (and so of everything it holds) the copy may lack,
- * as a pack: what the shared branches hold is left out (the copy borrows the
- * shared store, where the container's git finds those).
+ * The objects of `target` the copy may lack, as a pack: its commit (and so
+ * everything it holds), and its files tree, which for a removal backup is
+ * one backupState made and no commit holds. What the shared branches hold
+ * is left out (the copy borrows the shared store, where the container's git
+ * finds those).
  */
-async function packFor(fleet: Fleet, commit: string): Promise<Buffer> {
+async function packFor(fleet: Fleet, target: Restorable): Promise<Buffer> {
   const backups = await backupsRepo(fleet);
   const shared = [...(await sharedBranches(fleet.shared.git)).values()].map((info) => `^${info.id}`);
   const dir = mkdtempSync(path.join(fleet.state.tmpDir, 'restore-'));
   try {
     const hash = (
       await backups.run(['pack-objects', '--revs', '--quiet', path.join(dir, 'pack')], {
-        input: `${[commit, ...shared].join('\n')}\n`,
+        input: `${[target.commit, target.tree, ...shared].join('\n')}\n`,
       })
     ).trim();
     return readFileSync(path.join(dir, `pack-${hash}.pack`));
@@ -207,7 +209,7 @@ export async function restoreAgent(fleet: Fleet, index: number, name: string): P
         message: `before restoring ${target.name}`,
         skip: (state, view) => nothingToLose(state, target, view),
       });
-  const pack = await packFor(fleet, target.commit);
+  const pack = await packFor(fleet, target);
   const args = [
     target.tree,
     target.stagedTree ?? 'none',

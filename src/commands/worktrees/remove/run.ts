@@ -31,7 +31,8 @@ export async function run(options: WorktreesRemoveOptions, context: CommandConte
   if (options.json) context.io.json(result);
   if (result.backup !== null) {
     context.io.out(`saved ${result.name}'s work to ${result.backup.ref} in ${result.backup.repo}`);
-    context.io.out(`restore with: ${result.backup.restore}`);
+    context.io.out(`restore with: devkit restore ${result.index} ${result.backup.name}`);
+    context.io.out(`or by hand, into a folder of its own: ${result.backup.restore}`);
   }
   context.io.out(`removed ${result.worktree}`);
   context.io.log(result.branchDeleted ? `deleted branch ${result.branch} (it was merged)` : `kept branch ${result.branch}`);
