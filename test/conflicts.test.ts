@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { agentCopy, agentGit, devkit, expectRefused, snapshot, useDevRoot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
@@ -109,5 +109,36 @@ describe('the conflict radar: conflicts, diff and the CONFLICTS column of status
     );
     expect(changed).toEqual([[], [], []]);
     expect(copies.map((copy) => [...snapshot(copy).keys()])).toEqual(before.map((files) => [...files.keys()]));
+  });
+});
+
+describe('the conflict radar and folders', () => {
+  const devRoot = useDevRoot({ agents: 3 });
+  let fx: DevRootFixture;
+  beforeEach(() => {
+    fx = devRoot();
+  });
+  const pairs = async (): Promise<unknown> => {
+    const result = await devkit(['conflicts', '--json'], { cwd: fx.workspace });
+    expect(result.exitCode, result.stderr).toBe(0);
+    return (JSON.parse(result.stdout) as { pairs: unknown }).pairs;
+  };
+
+  it('a file added to a folder another agent renamed away is a conflict (a directory rename); files beside each other are not; a new change after a cached run is seen', async () => {
+    const two = agentCopy(fx, 2);
+    await agentGit(two, ['mv', 'src', 'lib']);
+    await agentGit(two, ['commit', '-qm', 'src is lib now']);
+    const three = agentCopy(fx, 3);
+    writeAsAgent(path.join(three, 'src', 'new.txt'), 'new\n');
+    // Agent 4 only changes a file in the folder agent 3 adds to: no conflict.
+    writeAsAgent(path.join(agentCopy(fx, 4), 'src', 'file7.txt'), 'line 7 as agent 4 has it\n');
+    expect(await pairs()).toEqual([{ agents: [2, 3], files: ['lib/new.txt'] }]);
+
+    // Agent 3 moves its file out of the folder: seen (the radar's cache keeps the last run's results).
+    rmSync(path.join(three, 'src', 'new.txt'));
+    writeAsAgent(path.join(three, 'new.txt'), 'new\n');
+    expect(await pairs()).toEqual([]);
+    writeAsAgent(path.join(three, 'src', 'again.txt'), 'again\n');
+    expect(await pairs()).toEqual([{ agents: [2, 3], files: ['lib/again.txt'] }]);
   });
 });

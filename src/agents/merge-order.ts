@@ -75,11 +75,14 @@ export async function mergeOrder(
     ).trim();
     merged.push(agent);
   }
-  const steps: MergeStep[] = merged.map((agent) => ({ agent, files: [] }));
-  for (const agent of waiting) {
-    const { files } = await mergeConflicts(store, [...merged, agent], line ?? '', snapshots.get(agent) ?? '');
-    steps.push({ agent, files });
-  }
+  // What waits is merged onto the final line side by side: none of it goes into the line.
+  const waited = await Promise.all(
+    waiting.map(async (agent) => ({
+      agent,
+      files: (await mergeConflicts(store, [...merged, agent], line ?? '', snapshots.get(agent) ?? '')).files,
+    })),
+  );
+  const steps: MergeStep[] = [...merged.map((agent) => ({ agent, files: [] })), ...waited];
   cache.setOrder(key, steps);
   return { order: steps.map((step) => step.agent), steps };
 }

@@ -16,6 +16,8 @@ export interface ForkFacts {
   commits: string[] | null;
   /** Paths changed between fork and S, both sides of a rename. */
   paths: string[];
+  /** Those of `paths` S no longer has (deleted, or the source of a rename): only they can make a directory rename. */
+  deleted: string[];
 }
 
 /** A merge order found by merging (merge-order.ts): every agent with the files it conflicts on when its turn comes. */
@@ -70,12 +72,13 @@ export class RadarCache {
     if (JSON.stringify(this.snapshot(index)) !== JSON.stringify(record)) this.set('snapshots', String(index), record);
   }
 
+  // Keyed `v2 S R`: entries from before ForkFacts had `deleted` are not read, and are pruned.
   fork(snapshot: string, reference: string): ForkFacts | null {
-    return this.get('forks', `${snapshot} ${reference}`);
+    return this.get('forks', `v2 ${snapshot} ${reference}`);
   }
 
   setFork(snapshot: string, reference: string, facts: ForkFacts): void {
-    this.set('forks', `${snapshot} ${reference}`, facts);
+    this.set('forks', `v2 ${snapshot} ${reference}`, facts);
   }
 
   /** The files merging two snapshots conflicts on (either order: a merge's conflicts do not depend on it). */

@@ -1,4 +1,6 @@
+import { DevkitError } from '../errors.js';
 import { GitError, lines } from '../git/git.js';
+import { OBJECT_ID } from '../git/refs.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { CopyFacts } from './copy.js';
 import type { CopySummary } from './inspect.js';
@@ -13,13 +15,15 @@ import { snapshotStore, takeSnapshot, type SnapshotStore } from './snapshot.js';
  *
  * Most pairs need no merge: a pair is known clean without git when both
  * snapshots fork from the same commit F of a reference (the primary clone's
- * HEAD), share no commit past F (so F is their one merge base), and the
- * paths each changed since F, with every folder above them, have nothing in
- * common. Every conflict merge-ort reports involves a path or a folder both
- * sides touched: content, add/add and modify/delete on one path;
- * file/directory on a path one side has as a file and the other as a folder;
- * renames through both sides of the rename (diffed with --no-renames); and a
- * directory rename, whose source folder the other side must have added to.
+ * HEAD), share no commit past F (so F is their one merge base), and what
+ * each changed since F cannot meet: no path is changed by both, no path one
+ * changed is a folder of a path the other changed, and no folder holding a
+ * path one side deleted holds a path the other changed. Every conflict
+ * merge-ort reports involves a path both sides touched (content, add/add,
+ * modify/delete; renames through both sides of the rename, diffed with
+ * --no-renames), a path one side has as a file and the other as a folder, or
+ * a directory rename: the renaming side deleted every path of the source
+ * folder, into which the other side added.
  * Any other pair is merged; results are kept by snapshot ids (radar-cache.ts).
  */
 
@@ -52,29 +56,106 @@ function folders(file: string): string[] {
   return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
+/** True when a path `b` changed meets what `a` changed: the same path, a file against a folder, or a folder `a` deleted in. */
+function meets(a: ForkFacts, b: ForkFacts): boolean {
+  const paths = new Set(a.paths);
+  const above = new Set(a.paths.flatMap(folders));
+  const deletedIn = new Set(a.deleted.flatMap(folders));
+  return b.paths.some((p) => paths.has(p) || above.has(p) || folders(p).some((f) => paths.has(f) || deletedIn.has(f)));
+}
+
 /** False only when merging the two cannot conflict (see above). */
 export function mayConflict(a: ForkFacts, b: ForkFacts): boolean {
   if (a.fork === null || a.fork !== b.fork || a.commits === null || b.commits === null) return true;
   const aCommits = new Set(a.commits);
   if (b.commits.some((c) => aCommits.has(c))) return true;
-  const touched = new Set(a.paths.flatMap((p) => [p, ...folders(p)]));
-  return b.paths.some((p) => touched.has(p) || folders(p).some((f) => touched.has(f)));
+  return meets(a, b) || meets(b, a);
 }
 
-/** Where snapshot S stands against reference R: their fork, the commits since and the paths changed. */
-async function forkFacts(store: SnapshotStore, index: number, snapshot: string, reference: string): Promise<ForkFacts> {
-  if (snapshot === reference) return { fork: reference, commits: [], paths: [] };
-  const call = store.withAgents([index], { batched: true });
-  const base = await store.git.result(['merge-base', snapshot, reference], call);
-  if (base.exitCode === 1) return { fork: null, commits: null, paths: [] };
-  if (base.exitCode !== 0) throw new GitError(['merge-base', snapshot, reference], base);
-  const fork = base.stdout.trim();
-  const [commits, paths] = await Promise.all([
-    store.git.run(['rev-list', `--max-count=${MAX_FORK_COMMITS + 1}`, snapshot, `^${fork}`, '--'], call),
-    store.git.run(['diff', '--name-only', '--no-renames', '-z', fork, snapshot, '--'], call),
-  ]);
-  const list = lines(commits);
-  return { fork, commits: list.length > MAX_FORK_COMMITS ? null : list, paths: paths.split('\0').filter((p) => p !== '') };
+const UNRELATED: ForkFacts = { fork: null, commits: null, paths: [], deleted: [] };
+
+/**
+ * The fork of each snapshot from `reference` and the commits past it, from
+ * one rev-list of them all: a snapshot's commits are those it reaches in the
+ * listing, and its fork is the one commit they lead out of the listing to
+ * (every common ancestor is at or behind it). No such commit (no common
+ * history) or more than one (left to merge-tree) gives no fork.
+ */
+async function forksOf(
+  store: SnapshotStore,
+  snapshots: ReadonlyMap<number, string>,
+  reference: string,
+): Promise<Map<number, Pick<ForkFacts, 'fork' | 'commits'>>> {
+  const limit = MAX_FORK_COMMITS * snapshots.size;
+  const listed = await store.git.run(
+    ['rev-list', '--parents', `--max-count=${limit + 1}`, ...snapshots.values(), `^${reference}`, '--'],
+    store.withAgents([...snapshots.keys()], { batched: true }),
+  );
+  const graph = new Map(lines(listed).map((line) => [line.split(' ')[0] ?? '', line.split(' ').slice(1)]));
+  const forks = new Map<number, Pick<ForkFacts, 'fork' | 'commits'>>();
+  for (const [k, snapshot] of snapshots) {
+    if (graph.size > limit) forks.set(k, UNRELATED);
+    else if (!graph.has(snapshot))
+      forks.set(k, { fork: snapshot, commits: [] }); // the reference holds it
+    else {
+      const commits = new Set<string>();
+      const out = new Set<string>();
+      const todo = [snapshot];
+      for (let c = todo.pop(); c !== undefined; c = todo.pop()) {
+        const parents = graph.get(c);
+        if (parents === undefined) out.add(c);
+        else if (!commits.has(c)) {
+          commits.add(c);
+          todo.push(...parents);
+        }
+      }
+      const [fork] = out;
+      forks.set(
+        k,
+        out.size !== 1 || fork === undefined ? UNRELATED : { fork, commits: commits.size > MAX_FORK_COMMITS ? null : [...commits] },
+      );
+    }
+  }
+  return forks;
+}
+
+/** Where each snapshot stands against reference R: two gits for them all (rev-list, then one diff-tree of each fork and snapshot). */
+async function forkFacts(store: SnapshotStore, snapshots: ReadonlyMap<number, string>, reference: string): Promise<Map<number, ForkFacts>> {
+  const forks = await forksOf(store, snapshots, reference);
+  const diffed = [...snapshots].flatMap(([k, snapshot]) => {
+    const fork = forks.get(k)?.fork;
+    return fork === null || fork === undefined || fork === snapshot ? [] : [{ k, fork, snapshot }];
+  });
+  const changes = new Map<number, Pick<ForkFacts, 'paths' | 'deleted'>>();
+  if (diffed.length > 0) {
+    // --always: one line of output per pair asked (the fork's id), then its changes, `status NUL path NUL` each.
+    const out = await store.git.run(
+      ['diff-tree', '--stdin', '-r', '--always', '--name-status', '--no-renames', '-z'],
+      store.withAgents(
+        diffed.map((d) => d.k),
+        { input: diffed.map((d) => `${d.fork} ${d.snapshot}\n`).join('') },
+      ),
+    );
+    const fields = out.split('\0');
+    let current: Pick<ForkFacts, 'paths' | 'deleted'> | null = null;
+    let pair = 0;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] ?? '';
+      if (OBJECT_ID.test(field)) {
+        current = { paths: [], deleted: [] };
+        changes.set(diffed[pair++]?.k ?? -1, current);
+      } else if (field !== '' && current !== null) {
+        const file = fields[++i] ?? '';
+        current.paths.push(file);
+        if (field === 'D') current.deleted.push(file);
+      }
+    }
+    // A pair with no answer would read as changing nothing: never guess it clean.
+    if (pair !== diffed.length) throw new DevkitError(`git diff-tree answered ${pair} of ${diffed.length} pairs of the radar`);
+  }
+  return new Map(
+    [...snapshots.keys()].map((k) => [k, { ...(forks.get(k) ?? UNRELATED), ...(changes.get(k) ?? { paths: [], deleted: [] }) }]),
+  );
 }
 
 /**
@@ -125,20 +206,20 @@ export async function scanConflicts(
   const cache = RadarCache.load(store.dir);
   const taken = await snapshots(fleet, store, cache, agents);
   const indexes = [...taken.keys()].sort((a, b) => a - b);
-  const forks = new Map<number, ForkFacts | null>();
+  const forks = new Map<number, ForkFacts>();
   if (options.reference !== null) {
     const reference = options.reference;
-    await Promise.all(
-      indexes.map(async (k) => {
-        const snapshot = taken.get(k) ?? '';
-        let facts = cache.fork(snapshot, reference);
-        if (facts === null) {
-          facts = await forkFacts(store, k, snapshot, reference);
-          cache.setFork(snapshot, reference, facts);
-        }
+    const unknown = new Map<number, string>();
+    for (const k of indexes) {
+      const known = cache.fork(taken.get(k) ?? '', reference);
+      if (known === null) unknown.set(k, taken.get(k) ?? '');
+      else forks.set(k, known);
+    }
+    if (unknown.size > 0)
+      for (const [k, facts] of await forkFacts(store, unknown, reference)) {
+        cache.setFork(unknown.get(k) ?? '', reference, facts);
         forks.set(k, facts);
-      }),
-    );
+      }
   }
   const checks: Array<Promise<ConflictPair>> = [];
   for (const [i, a] of indexes.entries())
