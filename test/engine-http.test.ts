@@ -4,7 +4,15 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { EngineApi } from '../src/docker/engine-api.js';
 import { resolveEndpoint } from '../src/docker/endpoint.js';
-import { ANSWER_LIMITS, completeResponse, decodeChunked, engineRequest, engineUpgrade, parseResponse } from '../src/docker/engine-http.js';
+import {
+  ANSWER_LIMITS,
+  chunkedReader,
+  completeResponse,
+  decodeChunked,
+  engineRequest,
+  engineUpgrade,
+  parseResponse,
+} from '../src/docker/engine-http.js';
 import { describeWithDocker } from './support/docker.js';
 import { fakeEngines, unixEndpoint } from './support/fake-engine.js';
 
@@ -23,6 +31,20 @@ describe('engine HTTP framing', () => {
     const binary = Buffer.from([0, 1, 0x0d, 0x0a, 255]);
     const raw = Buffer.concat([Buffer.from('3;ext=1\r\nabc\r\n5\r\n'), binary, Buffer.from('\r\n0\r\n\r\n')]);
     expect(decodeChunked(raw)).toEqual(Buffer.concat([Buffer.from('abc'), binary]));
+  });
+
+  it('takes a streamed chunked body apart whatever the reads it arrives in, and knows its end', () => {
+    const binary = Buffer.from([0, 1, 0x0d, 0x0a, 255]);
+    const raw = Buffer.concat([Buffer.from('3;ext=1\r\nabc\r\n5\r\n'), binary, Buffer.from('\r\n0\r\n\r\n')]);
+    for (let cut = 0; cut < raw.length; cut++) {
+      const payload: Buffer[] = [];
+      const read = chunkedReader((bytes) => payload.push(Buffer.from(bytes)));
+      expect(read(raw.subarray(0, cut))).toBe(false);
+      expect(read(raw.subarray(cut))).toBe(true);
+      expect(Buffer.concat(payload)).toEqual(Buffer.concat([Buffer.from('abc'), binary]));
+    }
+    expect(() => chunkedReader(() => undefined)(Buffer.from('2\r\nabc\r\n'))).toThrow(/longer than its size/);
+    expect(() => chunkedReader(() => undefined)(Buffer.from('zz\r\n'))).toThrow(/malformed chunk size/);
   });
 
   it('knows when an answer is complete, whatever the reads it arrives in', () => {

@@ -1,7 +1,7 @@
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { debugSwallow } from '../debug.js';
 import { DevkitError } from '../errors.js';
-import { AnswerTooLargeError, engineRequest, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
+import { AnswerTooLargeError, engineRequest, engineStream, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
 import { DEFAULT_CONTEXT, describeEndpoint, resolveEndpoint, type EngineEndpoint } from './endpoint.js';
 
 /**
@@ -76,6 +76,48 @@ function parseBody(body: Buffer): unknown {
   } catch {
     return text;
   }
+}
+
+/** All of a stream, up to `limit` bytes (past it, an AnswerTooLargeError). */
+async function readAll(stream: Readable, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      stream.destroy();
+      throw new AnswerTooLargeError('body', limit);
+    }
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+/** What the engine's JSON message stream (image load, build) said: its "stream" lines, and its error if any. */
+export function readMessages(text: string): { lines: string[]; error: string | null } {
+  const lines: string[] = [];
+  let error: string | null = null;
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '') continue;
+    let message: { stream?: string; error?: string; errorDetail?: { message?: string } };
+    try {
+      message = JSON.parse(raw) as typeof message;
+    } catch {
+      lines.push(raw.trim());
+      continue;
+    }
+    if (message.stream !== undefined && message.stream.trim() !== '') lines.push(message.stream.trim());
+    const failed = message.errorDetail?.message ?? message.error;
+    if (failed !== undefined) error = failed;
+  }
+  return { lines, error };
+}
+
+/** An image reference's repository and tag (devkit/dev:local, host:5000/x:y; no tag is latest). */
+export function splitTag(reference: string): { repo: string; tag: string } {
+  const colon = reference.lastIndexOf(':');
+  if (colon < 0 || colon < reference.lastIndexOf('/')) return { repo: reference, tag: 'latest' };
+  return { repo: reference.slice(0, colon), tag: reference.slice(colon + 1) };
 }
 
 /** The engine client for this environment (endpoint.ts), not yet asked anything (exec-cd's fast path). */
@@ -161,6 +203,37 @@ export class EngineApi {
       `/images/${encodeURIComponent(name)}/json`,
     );
     return info === null ? null : { id: info.Id, labels: info.Config?.Labels ?? {} };
+  }
+
+  /** An answer streamed, not read whole; a refusal (small) is read and becomes the engine's own line. */
+  private async stream(method: string, path: string, body?: Readable): Promise<Readable> {
+    let answer: { status: number; body: Readable };
+    try {
+      answer = await engineStream(this.endpoint, { method, path: `${API}${path}`, body });
+    } catch (error) {
+      throw this.failure(`${method} ${path}`, error);
+    }
+    if (answer.status >= 300) throw refusal(`${method} ${path}`, { status: answer.status, body: await readAll(answer.body, 64 * 1024) });
+    return answer.body;
+  }
+
+  /** The tar `docker save` makes of these images: each layer once, however many of them share it. */
+  exportImages(names: readonly string[]): Promise<Readable> {
+    return this.stream('GET', `/images/get?${names.map((name) => `names=${encodeURIComponent(name)}`).join('&')}`);
+  }
+
+  /** Loads a tar of images, as `docker load`; resolves with the engine's lines (Loaded image: ...); its error throws. */
+  async loadImages(tar: Readable): Promise<string[]> {
+    const answer = await this.stream('POST', '/images/load?quiet=1', tar);
+    const { lines, error } = readMessages((await readAll(answer, 1024 * 1024)).toString('utf8'));
+    if (error !== null) throw new DevkitError(`docker engine: ${error.trim()} (POST /images/load)`);
+    return lines;
+  }
+
+  /** Gives an image another name (repo:tag), as `docker tag`. */
+  async tagImage(image: string, reference: string): Promise<void> {
+    const { repo, tag } = splitTag(reference);
+    await this.request('POST', `/images/${encodeURIComponent(image)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`);
   }
 
   /** Whether the engine has a network of this name (or id). */

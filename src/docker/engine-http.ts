@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import { Readable, Transform, type Duplex } from 'node:stream';
 import { dialEngine } from './dial.js';
 import type { EngineEndpoint } from './endpoint.js';
 
@@ -64,9 +64,11 @@ interface ResponseHead {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-function requestText(request: EngineHttpRequest, extraHeaders: readonly string[]): string {
+/** The request's head and JSON body; with `streamedBody`, the head of a request whose body follows in chunks. */
+function requestText(request: EngineHttpRequest, extraHeaders: readonly string[], streamedBody = false): string {
   const lines = [`${request.method} ${request.path} HTTP/1.1`, 'Host: docker', 'User-Agent: devkit', ...extraHeaders];
-  if (request.json !== undefined) lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(request.json)}`);
+  if (streamedBody) lines.push('Content-Type: application/x-tar', 'Transfer-Encoding: chunked');
+  else if (request.json !== undefined) lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(request.json)}`);
   else if (request.method !== 'GET' && request.method !== 'HEAD') lines.push('Content-Length: 0');
   return `${lines.join('\r\n')}\r\n\r\n${request.json ?? ''}`;
 }
@@ -290,4 +292,169 @@ export function engineUpgrade(endpoint: EngineEndpoint, request: EngineHttpReque
     });
     socket.write(requestText(request, ['Connection: Upgrade', 'Upgrade: tcp']));
   });
+}
+
+/**
+ * A request whose answer is streamed rather than read whole (an image's tar,
+ * hundreds of MB: past ANSWER_LIMITS), and whose body, when given, is streamed
+ * too, in chunks. Resolves once the answer's head has arrived, with its body as
+ * a stream that ends with the answer (and closes the connection) or fails when
+ * the connection ends early.
+ */
+export function engineStream(
+  endpoint: EngineEndpoint,
+  request: { method: string; path: string; body?: Readable },
+): Promise<{ status: number; body: Readable }> {
+  return new Promise((resolve, reject) => {
+    const socket = dialEngine(endpoint);
+    const append = accumulator();
+    const fail = (error: Error): void => {
+      socket.destroy();
+      reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      const read = append(chunk);
+      let head: ResponseHead | null;
+      try {
+        head = parseHead(read);
+        if ((head?.bodyStart ?? read.length) > ANSWER_LIMITS.headBytes) throw new AnswerTooLargeError('head', ANSWER_LIMITS.headBytes);
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (head === null) return;
+      socket.off('data', onData);
+      socket.off('error', fail);
+      socket.off('end', onEarlyEnd);
+      resolve({ status: head.status, body: answerBody(socket, head, request.method, read.subarray(head.bodyStart)) });
+    };
+    const onEarlyEnd = (): void => fail(new Error('the engine closed the connection before answering'));
+    socket.on('data', onData);
+    socket.on('error', fail);
+    socket.on('end', onEarlyEnd);
+    socket.write(requestText({ method: request.method, path: request.path }, ['Connection: close'], request.body !== undefined));
+    if (request.body !== undefined) {
+      const body = request.body;
+      body.on('error', fail);
+      // The connection stays open after the body: the answer comes back on it.
+      body.pipe(chunkEncoder()).pipe(socket, { end: false });
+    }
+  });
+}
+
+/** A request body in HTTP/1.1 chunks, ending with the last, empty one. */
+function chunkEncoder(): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (chunk.length > 0) this.push(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+      done();
+    },
+    flush(done) {
+      this.push('0\r\n\r\n');
+      done();
+    },
+  });
+}
+
+/**
+ * Takes a chunked body apart as it arrives, whatever the reads it comes in:
+ * each call hands the payload bytes in `bytes` to `emit`, and returns true once
+ * the last chunk and its (ignored) trailers have come.
+ */
+export function chunkedReader(emit: (payload: Buffer) => void): (bytes: Buffer) => boolean {
+  let state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
+  let remaining = 0;
+  let line = Buffer.alloc(0);
+  return (bytes) => {
+    let offset = 0;
+    while (offset < bytes.length && state !== 'done') {
+      if (state === 'data') {
+        const take = Math.min(remaining, bytes.length - offset);
+        emit(bytes.subarray(offset, offset + take));
+        remaining -= take;
+        offset += take;
+        if (remaining === 0) state = 'data-end';
+        continue;
+      }
+      const lf = bytes.indexOf(0x0a, offset);
+      if (lf < 0) {
+        line = Buffer.concat([line, bytes.subarray(offset)]);
+        if (line.length > 4096) throw new Error('the engine sent a chunk line over 4 KiB');
+        break;
+      }
+      const text = Buffer.concat([line, bytes.subarray(offset, lf)])
+        .toString('latin1')
+        .replace(/\r$/, '');
+      line = Buffer.alloc(0);
+      offset = lf + 1;
+      if (state === 'data-end') {
+        if (text !== '') throw new Error('the engine sent a chunk longer than its size');
+        state = 'size';
+      } else if (state === 'trailer') {
+        if (text === '') state = 'done';
+      } else {
+        const sizeText = (text.split(';')[0] ?? '').trim();
+        if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText))
+          throw new Error(`the engine sent a malformed chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
+        remaining = Number.parseInt(sizeText, 16);
+        state = remaining === 0 ? 'trailer' : 'data';
+      }
+    }
+    return state === 'done';
+  };
+}
+
+/** The body of a streamed answer, read off the socket as the reader reads it (the socket pauses while the reader is behind). */
+function answerBody(socket: Duplex, head: ResponseHead, method: string, first: Buffer): Readable {
+  const body = new Readable({ read: () => void socket.resume() });
+  const emit = (payload: Buffer): void => {
+    if (!body.push(payload)) socket.pause();
+  };
+  const length = head.headers.get('content-length');
+  let remaining = length === undefined ? Infinity : Number(length);
+  const chunked = head.headers.get('transfer-encoding')?.toLowerCase() === 'chunked';
+  const readChunks = chunkedReader(emit);
+  let ended = hasNoBody(head.status, method) || remaining === 0;
+  const finish = (): void => {
+    ended = true;
+    socket.destroy();
+    body.push(null);
+  };
+  const take = (bytes: Buffer): void => {
+    if (ended) return;
+    try {
+      if (chunked) {
+        if (readChunks(bytes)) finish();
+        return;
+      }
+      const part = bytes.subarray(0, Math.min(bytes.length, remaining));
+      remaining -= part.length;
+      if (part.length > 0) emit(part);
+      if (remaining === 0) finish();
+    } catch (error) {
+      ended = true;
+      socket.destroy();
+      body.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  if (ended) finish();
+  else take(first);
+  socket.on('data', take);
+  socket.on('end', () => {
+    if (ended) return;
+    if (!chunked && length === undefined) finish();
+    else {
+      ended = true;
+      body.destroy(new Error('the engine ended its answer early'));
+    }
+  });
+  socket.on('error', (error: Error) => {
+    if (!ended) body.destroy(error);
+  });
+  socket.on('close', () => {
+    if (!ended) body.destroy(new Error('the connection to the engine closed before its answer ended'));
+  });
+  body.on('close', () => socket.destroy());
+  socket.resume();
+  return body;
 }
