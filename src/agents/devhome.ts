@@ -25,7 +25,7 @@ import { gitconfigUser, type GitIdentity } from './git-identity.js';
  * to another uid when devkit runs as root; every repository in there is the
  * agent's own or that read-only one.
  */
-function initialGitconfig(identity: GitIdentity): string {
+export function initialGitconfig(identity: GitIdentity): string {
   return `# written by devkit when it made this HOME; yours (the agent's) to change\n${gitconfigUser(identity)}[safe]\n\tdirectory = *\n`;
 }
 

@@ -5,6 +5,7 @@ import { DevkitError, UsageError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentPaths, type AgentPaths } from '../fleet/layout.js';
 import { agentOwner, ownerToSet, type Owner } from '../fleet/owner.js';
+import { agentEngine } from '../remote/placement.js';
 import { readAgentRecords, writeAgentRecord } from '../fleet/records.js';
 import { childPath, lstatIn, openDirIn, openSafeDir, pinnedPath, setDirOwner, writeFileIn, type SafeDir } from '../fs/safe.js';
 import type { HeadRef } from '../git/refs.js';
@@ -287,8 +288,12 @@ function withPrimaryClone<T>(fleet: Fleet, body: (primary: SafeDir) => T): T {
 export async function provisionIndexes(fleet: Fleet, indexes: readonly number[], base: BaseRef): Promise<ProvisionResult> {
   const agents = indexes.map((index) => agentPaths(fleet.config, index));
   await checkCanProvision(fleet, agents);
+  const records = readAgentRecords(fleet.state);
+  // Where each agent's copy goes: under the dev root, or in volumes on a remote engine (made there at its first up).
+  const engines = new Map(agents.map((agent) => [agent.index, agentEngine(fleet, agent.index, records.get(agent.index))]));
+  const remote = (agent: AgentPaths): boolean => engines.get(agent.index)?.remote === true;
   const making = agents.filter(
-    (agent) => agent.branch !== null && readCopy(fleet.config, fleet.shared.gitDir, agent.index).state === 'missing',
+    (agent) => agent.branch !== null && !remote(agent) && readCopy(fleet.config, fleet.shared.gitDir, agent.index).state === 'missing',
   );
   // Read before anything changes: a bad include file is refused with nothing made.
   const hasInclude = checkIncludeFile(fleet.workspace.dir) !== null;
@@ -300,9 +305,8 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
     changed = true;
   }
   changed = ensureDevhomeExcluded(fleet) || changed;
-  const records = readAgentRecords(fleet.state);
   // The host user's identity goes into new HOMEs only: git is asked only when one will be made.
-  const hostIdentity = agents.some((agent) => !homeExists(fleet, agent.index)) ? await hostGitIdentity(fleet.git) : {};
+  const hostIdentity = agents.some((agent) => !remote(agent) && !homeExists(fleet, agent.index)) ? await hostGitIdentity(fleet.git) : {};
   const results: ProvisionedAgent[] = [];
   for (const agent of agents) {
     let action: AgentAction = 'present';
@@ -312,16 +316,23 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
       included = hasInclude ? copied : null;
       action = 'created';
     }
+    const engine = engines.get(agent.index);
+    if (agent.branch !== null && engine?.remote === true && !records.has(agent.index)) {
+      await ensureAgentBranch(fleet, { ...agent, branch: agent.branch }, base);
+      action = 'created';
+    }
     if (agent.branch !== null && !records.has(agent.index)) {
       writeAgentRecord(fleet.state, {
         index: agent.index,
         name: agentName(agent.index),
         createdAt: new Date().toISOString(),
         owner: agentOwner(),
+        ...(engine?.remote === true ? { engine: engine.endpoint.context } : {}),
       });
     }
     const identity = agentGitIdentity(fleet.config.git, hostIdentity, agent.index);
-    if (ensureDevhome(fleet, agent.index, identity) && action === 'present') action = 'devhome-created';
+    // A remote agent's HOME is a volume on its engine, made with its copy.
+    if (!remote(agent) && ensureDevhome(fleet, agent.index, identity) && action === 'present') action = 'devhome-created';
     changed ||= action !== 'present';
     results.push({
       index: agent.index,

@@ -13,6 +13,8 @@ import { quarantineObjects } from './copy-git.js';
 import { syncAgent } from './sync.js';
 import { debugSwallow } from '../debug.js';
 import { writerProfiles } from './writers.js';
+import { agentEngine, type AgentEngine } from '../remote/placement.js';
+import { checkRemoteRemoval } from '../remote/remove.js';
 
 export interface RemoveRequest {
   index: number;
@@ -80,6 +82,8 @@ export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise
     }
     requireAgent(fleet.state, request.index);
   }
+  const engine = agentEngine(fleet, request.index);
+  if (engine.remote) return removeRemoteAgent(fleet, request, engine);
   await refuseWhileWritable(fleet, request.index);
   // Bring its branches in first: then only what is on no shared branch counts as at risk.
   await syncAgent(fleet, request.index).catch(debugSwallow(`sync of agent ${request.index} before removing it`));
@@ -91,15 +95,7 @@ export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise
         "or pass --force to save them to devkit's backups and remove",
     );
   }
-  const branchExists = await refExists(fleet.shared.git, `refs/heads/${branch}`);
-  if (
-    request.deleteBranch &&
-    branchExists &&
-    !(await provenAt(fleet, branch, request.provenMerged)) &&
-    (await commitsOnlyOn(fleet.shared.git, branch)) > 0
-  ) {
-    throw new DevkitError(`${branch} has commits on no other branch; merge it first, or leave out --delete-branch to keep it`);
-  }
+  const branchExists = await checkBranchDeletion(fleet, request, branch);
   const backup = isAtRisk(atRisk) ? await backupCopy(fleet, request.index, `worktrees remove ${request.index} --force`) : null;
   const dir = openSafeDir(fleet.config.root, agent.rel.dir);
   if (dir !== null) {
@@ -110,8 +106,7 @@ export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise
     }
   }
   rmSync(path.dirname(quarantineObjects(fleet, request.index)), { recursive: true, force: true });
-  if (request.deleteBranch && branchExists) await fleet.shared.git.mutate(['branch', '-D', '--end-of-options', branch]);
-  deleteAgentRecord(fleet.state, request.index);
+  await forgetAgent(fleet, request, { branch, branchExists });
   return {
     index: request.index,
     name: agent.name,
@@ -121,5 +116,45 @@ export async function removeAgent(fleet: Fleet, request: RemoveRequest): Promise
     branch,
     branchDeleted: request.deleteBranch && branchExists,
     devhomeKept: homeExists(fleet, request.index) ? agent.devhome : null,
+  };
+}
+
+/** Whether agent K's branch exists; refuses --delete-branch while it holds commits on no other branch (and not proven merged). */
+async function checkBranchDeletion(fleet: Fleet, request: RemoveRequest, branch: string): Promise<boolean> {
+  const branchExists = await refExists(fleet.shared.git, `refs/heads/${branch}`);
+  if (
+    request.deleteBranch &&
+    branchExists &&
+    !(await provenAt(fleet, branch, request.provenMerged)) &&
+    (await commitsOnlyOn(fleet.shared.git, branch)) > 0
+  ) {
+    throw new DevkitError(`${branch} has commits on no other branch; merge it first, or leave out --delete-branch to keep it`);
+  }
+  return branchExists;
+}
+
+/** The last step of a removal: the branch when asked, and devkit's record of the agent. */
+async function forgetAgent(fleet: Fleet, request: RemoveRequest, found: { branch: string; branchExists: boolean }): Promise<void> {
+  if (request.deleteBranch && found.branchExists) await fleet.shared.git.mutate(['branch', '-D', '--end-of-options', found.branch]);
+  deleteAgentRecord(fleet.state, request.index);
+}
+
+/** removeAgent for an agent whose copy is a volume on a remote engine (remote/remove.ts): synced first, refused when it cannot be. */
+async function removeRemoteAgent(fleet: Fleet, request: RemoveRequest, engine: AgentEngine): Promise<RemoveResult> {
+  const agent = agentPaths(fleet.config, request.index);
+  const branch = agent.branch ?? '';
+  const checked = await checkRemoteRemoval(fleet, request.index, { engine, force: request.force });
+  const branchExists = await checkBranchDeletion(fleet, request, branch);
+  const removed = await checked.remove();
+  await forgetAgent(fleet, request, { branch, branchExists });
+  return {
+    index: request.index,
+    name: agent.name,
+    worktree: removed.copy,
+    atRisk: { modified: removed.dirty ? 1 : 0, untracked: 0, ignored: 0, nestedRepos: 0, unmergedCommits: 0, stashes: 0, tampered: false },
+    backup: removed.backup,
+    branch,
+    branchDeleted: request.deleteBranch && branchExists,
+    devhomeKept: removed.home,
   };
 }

@@ -1,4 +1,4 @@
-import { connectEngine, engineClient, type ContainerSummary, type EngineApi } from '../docker/engine-api.js';
+import { connectEngine, type ContainerSummary, type EngineApi } from '../docker/engine-api.js';
 import { DevkitError } from '../errors.js';
 import { execCaptured, type CapturedExec } from '../exec/captured.js';
 import { prepareExec } from '../exec/target.js';
@@ -49,12 +49,9 @@ export async function agentExec(
   fleet: Fleet,
   request: { index: number; profile: string; cmd: string[]; attachStdin: boolean },
 ): Promise<{ api: EngineApi; execId: string }> {
-  const api = engineClient(fleet.env);
   const { index, profile, cmd, attachStdin } = request;
-  const execId = await prepareExec(
-    api,
+  return prepareExec(
     { profile, index: String(index), path: copyPathIn(fleet.config, index, profile), cmd, tty: false, attachStdin },
     { cwd: fleet.workspace.dir, env: fleet.env },
   );
-  return { api, execId };
 }

@@ -9,11 +9,13 @@ import { CONFIG_FILE } from './find.js';
 import { locateWorkspace } from './locate.js';
 import {
   validateEgress,
+  validateEngines,
   validateGitIdentity,
   validateHooks,
   validateImage,
   validateSsh,
   type EgressConfig,
+  type EnginesConfig,
   type GitIdentityConfig,
   type HooksConfig,
   type ImageConfig,
@@ -44,6 +46,8 @@ export interface DevkitConfig {
   image: ImageConfig;
   /** Shell commands run inside an agent's container after its first up and before its removal. */
   hooks: HooksConfig;
+  /** The docker contexts agents run on (`engine:`, `agents.agentK.engine`). */
+  engines: EnginesConfig;
 }
 
 /** The directory devkit runs in, and its config. */
@@ -58,7 +62,7 @@ export interface Workspace {
 
 type Raw = Record<string, unknown>;
 
-const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh', 'git', 'image', 'hooks'] as const;
+const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh', 'git', 'image', 'hooks', 'engine', 'agents'] as const;
 
 /** Validates parsed devkit.yml content; every message names the key at fault. */
 export function validateConfig(raw: unknown, where: { file: string; dir: string }): DevkitConfig {
@@ -97,6 +101,7 @@ export function validateConfig(raw: unknown, where: { file: string; dir: string 
       return file;
     }),
     hooks: validateHooks(fields.hooks, where.file),
+    engines: validateEngines(fields.engine, fields.agents, where.file),
   };
 }
 

@@ -310,3 +310,41 @@ export function validateHooks(raw: unknown, file: string): HooksConfig {
     preRemove: fields.preRemove === undefined ? [] : hookCommands(fields.preRemove, 'hooks.preRemove', file),
   };
 }
+
+/**
+ * Where agents' containers run: a docker context per workspace (`engine:`)
+ * and per agent (`agents.agentK.engine`). Unset, devkit uses the engine the
+ * docker CLI would (DOCKER_HOST, DOCKER_CONTEXT, the current context).
+ */
+export interface EnginesConfig {
+  /** `engine:`, or null. */
+  workspace: string | null;
+  /** agentK → its `agents.agentK.engine`. */
+  agents: Record<string, string>;
+}
+
+/** A docker context's name, as `docker context create` takes one. */
+const CONTEXT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]{0,99}$/;
+
+function contextName(raw: unknown, what: string, file: string): string {
+  if (typeof raw !== 'string' || !CONTEXT_NAME.test(raw))
+    throw new UsageError(`${file}: '${what}' must name a docker context (docker context ls), got ${JSON.stringify(raw)}`);
+  return raw;
+}
+
+export function validateEngines(engine: unknown, agentsRaw: unknown, file: string): EnginesConfig {
+  const agents: Record<string, string> = {};
+  for (const [name, body] of Object.entries(agentsRaw === undefined ? {} : mapping(agentsRaw, 'agents', file))) {
+    const index = parseAgentName(name);
+    if (index === null) throw new UsageError(`${file}: 'agents.${name}' is not an agent (agentK)`);
+    const fields = mapping(body, `agents.${name}`, file);
+    onlyKeys(fields, ['engine'], `agents.${name}`, file);
+    if (fields.engine === undefined) continue;
+    if (index === 1)
+      throw new UsageError(
+        `${file}: 'agents.agent1.engine': agent 1 works in the primary clone on this machine; give an engine to agents 2 and up`,
+      );
+    agents[name] = contextName(fields.engine, `agents.${name}.engine`, file);
+  }
+  return { workspace: engine === undefined ? null : contextName(engine, 'engine', file), agents };
+}

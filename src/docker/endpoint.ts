@@ -132,10 +132,25 @@ function storedEndpoint(env: NodeJS.ProcessEnv, name: string): EngineEndpoint {
   return parseHost(host, name, usesTls ? tls : null);
 }
 
-/** The engine devkit talks to (see above). */
-export function resolveEndpoint(env: NodeJS.ProcessEnv): EngineEndpoint {
-  const name = contextName(env);
+/** The engine devkit talks to (see above), or the docker context named (devkit.yml's engine keys) when one is. */
+export function resolveEndpoint(env: NodeJS.ProcessEnv, context: string | null = null): EngineEndpoint {
+  const name = context ?? contextName(env);
   return name === DEFAULT_CONTEXT ? defaultEndpoint(env) : storedEndpoint(env, name);
+}
+
+/** This machine's engine, where images are built: the docker CLI's when it is local, else the default socket. */
+export function machineEndpoint(env: NodeJS.ProcessEnv): EngineEndpoint {
+  const chosen = resolveEndpoint(env);
+  return isLocalEngine(chosen) ? chosen : { kind: 'unix', path: DEFAULT_SOCKET, context: DEFAULT_CONTEXT };
+}
+
+/**
+ * Whether the engine runs on this machine and sees its files (a unix
+ * socket): agents there work in copies under the dev root; on any other
+ * engine, in copies kept in volumes there (remote/).
+ */
+export function isLocalEngine(endpoint: EngineEndpoint): boolean {
+  return endpoint.kind === 'unix';
 }
 
 /** The endpoint as the docker CLI writes it, for messages. */

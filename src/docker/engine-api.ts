@@ -26,10 +26,28 @@ export interface ExecSpec {
   Cmd: string[];
   Env: string[];
   WorkingDir: string;
+  /** uid:gid to run as; unset, the container's user. */
+  User?: string;
   Tty: boolean;
   AttachStdin: boolean;
   AttachStdout: true;
   AttachStderr: true;
+}
+
+/** The parts of POST /containers/create devkit sets for its own short-lived helpers. */
+export interface ContainerSpec {
+  Image: string;
+  Cmd: string[];
+  User: string;
+  Labels: Record<string, string>;
+  HostConfig: {
+    Init: boolean;
+    NetworkMode: 'none';
+    CapDrop: ['ALL'];
+    CapAdd: string[];
+    SecurityOpt: ['no-new-privileges'];
+    Mounts: Array<{ Type: 'volume'; Source: string; Target: string; ReadOnly?: boolean }>;
+  };
 }
 
 export interface ExecState {
@@ -126,8 +144,13 @@ export function engineClient(env: NodeJS.ProcessEnv): EngineApi {
 }
 
 /** The engine client, checked to answer: one clear line when it does not. */
-export async function connectEngine(env: NodeJS.ProcessEnv): Promise<EngineApi> {
-  const api = engineClient(env);
+export function connectEngine(env: NodeJS.ProcessEnv): Promise<EngineApi> {
+  return connectEndpoint(resolveEndpoint(env));
+}
+
+/** The client of one engine (an agent's, remote/placement.ts), checked to answer. */
+export async function connectEndpoint(endpoint: EngineEndpoint): Promise<EngineApi> {
+  const api = new EngineApi(endpoint);
   await api.ping();
   return api;
 }
@@ -257,6 +280,27 @@ export class EngineApi {
         )
       ).Volumes ?? []
     );
+  }
+
+  /** A volume's creation time and labels, or null when the engine has no volume of that name. */
+  async inspectVolume(name: string): Promise<{ Name: string; CreatedAt: string; Labels: Record<string, string> | null } | null> {
+    return this.inspect(`/volumes/${encodeURIComponent(name)}`);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.request('DELETE', `/volumes/${encodeURIComponent(name)}`);
+  }
+
+  /** Creates and starts a container (the Engine API's create body); returns its id. */
+  async runContainer(body: ContainerSpec): Promise<string> {
+    const { Id } = await this.request<{ Id: string }>('POST', '/containers/create', body);
+    try {
+      await this.request('POST', `/containers/${Id}/start`);
+    } catch (error) {
+      await this.removeContainer(Id).catch(debugSwallow(`removing container ${Id.slice(0, 12)}`));
+      throw error;
+    }
+    return Id;
   }
 
   async removeContainer(id: string): Promise<void> {

@@ -15,6 +15,7 @@ import { readPortRanges } from '../stack/ports.js';
 import { knownAgents } from '../fleet/records.js';
 import { SANDBOX_VERSION, overlayFile } from '../stack/workspace-files.js';
 import { projectPrefix } from '../stack/project-names.js';
+import { agentEngine } from '../remote/placement.js';
 
 /** One thing doctor looked at. */
 export interface DoctorCheck {
@@ -101,7 +102,8 @@ function overlayChecks(fleet: Fleet, agents: readonly number[]): DoctorCheck[] {
     const network = subnet === undefined ? null : networkForSubnet(subnet);
     // An agent with no ports yet has never been up since devkit gave ranges: its overlay is stale too.
     const ports = readPortRanges(fleet.env, fleet.config.root).get(index);
-    const current = network !== null && ports !== undefined && renderAgentOverlay(fleet, index, network, ports) === text;
+    const remote = overlayIsRemote(fleet, index);
+    const current = network !== null && ports !== undefined && renderAgentOverlay(fleet, index, network, ports, remote) === text;
     findings.push(
       finding(
         'overlay',
@@ -196,4 +198,13 @@ export async function diagnose(fleet: Fleet, api: EngineApi | null, engineError:
   findings.push(...overlayChecks(fleet, agents));
   findings.push(...gitSideChecks(fleet));
   return findings;
+}
+
+/** Whether agent K's overlay is the remote kind (remote/placement.ts); a placement devkit refuses counts as local here, and up says why. */
+function overlayIsRemote(fleet: Fleet, index: number): boolean {
+  try {
+    return agentEngine(fleet, index).remote;
+  } catch {
+    return false;
+  }
 }

@@ -10,6 +10,16 @@ export interface CapturedExec {
 
 /** Runs a created exec with `input` as its stdin (nothing: EOF at once) and returns its exit code and what it printed. */
 export async function execCaptured(api: EngineApi, execId: string, input: Buffer | string = ''): Promise<CapturedExec> {
+  const raw = await execCapturedBytes(api, execId, input);
+  return { ...raw, stdout: raw.stdout.toString('utf8') };
+}
+
+/** execCaptured, with stdout as the bytes it printed (a git bundle, say). */
+export async function execCapturedBytes(
+  api: EngineApi,
+  execId: string,
+  input: Buffer | string = '',
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   const out = new PassThrough();
   const err = new PassThrough();
   const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
@@ -17,5 +27,5 @@ export async function execCaptured(api: EngineApi, execId: string, input: Buffer
   err.on('data', (chunk: Buffer) => chunks.stderr.push(chunk));
   const stdin = Readable.from(input.length === 0 ? [] : [typeof input === 'string' ? Buffer.from(input) : input]);
   const code = await runExec(api, execId, { stdin, stdout: out, stderr: err }, { tty: false, attachStdin: true });
-  return { code, stdout: Buffer.concat(chunks.stdout).toString('utf8'), stderr: Buffer.concat(chunks.stderr).toString('utf8') };
+  return { code, stdout: Buffer.concat(chunks.stdout), stderr: Buffer.concat(chunks.stderr).toString('utf8') };
 }

@@ -1,4 +1,3 @@
-import { engineClient } from '../docker/engine-api.js';
 import { DevkitError } from '../errors.js';
 import { CommandNotInImage, processExecMode, runExec } from './stream.js';
 import { prepareExec, type ExecCdArgs } from './target.js';
@@ -13,10 +12,9 @@ export interface ExecCdOptions extends ExecCdArgs {
  * imports light. Returns CMD's exit code.
  */
 export async function execCd(options: ExecCdOptions, env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
-  const api = engineClient(env);
   const cmd = options.cmd.length > 0 ? options.cmd : ['bash'];
   const mode = processExecMode();
-  const execId = await prepareExec(api, { ...options, cmd, ...mode }, { cwd, env });
+  const { api, execId } = await prepareExec({ ...options, cmd, ...mode }, { cwd, env });
   try {
     return await runExec(api, execId, process, mode);
   } catch (error) {

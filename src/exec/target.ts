@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { locateWorkspace } from '../config/locate.js';
-import type { ContainerSummary, EngineApi, ExecSpec } from '../docker/engine-api.js';
+import { EngineApi, engineClient, type ContainerSummary, type ExecSpec } from '../docker/engine-api.js';
 import { debugSwallow } from '../debug.js';
 import { DevkitError, UsageError } from '../errors.js';
 import { agentPaths } from '../fleet/layout.js';
-import { requireAgent } from '../fleet/records.js';
+import { readAgentRecords, requireAgent } from '../fleet/records.js';
+import { recordEngine, type AgentEngine } from '../remote/placement.js';
 import { readComposeEnv } from '../stack/env-file.js';
 import { rootState } from '../state/root-state.js';
 import { rootStateDir } from '../state/registry.js';
@@ -70,27 +71,50 @@ interface ExecPlace {
   stateHome: string;
   /** The user's TERM, given to a command on a terminal. */
   term: string | undefined;
+  env: NodeJS.ProcessEnv;
 }
 
-function planExec(request: ExecCdRequest, where: ExecPlace): ExecSpec {
+/** PATH inside a copy that only its engine has (remote/): checked for its shape alone, the engine says whether it is there. */
+function remoteWorkingDir(raw: string): string {
+  const relative = path.posix.normalize(relativeToMount(raw, AGENT_ROOT));
+  if (relative === '..' || relative.startsWith('../'))
+    throw new UsageError(`PATH ${JSON.stringify(raw)} leaves ${AGENT_ROOT}: give a path under it`);
+  return path.posix.join(AGENT_ROOT, relative);
+}
+
+/** The exec's spec, and the engine of agent K's container when its record names one (a copy in volumes there). */
+function planExec(request: ExecCdRequest, where: ExecPlace): { spec: ExecSpec; engine: AgentEngine | null } {
   const containerRoot = where.profile === 'dev-all' ? DEV_ALL_ROOT : AGENT_ROOT;
-  const index = requireAgent(rootState(rootStateDir(where.stateHome, where.root)), Number(request.index));
+  const records = readAgentRecords(rootState(rootStateDir(where.stateHome, where.root)));
+  const index = requireAgent(records, Number(request.index));
+  const engine = recordEngine(where.env, records.get(index));
   const agent = agentPaths(where, index);
-  const hostMount = where.profile === 'dev-all' ? where.root : agent.worktree;
-  const hostPath = checkPathArg(relativeToMount(request.path, containerRoot), { label: 'PATH', base: hostMount, within: hostMount });
-  if (!isDirectory(hostPath)) throw new UsageError(`PATH ${JSON.stringify(request.path)} is not a folder in ${hostMount}`);
+  let workingDir: string;
+  if (engine !== null) {
+    if (where.profile === 'dev-all')
+      throw new UsageError(
+        `agent ${index}'s copy lives on docker context ${engine.context ?? ''}, not under the dev root: use -p ${agent.name}`,
+      );
+    workingDir = remoteWorkingDir(request.path);
+  } else {
+    const hostMount = where.profile === 'dev-all' ? where.root : agent.worktree;
+    const hostPath = checkPathArg(relativeToMount(request.path, containerRoot), { label: 'PATH', base: hostMount, within: hostMount });
+    if (!isDirectory(hostPath)) throw new UsageError(`PATH ${JSON.stringify(request.path)} is not a folder in ${hostMount}`);
+    workingDir = path.posix.join(containerRoot, path.relative(hostMount, hostPath));
+  }
   const home =
     where.profile === 'dev-all' ? path.posix.join(DEV_ALL_ROOT, path.relative(where.root, agent.devhome)) : `${AGENT_ROOT}/.devhome`;
   const env = [`HOME=${home}`, `DEV_HOME=${home}`, `DEVKIT_AGENT=${agent.name}`];
-  return {
+  const spec: ExecSpec = {
     Cmd: request.cmd,
     Env: request.tty ? [...env, `TERM=${where.term ?? 'xterm-256color'}`] : env,
-    WorkingDir: path.posix.join(containerRoot, path.relative(hostMount, hostPath)),
+    WorkingDir: workingDir,
     Tty: request.tty,
     AttachStdin: request.attachStdin,
     AttachStdout: true,
     AttachStderr: true,
   };
+  return { spec, engine };
 }
 
 function hasLabels(container: ContainerSummary, labels: Record<string, string>): boolean {
@@ -127,27 +151,48 @@ function checkArgs(request: ExecCdRequest, maxAgents: number): string {
  * the container is found by a label search and the plan made from its labels.
  */
 export async function prepareExec(
-  api: EngineApi,
   request: ExecCdRequest,
   context: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<string> {
+): Promise<{ api: EngineApi; execId: string }> {
   const scope = scopeOf(context.cwd, context.env);
   const stack = stackFromEnvFile(scope.workspace);
   const profile = checkArgs(request, stack?.maxAgents ?? 999);
   const wanted: Record<string, string> = { 'devkit.profile': profile, 'com.docker.compose.service': 'dev' };
   if (scope.envRoot !== null) wanted['devkit.root'] = scope.envRoot;
   else if (scope.workspace !== null) wanted['devkit.workspace'] = scope.workspace;
+  const place = (root: string, repo: string): ExecPlace => ({
+    profile,
+    root,
+    repo,
+    stateHome: scope.stateHome,
+    term: context.env.TERM,
+    env: context.env,
+  });
 
   if (stack !== null && (scope.envRoot === null || scope.envRoot === stack.root)) {
-    const spec = planExec(request, { profile, root: stack.root, repo: stack.repo, stateHome: scope.stateHome, term: context.env.TERM });
+    const { spec, engine } = planExec(request, place(stack.root, stack.repo));
+    const api = engine === null ? engineClient(context.env) : new EngineApi(engine.endpoint);
     const name = `${stack.project}-${profile}-dev-1`;
     const exec = api.createExec(name, spec).catch(debugSwallow(`creating the exec in ${name}`)); // the label search below tries again
     const [container, execId] = await Promise.all([api.findContainer(name), exec]);
     if (container !== null && hasLabels(container, { ...wanted, 'devkit.root': stack.root, 'devkit.repo': stack.repo })) {
       checkRunning(container, profile);
-      if (execId !== null) return execId;
+      if (execId !== null) return { api, execId };
     }
+    if (engine !== null) return { api, execId: await createByLabels(api, request, wanted, place) };
   }
+  const api = engineClient(context.env);
+  return { api, execId: await createByLabels(api, request, wanted, place) };
+}
+
+/** The slow way: the profile's dev container found by a label search on `api`'s engine, the plan made from its labels. */
+async function createByLabels(
+  api: EngineApi,
+  request: ExecCdRequest,
+  wanted: Record<string, string>,
+  place: (root: string, repo: string) => ExecPlace,
+): Promise<string> {
+  const profile = wanted['devkit.profile'] ?? '';
   const found = await api.listContainers(Object.entries(wanted).map(([key, value]) => `${key}=${value}`));
   const container = checkRunning(found.find((c) => c.State === 'running') ?? found[0], profile);
   const root = container.Labels['devkit.root'];
@@ -157,5 +202,10 @@ export async function prepareExec(
       `container ${container.Id.slice(0, 12)} has no devkit.root/devkit.repo labels: recreate it with devkit -p ${profile} up`,
     );
   }
-  return api.createExec(container.Id, planExec(request, { profile, root, repo, stateHome: scope.stateHome, term: context.env.TERM }));
+  const { spec, engine } = planExec(request, place(root, repo));
+  if (engine !== null && engine.endpoint.context !== api.endpoint.context)
+    throw new DevkitError(
+      `agent ${request.index}'s container is on docker context ${engine.context ?? ''}, not on ${api.endpoint.context}`,
+    );
+  return api.createExec(container.Id, spec);
 }

@@ -17,6 +17,12 @@ export interface AgentRecord {
   createdAt: string;
   /** The uid:gid its copy and HOME belong to. */
   owner: Owner;
+  /**
+   * The docker context of the engine its copy and HOME live on, in volumes,
+   * when that engine is not this machine's (remote/); absent for a copy
+   * under the dev root.
+   */
+  engine?: string;
 }
 
 function recordFile(state: RootState, index: number): string {
@@ -29,7 +35,9 @@ function parseRecord(text: string, index: number): AgentRecord | null {
     const owner = raw.owner;
     if (raw.index !== index || raw.name !== agentName(index) || typeof raw.createdAt !== 'string') return null;
     if (owner === undefined || !Number.isInteger(owner.uid) || !Number.isInteger(owner.gid)) return null;
-    return { index, name: agentName(index), createdAt: raw.createdAt, owner: { uid: owner.uid, gid: owner.gid } };
+    const record: AgentRecord = { index, name: agentName(index), createdAt: raw.createdAt, owner: { uid: owner.uid, gid: owner.gid } };
+    if (typeof raw.engine === 'string' && raw.engine !== '') record.engine = raw.engine;
+    return record;
   } catch {
     return null;
   }
@@ -63,12 +71,17 @@ export function deleteAgentRecord(state: RootState, index: number): void {
 }
 
 /** The agents of a dev root: agent 1 (the primary clone) and every agent devkit made. */
-export function knownAgents(state: RootState): number[] {
-  return [1, ...readAgentRecords(state).keys()].sort((a, b) => a - b);
+export function knownAgents(state: RootState | ReadonlyMap<number, AgentRecord>): number[] {
+  const records = isRecords(state) ? state : readAgentRecords(state);
+  return [1, ...records.keys()].sort((a, b) => a - b);
 }
 
-/** `index` when agent K exists; else the one message every command gives, naming the agents there are. */
-export function requireAgent(state: RootState, index: number): number {
+function isRecords(state: RootState | ReadonlyMap<number, AgentRecord>): state is ReadonlyMap<number, AgentRecord> {
+  return state instanceof Map;
+}
+
+/** `index` when agent K exists (in the state or its records); else the one message every command gives, naming those there are. */
+export function requireAgent(state: RootState | ReadonlyMap<number, AgentRecord>, index: number): number {
   const known = knownAgents(state);
   if (!known.includes(index))
     throw new UsageError(`there is no agent ${index} (agents: ${known.join(', ')}): make it with devkit worktrees init ${index}`);

@@ -5,9 +5,9 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { runCompose } from '../stack/compose.js';
+import { contextArgs, runCompose } from '../stack/compose.js';
 import { prepareStack } from '../stack/prepare.js';
-import { resolveProfile } from '../stack/profile.js';
+import { composeTarget, resolveProfile } from '../stack/profile.js';
 import { copyPresent, hookDir, hookScript, type HookRun } from './hook-files.js';
 
 /**
@@ -26,17 +26,25 @@ export async function runPreRemove(fleet: Fleet, index: number, io: Io): Promise
   const profile = resolveProfile(fleet, agentName(index));
   await prepareStack(fleet, profile, io);
   const log = path.join(hookDir(fleet.state, index), 'preRemove.log');
-  const files = profile.files.flatMap((file) => ['-f', file]);
+  const compose = [
+    ...contextArgs(profile.engine.context),
+    'compose',
+    '--progress',
+    'quiet',
+    ...profile.files.flatMap((file) => ['-f', file]),
+  ];
   try {
-    const child = await execa(
-      'docker',
-      ['compose', '--progress', 'quiet', ...files, 'run', '--rm', '--no-deps', '-T', 'dev', 'sh', '-c', hookScript(commands)],
-      { cwd: fleet.workspace.dir, reject: false, stdin: 'ignore', all: true, stripFinalNewline: false },
-    );
+    const child = await execa('docker', [...compose, 'run', '--rm', '--no-deps', '-T', 'dev', 'sh', '-c', hookScript(commands)], {
+      cwd: fleet.workspace.dir,
+      reject: false,
+      stdin: 'ignore',
+      all: true,
+      stripFinalNewline: false,
+    });
     writeFileAtomic(log, child.all, { mode: 0o600 });
     return { agent: profile.name, hook: 'preRemove', exitCode: child.exitCode ?? 1, log };
   } finally {
     // compose run made the project's networks; nothing of the agent's project is left running.
-    await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args: ['down', '--timeout', '5'], quiet: true });
+    await runCompose({ ...composeTarget(fleet, profile), args: ['down', '--timeout', '5'], quiet: true });
   }
 }

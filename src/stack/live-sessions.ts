@@ -27,7 +27,7 @@ export async function containersToKeep(fleet: Fleet, profile: Profile, api: Engi
     (c) => c.sessions > 0,
   );
   if (busy.length === 0) return [];
-  const recreated = await composeWouldRecreate(fleet.workspace.dir, profile.files);
+  const recreated = await composeWouldRecreate(fleet.workspace.dir, profile.files, profile.engine.context);
   const kept = busy.filter((c) => recreated.includes(c.name));
   if (kept.length === 0) return [];
   const windows = await windowsOf(tmuxSessionName(fleet.config.repo)).catch(debugSwallow('listing tmux-shells windows'));

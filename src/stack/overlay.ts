@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -13,11 +14,55 @@ import type { ProjectNetwork } from './network.js';
 import { formatRange, portsEnv, type PortRange } from './ports.js';
 import { COMPOSE_FILE, SANDBOX_VERSION, USER_FILES, localOverlays, overlayFile, usersDir } from './workspace-files.js';
 import { agentProject } from './project-names.js';
+import { agentVolumes } from '../remote/volumes.js';
 
 export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
 
+/** Files of a folder devkit wrote, as compose configs (name, target, content) and one hash of them all. */
+function filesAsConfigs(dir: string, files: ReadonlyArray<{ name: string; target: string }>, prefix: string) {
+  const hash = createHash('sha256');
+  const configs = files.map(({ name, target }) => {
+    const content = readFileSync(path.join(dir, name), 'utf8');
+    hash.update(`${target}\0${content}\0`);
+    return { key: `${prefix}-${name}`, target, content };
+  });
+  return { configs, hash: hash.digest('hex').slice(0, 16) };
+}
+
+/**
+ * On an engine that cannot see the host (remote/), the files the local stack
+ * bind-mounts go in as compose configs, copied into the containers when they
+ * are made, and the copy and HOME are volumes there.
+ */
+function remoteValues(fleet: Fleet, index: number, users: string) {
+  const name = agentName(index);
+  const policy = policyDir(fleet.workspace.dir, name);
+  const policyFiles = filesAsConfigs(
+    policy,
+    readdirSync(policy)
+      .filter((file) => !file.startsWith('.'))
+      .sort()
+      .map((file) => ({ name: file, target: `/etc/devkit/policy/${file}` })),
+    'policy',
+  );
+  const userFiles = filesAsConfigs(
+    users,
+    Object.entries(USER_FILES).map(([file, target]) => ({ name: file, target })),
+    'user',
+  );
+  const volumes = agentVolumes(fleet.config, index);
+  return {
+    policyFiles: policyFiles.configs,
+    policyHash: policyFiles.hash,
+    userFiles: userFiles.configs,
+    userFilesHash: userFiles.hash,
+    copyVolume: volumes.copy,
+    homeVolume: volumes.home,
+  };
+}
+
 /** agent K's overlay text, rendered from the template and checked with the yaml parser. */
-export function renderAgentOverlay(fleet: Fleet, index: number, network: ProjectNetwork, ports: PortRange): string {
+export function renderAgentOverlay(fleet: Fleet, index: number, network: ProjectNetwork, ports: PortRange, remote: boolean): string {
   const agent = agentPaths(fleet.config, index);
   const { uid, gid } = agentOwner();
   const users = usersDir(fleet.workspace.dir, agent.name);
@@ -35,6 +80,8 @@ export function renderAgentOverlay(fleet: Fleet, index: number, network: Project
     primary: index === 1,
     gitDir: fleet.shared.gitDir,
     userFiles: Object.entries(USER_FILES).map(([name, target]) => ({ source: path.join(users, name), target })),
+    remote,
+    ...(remote ? remoteValues(fleet, index, users) : {}),
     subnet: network.subnet,
     ipRange: network.ipRange,
     dnsIp: network.dnsIp,
@@ -47,10 +94,8 @@ export function renderAgentOverlay(fleet: Fleet, index: number, network: Project
   });
   const overlay = parseOverlay(text, `overlay for ${agent.name}`);
   const mounts = overlay.services.dev?.volumes ?? [];
-  if (
-    overlay.name !== agentProject(fleet, index) ||
-    !mounts.some((m) => m.source === composeLiteral(agent.worktree) && m.target === '/workspace')
-  ) {
+  const copySource = remote ? 'copy' : composeLiteral(agent.worktree);
+  if (overlay.name !== agentProject(fleet, index) || !mounts.some((m) => m.source === copySource && m.target === '/workspace')) {
     throw new DevkitError(
       `rendered overlay for ${agent.name} does not mount its copy under its own project name: check ${AGENT_OVERLAY_TEMPLATE}`,
     );
@@ -69,9 +114,10 @@ export async function writeAgentOverlay(
   index: number,
   network: ProjectNetwork,
   ports: PortRange,
+  remote: boolean,
 ): Promise<{ file: string; action: OverlayAction }> {
   const file = overlayFile(fleet.workspace.dir, agentName(index));
-  const text = renderAgentOverlay(fleet, index, network, ports);
+  const text = renderAgentOverlay(fleet, index, network, ports, remote);
   const existed = existsSync(file);
   if (existed && readFileSync(file, 'utf8') === text) return { file, action: 'unchanged' };
   mkdirSync(path.dirname(file), { recursive: true });

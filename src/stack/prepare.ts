@@ -3,9 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { Io } from '../cli/io.js';
-import { connectEngine, type EngineApi } from '../docker/engine-api.js';
+import { connectEndpoint, type EngineApi } from '../docker/engine-api.js';
+import { ensureImagesOn } from '../docker/image-transfer.js';
+import { ensureRemoteCopy } from '../remote/copy.js';
+import type { AgentEngine } from '../remote/placement.js';
+import { contextArgs } from './compose.js';
 import { buildStackImages, type BuiltImage } from '../docker/images.js';
-import { describeEndpoint } from '../docker/endpoint.js';
+import { describeEndpoint, machineEndpoint } from '../docker/endpoint.js';
 import { DevkitError, UsageError, oneLine } from '../errors.js';
 import { ensureWorkspaceImage, workspaceImage, type WorkspaceImage } from '../image/workspace-image.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -41,10 +45,10 @@ export function externalVolumes(workspaceDir: string): string[] {
  * by an older devkit is set once by a throwaway container with no network
  * and no capabilities, and devkit's state remembers it.
  */
-async function ensureVolumes(fleet: Fleet, api: EngineApi, names: readonly string[]): Promise<void> {
+async function ensureVolumes(fleet: Fleet, engine: AgentEngine, api: EngineApi, names: readonly string[]): Promise<void> {
   // Creating a volume that exists is a no-op for the engine, so concurrent ups agree.
   await Promise.all(names.map((name) => api.createVolume(name, { 'devkit.cache': 'true' })));
-  const marker = path.join(fleet.state.dir, 'caches-writable');
+  const marker = path.join(fleet.state.dir, engine.remote ? `caches-writable-${engine.endpoint.context}` : 'caches-writable');
   const done = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n') : [];
   const todo = names.filter((name) => !done.includes(name));
   if (todo.length === 0) return;
@@ -52,6 +56,7 @@ async function ensureVolumes(fleet: Fleet, api: EngineApi, names: readonly strin
   const made = await execa(
     'docker',
     [
+      ...contextArgs(engine.remote ? engine.context : null),
       'run',
       '--rm',
       '--network',
@@ -113,12 +118,19 @@ function refuseRemoteEngine(fleet: Fleet, api: EngineApi): void {
  * lock, so concurrent ups build and write once.
  */
 export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Promise<PreparedStack> {
-  const api = await connectEngine(fleet.env);
-  refuseRemoteEngine(fleet, api);
+  const { engine } = profile;
+  const api = await connectEndpoint(engine.endpoint);
+  if (!engine.remote) refuseRemoteEngine(fleet, api);
+  // Images are built on this machine's engine; a remote one gets copies of them (image-transfer.ts).
+  const builder = engine.remote ? await connectEndpoint(machineEndpoint(fleet.env)) : api;
   const { overlay, policyChanged, devImage } = await writeStackFiles(fleet, profile, api, io);
-  const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api, env: fleet.env });
-  await ensureWorkspaceImage(fleet.config, devImage, { api, io, env: fleet.env });
-  await ensureVolumes(fleet, api, externalVolumes(fleet.workspace.dir));
+  const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api: builder, env: fleet.env });
+  await ensureWorkspaceImage(fleet.config, devImage, { api: builder, io, env: fleet.env });
+  if (engine.remote && profile.agentIndex !== null) {
+    await ensureImagesOn(api, [...images.map((image) => image.tag), devImage.tag], { source: builder, io });
+    await ensureRemoteCopy(fleet, profile.agentIndex, api, { image: devImage.tag, io });
+  }
+  await ensureVolumes(fleet, engine, api, externalVolumes(fleet.workspace.dir));
   await checkSandbox(fleet, profile, devImage);
   return { images, overlay, policyChanged };
 }
@@ -150,5 +162,6 @@ export async function writeStackFiles(
   await checkJoinedNetworks(api, fleet.config.egress.networks);
   const network = await projectNetwork(api, fleet, profile.project);
   const ports = await agentPortRange(fleet, profile.agentIndex, api, io);
-  return { overlay: await writeAgentOverlay(fleet, profile.agentIndex, network, ports), policyChanged, devImage };
+  const overlay = await writeAgentOverlay(fleet, profile.agentIndex, network, ports, profile.engine.remote);
+  return { overlay, policyChanged, devImage };
 }

@@ -5,6 +5,8 @@ import type { Fleet } from '../fleet/fleet.js';
 import { parseAgentName } from '../fleet/layout.js';
 import { requireAgent } from '../fleet/records.js';
 import { checkName } from '../validate.js';
+import { resolveEndpoint } from '../docker/endpoint.js';
+import { agentEngine, type AgentEngine } from '../remote/placement.js';
 import { agentProject, profileProject } from './project-names.js';
 import { COMPOSE_FILE, DEV_ALL, localOverlays, overlayFile } from './workspace-files.js';
 
@@ -16,6 +18,8 @@ export interface Profile {
   project: string;
   /** compose.yml, devkit's overlay, then the user's own (localOverlays), in the order compose layers them. */
   files: string[];
+  /** The engine its stack runs on (remote/placement.ts). */
+  engine: AgentEngine;
 }
 
 /**
@@ -31,10 +35,19 @@ export function resolveProfile(fleet: Fleet, raw: string | undefined): Profile {
     overlayFile(fleet.workspace.dir, profile),
     ...localOverlays(fleet.workspace.dir, profile),
   ];
-  if (name === DEV_ALL) return { name, agentIndex: null, project: profileProject(fleet.config, DEV_ALL), files: files(name) };
+  if (name === DEV_ALL) {
+    const context = fleet.config.engines.workspace;
+    const engine = { context, endpoint: resolveEndpoint(fleet.env, context), remote: false };
+    return { name, agentIndex: null, project: profileProject(fleet.config, DEV_ALL), files: files(name), engine };
+  }
   const index = parseAgentName(name);
   if (index === null) throw new UsageError(`unknown profile ${name}: use dev-all or agentK (K an agent index)`);
   requireAgent(fleet.state, index);
   if (!existsSync(composeFile)) throw new UsageError(`${composeFile} is missing: run devkit init in ${fleet.workspace.dir} to write it`);
-  return { name, agentIndex: index, project: agentProject(fleet, index), files: files(name) };
+  return { name, agentIndex: index, project: agentProject(fleet, index), files: files(name), engine: agentEngine(fleet, index) };
+}
+
+/** Where compose runs a profile's project: the workspace folder, its files, its engine's context (runCompose's first options). */
+export function composeTarget(fleet: Fleet, profile: Profile): { cwd: string; files: string[]; context: string | null } {
+  return { cwd: fleet.workspace.dir, files: profile.files, context: profile.engine.context };
 }

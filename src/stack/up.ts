@@ -1,13 +1,13 @@
 import type { CommandContext } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { withFleetLock, type Fleet } from '../fleet/fleet.js';
-import { connectEngine } from '../docker/engine-api.js';
+import { connectEndpoint } from '../docker/engine-api.js';
 import { reloadSidecars } from '../policy/policy.js';
 import { runCompose } from './compose.js';
-import { profileContainers, type StackContainer } from './containers.js';
+import { stackContainers, type StackContainer } from './containers.js';
 import { containersToKeep, keptLine, type KeptContainer } from './live-sessions.js';
 import { prepareStack, type PreparedStack } from './prepare.js';
-import { resolveProfile, type Profile } from './profile.js';
+import { composeTarget, resolveProfile, type Profile } from './profile.js';
 
 export interface StackUp {
   profile: Profile;
@@ -33,16 +33,16 @@ export interface UpHow {
  * stderr) unless `recreate`.
  */
 export async function composeUp(fleet: Fleet, profile: Profile, prepared: PreparedStack, how: UpHow): Promise<StackUp> {
-  const api = await connectEngine(fleet.env);
+  const api = await connectEndpoint(profile.engine.endpoint);
   // A container with shells in it is not recreated behind their backs: it stays as it is until --recreate.
   const kept = how.recreate === true ? [] : await containersToKeep(fleet, profile, api);
   for (const container of kept) how.io.log(keptLine(profile.name, container));
   const args = ['up', '--detach', '--wait', ...(kept.length > 0 ? ['--no-recreate'] : [])];
   const { output } = how;
-  await runCompose({ cwd: fleet.workspace.dir, files: profile.files, args, quiet: output === 'quiet', plain: output === 'plain' });
+  await runCompose({ ...composeTarget(fleet, profile), args, quiet: output === 'quiet', plain: output === 'plain' });
   // devkit.yml's egress changed since the sidecars started (edited by hand): they read their policy again.
   if (prepared.policyChanged) await reloadSidecars(api, fleet.config.root, profile.name);
-  return { profile, containers: await profileContainers(fleet, profile.name), kept };
+  return { profile, containers: await stackContainers(api, { root: fleet.config.root, profile: profile.name }), kept };
 }
 
 /**

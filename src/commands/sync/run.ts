@@ -4,6 +4,7 @@ import { syncAgents } from '../../agents/sync.js';
 import type { CommandContext } from '../../cli/context.js';
 import { requireAgent } from '../../fleet/records.js';
 import { parseIndex } from '../../validate.js';
+import { syncRef } from '../../remote/sync.js';
 
 export async function run(flags: { index?: string; json?: boolean }, context: CommandContext): Promise<number> {
   const fleet = await openFleet(context);
@@ -28,6 +29,11 @@ export async function run(flags: { index?: string; json?: boolean }, context: Co
         outcome.outside.length === 1
           ? `devkit: ${outcome.name}'s branch ${outcome.outside[0] ?? ''} is outside ${outcome.name}/: it stays in its copy`
           : `devkit: ${outcome.name}'s branches ${outcome.outside.join(', ')} are outside ${outcome.name}/: they stay in its copy`,
+      );
+    if ('snapshot' in outcome && typeof outcome.snapshot === 'string')
+      context.io.log(
+        `devkit: ${outcome.name}'s uncommitted work is at ${syncRef(outcome.index)} in ${fleet.state.backupsRepo} ` +
+          `(${outcome.snapshot.slice(0, 10)})`,
       );
     for (const problem of [...outcome.problems, ...(outcome.error === null ? [] : [outcome.error])])
       context.io.log(`devkit: ${outcome.name}: ${problem}`);

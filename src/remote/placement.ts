@@ -1,0 +1,73 @@
+import { isLocalEngine, resolveEndpoint, type EngineEndpoint } from '../docker/endpoint.js';
+import { UsageError } from '../errors.js';
+import type { DevkitConfig } from '../config/config.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentName } from '../fleet/layout.js';
+import { readAgentRecords, type AgentRecord } from '../fleet/records.js';
+
+/**
+ * Which engine each agent's container runs on. devkit.yml may name a docker
+ * context per agent (`agents.agentK.engine`) or for the whole workspace
+ * (`engine:`); unnamed, the engine is the docker CLI's (endpoint.ts). An
+ * agent on an engine that is not this machine's keeps its copy and HOME in
+ * volumes there, and its record says which context holds them: that record,
+ * not devkit.yml, is where its work is.
+ */
+export interface AgentEngine {
+  /** The docker context named for it, or null for the docker CLI's choice. */
+  context: string | null;
+  endpoint: EngineEndpoint;
+  /** Its copy lives in volumes on that engine, not under the dev root. */
+  remote: boolean;
+}
+
+/** The context devkit.yml names for agent K (its own, else the workspace's), or null. */
+export function configuredContext(config: Pick<DevkitConfig, 'engines'>, index: number): string | null {
+  return config.engines.agents[agentName(index)] ?? config.engines.workspace;
+}
+
+/** The engine devkit.yml places agent K on (for an agent not made yet, or one under the dev root). */
+export function configuredEngine(fleet: Pick<Fleet, 'config' | 'env'>, index: number): AgentEngine {
+  const context = configuredContext(fleet.config, index);
+  const endpoint = resolveEndpoint(fleet.env, context);
+  return { context, endpoint, remote: index > 1 && !isLocalEngine(endpoint) };
+}
+
+/** The engine of an agent whose record says its copy is in volumes on `record.engine`. */
+function recordedEngine(fleet: Pick<Fleet, 'env'>, context: string): AgentEngine {
+  return { context, endpoint: resolveEndpoint(fleet.env, context), remote: true };
+}
+
+/**
+ * The engine agent K runs on: where its record says its copy lives, else
+ * where devkit.yml places it. An agent whose copy lives on one engine while
+ * devkit.yml now names another is refused in one line: moving work between
+ * engines is not something devkit does behind the user's back.
+ */
+export function agentEngine(fleet: Pick<Fleet, 'config' | 'env' | 'state'>, index: number, record?: AgentRecord): AgentEngine {
+  const known = record ?? readAgentRecords(fleet.state).get(index);
+  const recorded = known?.engine;
+  if (recorded === undefined) {
+    const configured = configuredEngine(fleet, index);
+    if (known !== undefined && configured.remote)
+      throw new UsageError(
+        `agent ${index}'s copy is under the dev root on this machine, but devkit.yml places it on docker context ` +
+          `${configured.context ?? configured.endpoint.context}: take agents.${agentName(index)}.engine out, ` +
+          `or remove the agent (devkit worktrees remove ${index}) and make it again there`,
+      );
+    return configured;
+  }
+  const configured = configuredEngine(fleet, index).endpoint.context;
+  if (configured !== recorded)
+    throw new UsageError(
+      `agent ${index}'s copy lives on the engine of docker context ${recorded}, but devkit.yml now places it on ` +
+        `${configured}: put agents.${agentName(index)}.engine back to ${recorded}, ` +
+        `or bring its work home (devkit sync ${index}) and remove it (devkit worktrees remove ${index}) first`,
+    );
+  return recordedEngine(fleet, recorded);
+}
+
+/** The engine of agent K read from its record alone (exec-cd's fast path: no devkit.yml). */
+export function recordEngine(env: NodeJS.ProcessEnv, record: AgentRecord | undefined): AgentEngine | null {
+  return record?.engine === undefined ? null : recordedEngine({ env }, record.engine);
+}

@@ -1,0 +1,150 @@
+import type { EngineApi, ExecSpec } from '../docker/engine-api.js';
+import { DevkitError, oneLine } from '../errors.js';
+import { execCapturedBytes } from '../exec/captured.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { agentName, agentNamespace } from '../fleet/layout.js';
+import { agentOwner } from '../fleet/owner.js';
+import { withAgentVolumes } from './helper-container.js';
+
+/**
+ * Reading a remote agent's copy from its engine: its branches, a snapshot
+ * commit of its uncommitted work, and git bundles of what the host lacks.
+ * git runs as the agent (its own repository, in its own container or in a
+ * helper with no network): everything it prints is the agent's word, checked
+ * by the caller (ref names, ids, and every object by fsck on the way in).
+ */
+export interface RemoteCopyRead {
+  /** refs/heads/agentK/... to commit, as the copy has them. */
+  branches: Map<string, string>;
+  /** Its other refs (branches outside agentK/, tags, the stash): named, never brought in. */
+  outside: string[];
+  /** The commit of its worktree (tracked and untracked files, not ignored ones, not .devhome) on top of HEAD. */
+  snapshot: string;
+  /** The objects of `branches` the host lacks, as a bundle; null when there are none. */
+  branchBundle: Buffer | null;
+  /** The snapshot's own objects (on top of the branches), as a bundle; null when there are none. */
+  snapshotBundle: Buffer | null;
+}
+
+/**
+ * $@: commits the host has (its tips of the agent's branches, the last
+ * snapshot). The snapshot goes into an index of its own, so the agent's
+ * index is untouched; dates and names are fixed, so the same work makes the
+ * same commit and is not sent twice.
+ */
+const READ_SCRIPT = `set -euf
+cd /workspace
+[ -d .git ] || { echo "/workspace has no .git" >&2; exit 3; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export GIT_INDEX_FILE="$tmp/index"
+[ ! -f .git/index ] || cp .git/index "$GIT_INDEX_FILE"
+git -c core.fsmonitor=false add --all -- . ':(exclude,top).devhome'
+tree=$(git write-tree)
+parent=$(git rev-parse -q --verify 'HEAD^{commit}' || true)
+export GIT_AUTHOR_NAME=devkit GIT_AUTHOR_EMAIL=devkit@localhost GIT_COMMITTER_NAME=devkit GIT_COMMITTER_EMAIL=devkit@localhost
+export GIT_AUTHOR_DATE='@0 +0000' GIT_COMMITTER_DATE='@0 +0000'
+snap=$(git commit-tree \${parent:+-p "$parent"} -m "devkit sync: $DEVKIT_AGENT's uncommitted work" "$tree")
+git update-ref refs/devkit/sync "$snap"
+unset GIT_INDEX_FILE
+not=""
+for id in "$@"; do if git cat-file -e "$id^{commit}" 2>/dev/null; then not="$not ^$id"; fi; done
+: > "$tmp/b1"; : > "$tmp/b2"
+if [ -n "$(git rev-list -n 1 --branches="$DEVKIT_NAMESPACE*" $not)" ]; then
+  git bundle create --quiet "$tmp/b1" --branches="$DEVKIT_NAMESPACE*" $not
+fi
+if [ -n "$(git rev-list -n 1 refs/devkit/sync --not --branches="$DEVKIT_NAMESPACE*" $not)" ]; then
+  git bundle create --quiet "$tmp/b2" refs/devkit/sync --not --branches="$DEVKIT_NAMESPACE*" $not
+fi
+git for-each-ref --format='%(objectname) %(refname)' refs/ | { grep -v ' refs/devkit/sync$' || true; }
+echo "snapshot $snap"
+echo "bundles $(wc -c < "$tmp/b1") $(wc -c < "$tmp/b2")"
+cat "$tmp/b1" "$tmp/b2"
+`;
+
+const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** A branch name git would take, under the agent's namespace (checked again by git on the way in). */
+const SAFE_REF = /^refs\/heads\/[A-Za-z0-9._/-]+$/;
+
+/** Parses what READ_SCRIPT printed; anything out of shape is refused, naming the agent. */
+export function parseRemoteRead(index: number, out: Buffer): RemoteCopyRead {
+  const bad = (why: string): DevkitError =>
+    new DevkitError(`agent ${index}'s copy answered out of shape (${why}): devkit brought nothing in`);
+  const branches = new Map<string, string>();
+  const outside: string[] = [];
+  let snapshot: string | null = null;
+  let at = 0;
+  for (;;) {
+    const end = out.indexOf(0x0a, at);
+    if (end < 0 || end - at > 4096) throw bad('a line too long or cut short');
+    const line = out.subarray(at, end).toString('utf8');
+    at = end + 1;
+    const [word = '', second = '', third] = line.split(' ');
+    if (word === 'snapshot') {
+      if (!OBJECT_ID.test(second)) throw bad('no snapshot commit');
+      snapshot = second;
+    } else if (word === 'bundles') {
+      const [branchBytes, snapshotBytes] = [Number(second), Number(third)];
+      const sizesOk = [branchBytes, snapshotBytes].every((n) => Number.isSafeInteger(n) && n >= 0);
+      if (snapshot === null || !sizesOk || at + branchBytes + snapshotBytes !== out.length) throw bad('bundle sizes that do not add up');
+      const first = out.subarray(at, at + branchBytes);
+      const rest = out.subarray(at + branchBytes);
+      return { branches, outside, snapshot, branchBundle: first.length > 0 ? first : null, snapshotBundle: rest.length > 0 ? rest : null };
+    } else if (!OBJECT_ID.test(word) || !second.startsWith('refs/')) {
+      throw bad(`a ref line ${JSON.stringify(line.slice(0, 200))}`);
+    } else if (second.startsWith(agentNamespace(index))) {
+      if (!SAFE_REF.test(second) || second.includes('..')) throw bad(`a branch named ${JSON.stringify(second.slice(0, 200))}`);
+      branches.set(second, word);
+    } else {
+      outside.push(second.replace(/^refs\/heads\//, ''));
+    }
+    if (branches.size + outside.length > 10_000) throw bad('more than 10000 refs');
+  }
+}
+
+/** A running dev container of agent K on `api`'s engine, or null. */
+async function runningDev(fleet: Fleet, api: EngineApi, index: number): Promise<string | null> {
+  const found = await api.listContainers([
+    `devkit.root=${fleet.config.root}`,
+    `devkit.agent=${agentName(index)}`,
+    'com.docker.compose.service=dev',
+  ]);
+  return found.find((c) => c.State === 'running')?.Id ?? null;
+}
+
+/**
+ * Reads agent K's copy on `api`'s engine: in its running dev container, else
+ * in a helper container with its volumes (`image` runs it). `known`: commits
+ * the host has, so the bundles hold only what is new.
+ */
+export async function readRemoteCopy(
+  fleet: Fleet,
+  api: EngineApi,
+  request: { index: number; known: readonly string[]; image: string },
+): Promise<RemoteCopyRead> {
+  const { index } = request;
+  const owner = agentOwner();
+  const spec: ExecSpec = {
+    Cmd: ['sh', '-c', READ_SCRIPT, 'devkit-sync', ...request.known.filter((id) => OBJECT_ID.test(id))],
+    Env: [
+      'HOME=/workspace/.devhome',
+      `DEVKIT_AGENT=${agentName(index)}`,
+      `DEVKIT_NAMESPACE=${agentNamespace(index).slice('refs/heads/'.length)}`,
+    ],
+    WorkingDir: '/workspace',
+    User: `${owner.uid}:${owner.gid}`,
+    Tty: false,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+  };
+  const read = async (containerId: string): Promise<RemoteCopyRead> => {
+    const result = await execCapturedBytes(api, await api.createExec(containerId, spec));
+    if (result.code !== 0)
+      throw new DevkitError(`cannot read agent ${index}'s copy on its engine: ${oneLine(result.stderr) || `exit ${result.code}`}`);
+    return parseRemoteRead(index, result.stdout);
+  };
+  const dev = await runningDev(fleet, api, index);
+  if (dev !== null) return read(dev);
+  return withAgentVolumes(api, { config: fleet.config, index, image: request.image }, read);
+}
