@@ -34,11 +34,15 @@ if [ -z "$(ls -A "$home")" ]; then
 fi
 cd /workspace
 if [ -e .git ]; then cat > /dev/null; echo present; exit 0; fi
+rm -rf .devkit-seed
 if [ -n "$(ls -A | grep -vx .devhome)" ]; then echo "/workspace holds files but no .git: devkit seeds only an empty copy" >&2; exit 3; fi
 cat > /tmp/seed.bundle
-git init -q -b "$DEVKIT_BRANCH" .
-git fetch -q --no-tags /tmp/seed.bundle "+refs/heads/$DEVKIT_NAMESPACE*:refs/heads/$DEVKIT_NAMESPACE*"
-for pattern in $DEVKIT_EXCLUDES; do printf '%s\\n' "$pattern" >> .git/info/exclude; done
+# Made beside it and renamed into place: a seed cut short leaves no .git that looks whole.
+git init -q -b "$DEVKIT_BRANCH" .devkit-seed
+git -C .devkit-seed fetch -q --no-tags --update-head-ok /tmp/seed.bundle "+refs/heads/$DEVKIT_NAMESPACE*:refs/heads/$DEVKIT_NAMESPACE*"
+for pattern in $DEVKIT_EXCLUDES; do printf '%s\\n' "$pattern" >> .devkit-seed/.git/info/exclude; done
+mv .devkit-seed/.git .git
+rmdir .devkit-seed
 git reset -q --hard
 echo seeded
 `;
@@ -88,12 +92,12 @@ export async function ensureRemoteCopy(
   const owner = agentOwner();
   const identity = agentGitIdentity(fleet.config.git, await hostGitIdentity(fleet.git), index);
   const bundle = await bundleBranches(fleet, index);
-  await withAgentVolumes(api, { config: fleet.config, index, image: options.image, capAdd: ['CHOWN'] }, async (id) => {
+  await withAgentVolumes(api, { config: fleet.config, index, image: options.image, capAdd: ['CHOWN', 'FOWNER'] }, async (id) => {
     // New volumes belong to root: the agent's uid gets them (only their tops; nothing in them is followed).
     const chown = await execCaptured(
       api,
       await api.createExec(id, {
-        Cmd: ['sh', '-c', `chown ${owner.uid}:${owner.gid} /workspace /workspace/.devhome && chmod 700 /workspace/.devhome`],
+        Cmd: ['sh', '-c', `chmod 700 /workspace/.devhome && chown ${owner.uid}:${owner.gid} /workspace /workspace/.devhome`],
         Env: [],
         WorkingDir: '/',
         User: '0:0',

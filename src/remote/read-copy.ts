@@ -39,7 +39,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export GIT_INDEX_FILE="$tmp/index"
 [ ! -f .git/index ] || cp .git/index "$GIT_INDEX_FILE"
-git -c core.fsmonitor=false add --all -- . ':(exclude,top).devhome'
+# Every tracked and untracked file but ignored ones and the HOME, named by path: update-index asks no .gitignore (an agent's could un-ignore .devhome).
+git -c core.fsmonitor=false ls-files -z --cached --others --exclude-standard -- ':(top)' ':(exclude,top).devhome' |
+  git update-index -z --add --remove --stdin
 tree=$(git write-tree)
 parent=$(git rev-parse -q --verify 'HEAD^{commit}' || true)
 export GIT_AUTHOR_NAME=devkit GIT_AUTHOR_EMAIL=devkit@localhost GIT_COMMITTER_NAME=devkit GIT_COMMITTER_EMAIL=devkit@localhost

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { DevkitError } from '../errors.js';
+import { DevkitError, UsageError, oneLine } from '../errors.js';
 
 /** The parts of a compose file devkit writes and checks. */
 export interface ComposeMount {
@@ -47,4 +48,18 @@ export function parseOverlay(text: string, where: string): ComposeFile {
     }
   }
   return doc as unknown as ComposeFile;
+}
+
+/** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
+export function externalVolumes(file: string): string[] {
+  let doc: { volumes?: Record<string, { name?: string; external?: boolean } | null> } | null;
+  try {
+    doc = parse(readFileSync(file, 'utf8')) as typeof doc;
+  } catch (error) {
+    throw new UsageError(`${file}: not valid YAML: ${oneLine((error as Error).message)}`);
+  }
+  if (doc === null || typeof doc !== 'object') throw new UsageError(`${file}: expected a mapping of compose settings (services, ...)`);
+  return Object.entries(doc.volumes ?? {})
+    .filter(([, spec]) => spec?.external === true)
+    .map(([key, spec]) => spec?.name ?? key);
 }

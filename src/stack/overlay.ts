@@ -22,7 +22,9 @@ export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
 function filesAsConfigs(dir: string, files: ReadonlyArray<{ name: string; target: string }>, prefix: string) {
   const hash = createHash('sha256');
   const configs = files.map(({ name, target }) => {
-    const content = readFileSync(path.join(dir, name), 'utf8');
+    const text = readFileSync(path.join(dir, name), 'utf8');
+    // compose takes an empty content for a file named "" (a bind mount of the project folder): a comment line says nothing instead.
+    const content = text === '' ? '# empty\n' : text;
     hash.update(`${target}\0${content}\0`);
     return { key: `${prefix}-${name}`, target, content };
   });

@@ -1,7 +1,6 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import type { Io } from '../cli/io.js';
 import { connectEndpoint, type EngineApi } from '../docker/engine-api.js';
 import { ensureImagesOn } from '../docker/image-transfer.js';
@@ -10,7 +9,7 @@ import type { AgentEngine } from '../remote/placement.js';
 import { contextArgs } from './compose.js';
 import { buildStackImages, type BuiltImage } from '../docker/images.js';
 import { describeEndpoint, machineEndpoint } from '../docker/endpoint.js';
-import { DevkitError, UsageError, oneLine } from '../errors.js';
+import { DevkitError } from '../errors.js';
 import { ensureWorkspaceImage, workspaceImage, type WorkspaceImage } from '../image/workspace-image.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -21,23 +20,9 @@ import { writeAgentOverlay, type OverlayAction } from './overlay.js';
 import { agentPortRange } from './ports.js';
 import type { Profile } from './profile.js';
 import { checkSandbox } from './sandbox-check.js';
+import { externalVolumes } from './compose-file.js';
 import { COMPOSE_FILE, DEV_ALL, ensureStackFiles, writeComposeEnv, writeUserFiles } from './workspace-files.js';
 import { profileProject, projectPrefix } from './project-names.js';
-
-/** Names of the external volumes compose.yml declares (the shared caches): devkit creates them, compose never deletes them. */
-export function externalVolumes(workspaceDir: string): string[] {
-  const file = path.join(workspaceDir, COMPOSE_FILE);
-  let doc: { volumes?: Record<string, { name?: string; external?: boolean } | null> } | null;
-  try {
-    doc = parse(readFileSync(file, 'utf8')) as typeof doc;
-  } catch (error) {
-    throw new UsageError(`${file}: not valid YAML: ${oneLine((error as Error).message)}`);
-  }
-  if (doc === null || typeof doc !== 'object') throw new UsageError(`${file}: expected a mapping of compose settings (services, ...)`);
-  return Object.entries(doc.volumes ?? {})
-    .filter(([, spec]) => spec?.external === true)
-    .map(([key, spec]) => spec?.name ?? key);
-}
 
 /**
  * The shared cache volumes, made where missing and writable by every agent's
@@ -127,10 +112,10 @@ export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Prom
   const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api: builder, env: fleet.env });
   await ensureWorkspaceImage(fleet.config, devImage, { api: builder, io, env: fleet.env });
   if (engine.remote && profile.agentIndex !== null) {
-    await ensureImagesOn(api, [...images.map((image) => image.tag), devImage.tag], { source: builder, io });
+    await ensureImagesOn(api, [...new Set([...images.map((image) => image.tag), devImage.tag])], { source: builder, io });
     await ensureRemoteCopy(fleet, profile.agentIndex, api, { image: devImage.tag, io });
   }
-  await ensureVolumes(fleet, engine, api, externalVolumes(fleet.workspace.dir));
+  await ensureVolumes(fleet, engine, api, externalVolumes(path.join(fleet.workspace.dir, COMPOSE_FILE)));
   await checkSandbox(fleet, profile, devImage);
   return { images, overlay, policyChanged };
 }

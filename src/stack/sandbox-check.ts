@@ -15,7 +15,9 @@ import { runCompose } from './compose.js';
 import { ENV_FILE } from './env-file.js';
 import { formatRange, readPortRanges } from './ports.js';
 import type { Profile } from './profile.js';
-import { DEV_ALL, USER_FILES, usersDir } from './workspace-files.js';
+import { COMPOSE_FILE, DEV_ALL, USER_FILES, usersDir } from './workspace-files.js';
+import { externalVolumes } from './compose-file.js';
+import { agentVolumes } from '../remote/volumes.js';
 
 /**
  * Before every `up`, devkit asks compose for the stack its files make and
@@ -59,6 +61,7 @@ interface ComposeServiceJson {
 
 interface ComposeConfigJson {
   services?: Record<string, ComposeServiceJson>;
+  volumes?: Record<string, { name?: string; external?: boolean }>;
   networks?: Record<string, { internal?: boolean; external?: boolean; driver_opts?: Record<string, string> }>;
 }
 
@@ -156,6 +159,28 @@ function extraBindProblem(fleet: Fleet, source: string, readOnly: boolean): stri
   return null;
 }
 
+/**
+ * On a remote engine nothing may come from a host folder (that engine's
+ * disk is another machine's, or this one's by accident), and dev may mount
+ * only its own copy and HOME volumes and the shared caches compose.yml
+ * names: never another agent's copy.
+ */
+function remoteMountProblems(fleet: Fleet, profile: Profile, name: string, config: ComposeConfigJson): string[] {
+  const service = config.services?.[name] ?? {};
+  const volumes = profile.agentIndex === null ? null : agentVolumes(fleet.config, profile.agentIndex);
+  const own = volumes === null ? [] : [volumes.copy, volumes.home];
+  const allowed = name === 'dev' ? [...own, ...externalVolumes(path.join(fleet.workspace.dir, COMPOSE_FILE))] : [];
+  const problems: string[] = [];
+  for (const mount of service.volumes ?? []) {
+    const source = (mount.source ?? '').replaceAll('$$', '$');
+    if (mount.type === 'bind') problems.push(`${name} mounts host folder ${source}, which an engine on another machine must not`);
+    else if (mount.type !== 'volume') problems.push(`${name} has a ${mount.type} mount at ${mount.target}`);
+    else if (!allowed.includes(config.volumes?.[source]?.name ?? source))
+      problems.push(`${name} mounts volume ${source}, which is not its own`);
+  }
+  return problems;
+}
+
 function mountProblems(fleet: Fleet, profile: Profile, name: string, service: ComposeServiceJson): string[] {
   const allowed =
     name === 'dev' ? allowedBinds(fleet, profile) : [{ source: policyDir(fleet.workspace.dir, profile.name), writable: false }];
@@ -222,7 +247,8 @@ export function sandboxProblems(fleet: Fleet, profile: Profile, config: ComposeC
       problems.push(`service ${name} is missing`);
       continue;
     }
-    problems.push(...hardened(name, service), ...mountProblems(fleet, profile, name, service));
+    const mounts = profile.engine.remote ? remoteMountProblems(fleet, profile, name, config) : mountProblems(fleet, profile, name, service);
+    problems.push(...hardened(name, service), ...mounts);
   }
   for (const [name, service] of Object.entries(services)) {
     if (name === FORWARDER) problems.push(...forwarderProblems(fleet, profile, service));
