@@ -115,11 +115,20 @@ describeWithDocker('a second engine, reached over TCP as a remote one would be',
       new RegExp(`^copying ${IMAGE} to tcp://${second().address}:2375 .*: \\d+\\.\\d MiB in \\d+\\.\\d s$`),
     );
 
-    const again = recordingIo();
-    expect(await ensureImagesOn(remote(), [IMAGE], { source: local, io: again })).toEqual([
-      { tag: IMAGE, id: source?.id, action: 'present' },
-    ]);
-    expect(again.logs).toEqual([]);
+    // Again: nothing to copy. Under another name of the same image: only the tag goes across.
+    const alias = `devkit/engine2-test:${process.pid}`;
+    await execa('docker', ['tag', IMAGE, alias]);
+    try {
+      const again = recordingIo();
+      expect(await ensureImagesOn(remote(), [IMAGE, alias], { source: local, io: again })).toEqual([
+        { tag: IMAGE, id: source?.id, action: 'present' },
+        { tag: alias, id: source?.id, action: 'tagged' },
+      ]);
+      expect(again.logs).toEqual([]);
+      expect((await remote().inspectImage(alias))?.id).toBe(source?.id);
+    } finally {
+      await execa('docker', ['image', 'rm', alias]);
+    }
   });
 
   it('says in one line which images failed to reach which engine when the copy breaks off, and shows nothing with --json', async () => {
