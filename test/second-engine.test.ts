@@ -1,13 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
 import net from 'node:net';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EngineApi, engineClient } from '../src/docker/engine-api.js';
 import { resolveEndpoint } from '../src/docker/endpoint.js';
 import { ensureImagesOn } from '../src/docker/image-transfer.js';
-import { describeWithDocker } from './support/docker.js';
+import { describeWithDocker, docker } from './support/docker.js';
 import { ENGINE_SOCKET, relayTo, type Relay } from './support/engine-relay.js';
 import { recordingIo } from './support/io.js';
+import { tempDir } from './support/sandbox.js';
 import { startSecondEngine, type SecondEngine } from './support/second-engine.js';
 
 /**
@@ -19,11 +22,12 @@ import { startSecondEngine, type SecondEngine } from './support/second-engine.js
 
 const IMAGE = 'devkit/ports:local';
 
-/** What the machine has of network namespaces and links: the second engine's must be gone after destroy. */
-async function networkState(): Promise<{ namespaces: string; links: string[] }> {
-  const namespaces = (await execa('ip', ['netns', 'list'])).stdout;
-  const links = (await execa('ip', ['-o', 'link'])).stdout.split('\n').map((line) => line.split(':')[1]?.trim() ?? '');
-  return { namespaces, links: links.sort() };
+/** The network namespace the second engine's dockerd runs in, and the host's link to it. */
+async function engineNetwork(engine: SecondEngine): Promise<{ namespace: string; link: string }> {
+  const pid = readFileSync(path.join(engine.dir, 'dockerd.pid'), 'utf8').trim();
+  const namespace = (await execa('ip', ['netns', 'identify', pid])).stdout.trim();
+  const link = /\bdev (\S+)/.exec((await execa('ip', ['-o', 'route', 'get', engine.address])).stdout)?.[1] ?? '';
+  return { namespace, link };
 }
 
 /**
@@ -56,7 +60,6 @@ function cuttingRelay(cutAfter: number): Promise<Relay> {
 
 describeWithDocker('a second engine, reached over TCP as a remote one would be', () => {
   let engine: SecondEngine | undefined;
-  let before: Awaited<ReturnType<typeof networkState>>;
   const local = engineClient(process.env);
   const second = (): SecondEngine => {
     if (engine === undefined) throw new Error('no second engine');
@@ -66,16 +69,18 @@ describeWithDocker('a second engine, reached over TCP as a remote one would be',
   const remote = (): EngineApi => new EngineApi(resolveEndpoint(second().env));
 
   beforeAll(async () => {
-    before = await networkState();
     engine = await startSecondEngine();
   }, 120_000);
 
   afterAll(async () => {
     if (engine === undefined) return;
     const { dir } = engine;
+    const { namespace, link } = await engineNetwork(engine);
+    expect({ namespace, link }).toEqual({ namespace: expect.stringMatching(/\S/), link: expect.stringMatching(/\S/) });
     await engine.destroy();
     expect(existsSync(dir)).toBe(false);
-    expect(await networkState()).toEqual(before);
+    expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain(namespace);
+    expect((await execa('ip', ['link', 'show', link], { reject: false })).exitCode).not.toBe(0);
     expect((await execa('pgrep', ['-f', dir], { reject: false })).stdout).toBe('');
   }, 120_000);
 
@@ -115,11 +120,20 @@ describeWithDocker('a second engine, reached over TCP as a remote one would be',
       new RegExp(`^copying ${IMAGE} to tcp://${second().address}:2375 .*: \\d+\\.\\d MiB in \\d+\\.\\d s$`),
     );
 
-    const again = recordingIo();
-    expect(await ensureImagesOn(remote(), [IMAGE], { source: local, io: again })).toEqual([
-      { tag: IMAGE, id: source?.id, action: 'present' },
-    ]);
-    expect(again.logs).toEqual([]);
+    // Again: nothing to copy. Under another name of the same image: only the tag goes across.
+    const alias = `devkit/engine2-test:${process.pid}`;
+    await execa('docker', ['tag', IMAGE, alias]);
+    try {
+      const again = recordingIo();
+      expect(await ensureImagesOn(remote(), [IMAGE, alias], { source: local, io: again })).toEqual([
+        { tag: IMAGE, id: source?.id, action: 'present' },
+        { tag: alias, id: source?.id, action: 'tagged' },
+      ]);
+      expect(again.logs).toEqual([]);
+      expect((await remote().inspectImage(alias))?.id).toBe(source?.id);
+    } finally {
+      await execa('docker', ['image', 'rm', alias]);
+    }
   });
 
   it('says in one line which images failed to reach which engine when the copy breaks off, and shows nothing with --json', async () => {
@@ -138,6 +152,75 @@ describeWithDocker('a second engine, reached over TCP as a remote one would be',
       expect(await remote().inspectImage('devkit/dns:local')).toBeNull();
     } finally {
       await relay.close();
+    }
+  });
+
+  it('is reached over ssh as the docker CLI reaches it (ssh HOST docker system dial-stdio)', async () => {
+    // An sshd container on the local engine, with the docker CLI, whose DOCKER_HOST is the second engine.
+    const dir = tempDir('engine2-ssh');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'key')]);
+    const name = `devkit-engine2-sshd-${process.pid}`;
+    const setUp = [
+      'ssh-keygen -A >/dev/null',
+      'mkdir -p /run/sshd',
+      'useradd -m -s /bin/sh dev',
+      'mkdir -p /home/dev/.ssh',
+      `echo '${readFileSync(path.join(dir, 'key.pub'), 'utf8').trim()}' > /home/dev/.ssh/authorized_keys`,
+      'chown -R dev:dev /home/dev/.ssh && chmod 700 /home/dev/.ssh',
+      `echo 'SetEnv DOCKER_HOST=${second().host}' >> /etc/ssh/sshd_config`,
+      'echo ready',
+      'exec /usr/sbin/sshd -D -e',
+    ].join(' && ');
+    await execa('docker', [
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      'devkit.test=engine2-ssh',
+      '-p',
+      '127.0.0.1::22',
+      '-v',
+      '/usr/bin/docker:/usr/local/bin/docker:ro',
+      'devkit/base:bookworm',
+      'sh',
+      '-c',
+      setUp,
+    ]);
+    try {
+      for (let i = 0; i < 50 && !(await docker(['logs', name])).includes('ready'); i++) await sleep(100);
+      const port = (await docker(['port', name, '22'])).split(':').pop() ?? '';
+      const hostKey = await docker(['exec', name, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub']);
+      writeFileSync(path.join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
+      // ssh reads the passwd user's ~/.ssh, not $HOME's: an ssh first on PATH brings the test's key and known_hosts.
+      writeFileSync(
+        path.join(dir, 'ssh_config'),
+        `Host 127.0.0.1\n  IdentityFile ${dir}/key\n  IdentitiesOnly yes\n  UserKnownHostsFile ${dir}/known_hosts\n  StrictHostKeyChecking yes\n`,
+      );
+      mkdirSync(path.join(dir, 'bin'));
+      writeFileSync(path.join(dir, 'bin', 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${dir}/ssh_config "$@"\n`, { mode: 0o755 });
+      const contextName = `${second().contextName}-ssh`;
+      await execa('docker', ['context', 'create', contextName, '--docker', `host=ssh://dev@127.0.0.1:${port}`], {
+        env: { DOCKER_CONFIG: second().dockerConfig },
+      });
+
+      const env = { ...second().env, DOCKER_CONTEXT: contextName, PATH: `${dir}/bin:${process.env.PATH ?? ''}` };
+      const viaSsh = new EngineApi(resolveEndpoint(env));
+      expect(viaSsh.endpoint).toEqual({ kind: 'ssh', user: 'dev', host: '127.0.0.1', port: Number(port), context: contextName });
+      // dial.ts runs ssh from this process's PATH.
+      const path_ = process.env.PATH;
+      process.env.PATH = env.PATH;
+      try {
+        const [there, direct] = await Promise.all([
+          viaSsh.request<{ ID: string }>('GET', '/info'),
+          remote().request<{ ID: string }>('GET', '/info'),
+        ]);
+        expect(there.ID).toBe(direct.ID);
+      } finally {
+        process.env.PATH = path_;
+      }
+    } finally {
+      await execa('docker', ['rm', '-f', name], { reject: false });
     }
   });
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
+import { debugError } from '../debug.js';
 import type { EngineEndpoint } from './endpoint.js';
 
 // node:tls and node:child_process are loaded only for an engine that needs them: each costs exec-cd
@@ -68,5 +69,8 @@ function dialOverSsh(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>): Duplex
   connection.on('close', () => {
     if (child.exitCode === null) child.kill();
   });
+  // Closing the connection once the answer is read makes Duplex.from's wrapper emit an AbortError after
+  // engine-http has stopped listening: without a listener of its own, that error would end devkit.
+  connection.on('error', (error) => debugError(`the ssh connection to ${endpoint.host}`, error));
   return connection;
 }
