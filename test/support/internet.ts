@@ -62,13 +62,16 @@ export const GIT_SERVER = [
   'exec /usr/sbin/sshd -D -e',
 ].join(' && ');
 
-/** A DNS server answering each name with its address, and everything else from Docker's resolver. */
-export const DNS_SERVER = (answers: Record<string, string>): string =>
+/**
+ * A DNS server answering each name with its address, and everything else from Docker's resolver; with
+ * `forward: false`, NXDOMAIN for everything else (on an engine with no way out, where Docker's resolver would wait).
+ */
+export const DNS_SERVER = (answers: Record<string, string>, options: { forward?: boolean } = {}): string =>
   [
     `echo ready`,
-    `exec dnsmasq --keep-in-foreground --log-facility=- --user=root --group=root --no-resolv --no-hosts --server=127.0.0.11 ${Object.entries(
-      answers,
-    )
+    `exec dnsmasq --keep-in-foreground --log-facility=- --user=root --group=root --no-resolv --no-hosts ${
+      options.forward === false ? '--address=/#/' : '--server=127.0.0.11'
+    } ${Object.entries(answers)
       .map(([name, address]) => `--address=/${name}/${address}`)
       .join(' ')}`,
   ].join('; ');

@@ -1,0 +1,243 @@
+import { execa } from 'execa';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { agentVolumes } from '../src/remote/volumes.js';
+import { describeWithDocker, profileContainers, removeStacks } from './support/docker.js';
+import { DNS_SERVER, HTTP_SERVER } from './support/internet.js';
+import {
+  agentCopy,
+  agentHome,
+  agentRecords,
+  backupsRepo,
+  devkit,
+  expectRefused,
+  git,
+  makeDevRoot,
+  rootStateOf,
+  snapshot,
+  type DevRootFixture,
+  type RunResult,
+} from './support/sandbox.js';
+import { startSecondEngine, type SecondEngine } from './support/second-engine.js';
+
+/**
+ * Issue 13: agents on remote engines. A second engine (test/support/second-engine.ts)
+ * reached over TCP through a docker context stands in for a remote machine;
+ * devkit.yml places agent 2 there (agents.agent2.engine) and agent 3 on this
+ * machine's engine. One engine and one dev root for the whole file: the tests
+ * run in order (up, egress, status, sync, remove).
+ */
+
+/** The test's stand-in for the internet on the second engine's side: a network there, sites at fixed addresses. */
+const SITES_SUBNET = '10.213.0.0/24';
+const ALLOWED_SITE = '10.213.0.10';
+const BLOCKED_SITE = '10.213.0.11';
+/**
+ * The sites' DNS server, egress.resolvers: the second engine has no way out, so Docker's own resolver there
+ * (the default) would wait 15 s on the host's nameserver for the AAAA of an allowed name.
+ */
+const RESOLVER = '10.213.0.53';
+
+describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
+  let engine: SecondEngine | undefined;
+  let fx: DevRootFixture | undefined;
+  const network = `devkit-test-remote-${process.pid}`;
+  const second = (): SecondEngine => {
+    if (engine === undefined) throw new Error('no second engine');
+    return engine;
+  };
+  const fixture = (): DevRootFixture => {
+    if (fx === undefined) throw new Error('no dev root');
+    return fx;
+  };
+  /**
+   * devkit as a user runs it: the engine the docker CLI would use is this
+   * machine's (no DOCKER_HOST, no DOCKER_CONTEXT), and the docker config
+   * holding the second engine's context is the one devkit reads.
+   */
+  const env = (): Record<string, string> => ({ DOCKER_CONFIG: second().dockerConfig, DOCKER_HOST: '', DOCKER_CONTEXT: '' });
+  const run = (args: readonly string[]): Promise<RunResult> => devkit(args, { cwd: fixture().workspace, env: env() });
+  const inAgent2 = (script: string): Promise<RunResult> => run(['-p', 'agent2', 'exec-cd', '2', '.', 'sh', '-c', script]);
+  /** The docker CLI on the second engine, through its context. */
+  const engine2 = async (args: readonly string[]): Promise<string> =>
+    (await execa('docker', ['--context', second().contextName, ...args], { env: env(), stdin: 'ignore' })).stdout.trim();
+  const sharedBranch = (branch: string): Promise<string> => git(fixture().primary, ['rev-parse', '--verify', '-q', branch]);
+  const volumes = () => agentVolumes({ root: fixture().root, repo: fixture().repo }, 2);
+  const volumeNames = async (): Promise<string[]> => (await engine2(['volume', 'ls', '--format', '{{.Name}}'])).split('\n');
+
+  beforeAll(async () => {
+    engine = await startSecondEngine();
+    fx = await makeDevRoot();
+    // The sites' network, on both engines: egress.networks is the workspace's, and agent 3's up checks it exists here too.
+    await engine2(['network', 'create', '--subnet', SITES_SUBNET, '--label', 'devkit.test=remote-agents', network]);
+    await execa('docker', ['network', 'create', '--label', 'devkit.test=remote-agents', network]);
+    appendFileSync(
+      `${fixture().workspace}/devkit.yml`,
+      [
+        'agents:',
+        '  agent2:',
+        `    engine: ${second().contextName}`,
+        'egress:',
+        '  allow: [allowed.devkit.test]',
+        // The allowed site sits at a private address, which the dns sidecar gives out only for a name devkit.yml names with it.
+        `  hosts: { allowed.devkit.test: ${ALLOWED_SITE} }`,
+        `  networks: [${network}]`,
+        `  resolvers: [${RESOLVER}]`,
+        '',
+      ].join('\n'),
+    );
+    expect(await run(['worktrees', 'init', '3'])).toMatchObject({ exitCode: 0 });
+    expect(await run(['-p', 'agent2', 'up'])).toMatchObject({ exitCode: 0 });
+    expect(await run(['-p', 'agent3', 'up'])).toMatchObject({ exitCode: 0 });
+    // The image devkit copied there runs the sites and their DNS server.
+    const sites: Array<[name: string, address: string, script: string]> = [
+      ['allowed', ALLOWED_SITE, HTTP_SERVER('allowed')],
+      ['blocked', BLOCKED_SITE, HTTP_SERVER('blocked')],
+      ['dns', RESOLVER, DNS_SERVER({ 'allowed.devkit.test': ALLOWED_SITE, 'blocked.devkit.test': BLOCKED_SITE }, { forward: false })],
+    ];
+    for (const [name, address, script] of sites) {
+      const labelled = ['--init', '--name', `${network}-${name}`, '--label', 'devkit.test=remote-agents'];
+      await engine2(['run', '-d', ...labelled, '--network', network, '--ip', address, 'devkit/dev:local', 'sh', '-c', script]);
+    }
+  }, 600_000);
+
+  afterAll(async () => {
+    if (fx !== undefined) {
+      await removeStacks(fx.root);
+      fx.cleanup();
+    }
+    await execa('docker', ['network', 'rm', network], { reject: false });
+    // Everything made on the second engine (stacks, volumes, sites, networks) goes with it.
+    await engine?.destroy();
+  }, 120_000);
+
+  it('runs agent 2 on the engine its context names, in its own copy and HOME there, with no host folder mounted', async () => {
+    const { contextName } = second();
+    const there = await inAgent2('pwd; git symbolic-ref --short HEAD; echo "$HOME"; git config --show-origin user.name; hostname');
+    expect(there).toMatchObject({ exitCode: 0 });
+    const [cwd, branch, home, gitName, hostname] = there.stdout.split('\n');
+    expect({ cwd, branch, home }).toEqual({ cwd: '/workspace', branch: 'agent2/main', home: '/workspace/.devhome' });
+    // git's identity comes from the .gitconfig devkit put in that HOME.
+    expect(gitName).toMatch(/^file:\/workspace\/\.devhome\/\.gitconfig\t\S/);
+    // The container it ran in is agent 2's dev container on the second engine, and the local engine has none.
+    const remoteDev = await engine2([
+      'ps',
+      '--filter',
+      `label=devkit.root=${fixture().root}`,
+      '--filter',
+      'label=devkit.profile=agent2',
+      '--filter',
+      'label=com.docker.compose.service=dev',
+      '--format',
+      '{{.ID}}',
+    ]);
+    expect(remoteDev).toMatch(/^[0-9a-f]{12}$/);
+    expect(hostname).toBe(remoteDev);
+    expect(await profileContainers(fixture().root, 'agent2')).toBe('');
+    expect(await profileContainers(fixture().root, 'agent3', { service: 'dev', running: true })).toMatch(/^[0-9a-f]{12}$/);
+    // Its copy and HOME are volumes there, none on this machine; its record names the context.
+    expect(await volumeNames()).toEqual(expect.arrayContaining([volumes().copy, volumes().home]));
+    expect([existsSync(agentCopy(fixture(), 2)), existsSync(agentHome(fixture(), 2))]).toEqual([false, false]);
+    expect([existsSync(agentCopy(fixture(), 3)), existsSync(agentHome(fixture(), 3))]).toEqual([true, true]);
+    const record = JSON.parse(readFileSync(path.join(rootStateOf(fixture()), 'agents', 'agent2.json'), 'utf8')) as { engine?: string };
+    expect(record.engine).toBe(contextName);
+    // No container on the second engine mounts a folder of this machine.
+    const ids = (await engine2(['ps', '-aq'])).split('\n');
+    expect(ids.length).toBeGreaterThanOrEqual(4);
+    const mounts = JSON.parse(
+      await engine2(['inspect', '--format', '{{json .Mounts}}', ...ids]).then((out) => `[${out.split('\n').join(',')}]`),
+    ) as Array<Array<{ Type: string; Source: string; Destination: string }>>;
+    expect(mounts.flat().filter((mount) => mount.Type === 'bind')).toEqual([]);
+  });
+
+  it('lets the allowlisted site on its engine answer through its proxy, refuses another with 403, and nothing bypasses the proxy', async () => {
+    expect(await inAgent2('curl -s -m 5 http://allowed.devkit.test/')).toMatchObject({ exitCode: 0, stdout: 'hello from allowed' });
+    const blocked = await inAgent2('curl -s -m 5 -o /dev/null -w "%{http_code}" http://blocked.devkit.test/');
+    expect(blocked.stdout).toBe('403');
+    // Straight to the sites, by name and by address (side by side: each waits out its timeout): dev has no way there.
+    const targets = ['allowed.devkit.test', ALLOWED_SITE, BLOCKED_SITE];
+    const direct = await inAgent2(
+      `${targets.map((target) => `(curl -s -m 3 --noproxy '*' http://${target}/ >/dev/null && echo "${target} answered" || echo "${target} unreachable") &`).join(' ')} wait`,
+    );
+    expect(direct.stdout.split('\n').sort()).toEqual(targets.map((target) => `${target} unreachable`).sort());
+  });
+
+  it("lists both agents in one devkit status, naming each one's engine, and the rest when the second engine does not answer", async () => {
+    const { contextName } = second();
+    const rowOf = (stdout: string, name: string): string => stdout.split('\n').find((line) => line.startsWith(`${name} `)) ?? '';
+    const both = await run(['status']);
+    expect(both.exitCode).toBe(0);
+    const header = both.stdout.split('\n')[0] ?? '';
+    expect(header).toMatch(/\bENGINE\b/);
+    expect(rowOf(both.stdout, 'agent2')).toContain(contextName);
+    expect(rowOf(both.stdout, 'agent2')).toMatch(/\brunning\b/);
+    expect(rowOf(both.stdout, 'agent3')).not.toContain(contextName);
+    expect(rowOf(both.stdout, 'agent3')).toMatch(/\brunning\b/);
+
+    await second().stop();
+    try {
+      const without = await run(['status']);
+      expect(rowOf(without.stdout, 'agent3')).toMatch(/\brunning\b/);
+      expect(rowOf(without.stdout, 'agent2')).not.toBe('');
+      expect(without.stderr.split('\n')).toContainEqual(expect.stringContaining(contextName));
+    } finally {
+      await second().start();
+    }
+  });
+
+  it('brings a commit made there home with devkit sync, and its uncommitted work to the sync ref in the backups', async () => {
+    // The engine restarted above: its containers come back with up.
+    expect(await run(['-p', 'agent2', 'up'])).toMatchObject({ exitCode: 0 });
+    const made = await inAgent2(
+      'echo remote > remote.txt && git add remote.txt && git commit -qm "made on the second engine" && git rev-parse HEAD && ' +
+        'echo changed >> README && echo new > untracked.txt',
+    );
+    expect(made).toMatchObject({ exitCode: 0 });
+    const commit = made.stdout.trim();
+    expect(await sharedBranch('agent2/main')).not.toBe(commit);
+
+    const synced = await run(['sync', '2']);
+    expect(synced).toMatchObject({ exitCode: 0 });
+    expect(await sharedBranch('agent2/main')).toBe(commit);
+    // The sync says where the uncommitted work went: the backups of devkit's state, never the shared repo.
+    expect(synced.stderr).toContain(`agent2's uncommitted work is at refs/devkit/sync/agent2 in ${backupsRepo(fixture())}`);
+    const backups = ['--git-dir', backupsRepo(fixture())];
+    expect(await git(fixture().primary, [...backups, 'rev-parse', 'refs/devkit/sync/agent2^1'])).toBe(commit);
+    expect(await git(fixture().primary, [...backups, 'show', 'refs/devkit/sync/agent2:README'])).toBe('second\nchanged');
+    expect(await git(fixture().primary, [...backups, 'show', 'refs/devkit/sync/agent2:untracked.txt'])).toBe('new');
+    expect(await git(fixture().primary, ['for-each-ref', 'refs/devkit'])).toBe('');
+  });
+
+  it('refuses to remove agent 2 while its engine does not answer, changing nothing, then syncs it first and removes its copy', async () => {
+    const made = await inAgent2('echo later >> remote.txt && git commit -qam "unsynced" && git rev-parse HEAD');
+    expect(made).toMatchObject({ exitCode: 0 });
+    const unsynced = made.stdout.trim();
+    const before = await sharedBranch('agent2/main');
+    expect(before).not.toBe(unsynced);
+    expect(await run(['-p', 'agent2', 'down'])).toMatchObject({ exitCode: 0 });
+
+    await second().stop();
+    try {
+      const workspace = snapshot(fixture().workspace);
+      const refused = await run(['worktrees', 'remove', '2']);
+      expectRefused(refused, new RegExp(`agent 2's copy lives on .*${second().contextName}.*does not answer.*removes nothing`), {
+        exitCode: 1,
+        unchanged: { dir: fixture().workspace, before: workspace },
+      });
+      expect(agentRecords(fixture())).toEqual([2, 3]);
+      expect(await sharedBranch('agent2/main')).toBe(before);
+    } finally {
+      await second().start();
+    }
+
+    // It still holds the uncommitted work of the test above: --force keeps that in devkit's backups.
+    const removed = await run(['worktrees', 'remove', '2', '--force']);
+    expect(removed).toMatchObject({ exitCode: 0 });
+    expect(await sharedBranch('agent2/main')).toBe(unsynced);
+    expect(agentRecords(fixture())).toEqual([3]);
+    const left = await volumeNames();
+    expect(left).not.toContain(volumes().copy);
+    expect(left).toContain(volumes().home);
+  });
+});
