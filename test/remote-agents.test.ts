@@ -64,6 +64,8 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     (await execa('docker', ['--context', second().contextName, ...args], { env: env(), stdin: 'ignore' })).stdout.trim();
   const sharedBranch = (branch: string): Promise<string> => git(fixture().primary, ['rev-parse', '--verify', '-q', branch]);
   const volumes = () => agentVolumes({ root: fixture().root, repo: fixture().repo }, 2);
+  const backupsRefs = (): Promise<string> =>
+    git(fixture().primary, ['--git-dir', backupsRepo(fixture()), 'for-each-ref', '--format=%(refname) %(objectname)']);
   const volumeNames = async (): Promise<string[]> => (await engine2(['volume', 'ls', '--format', '{{.Name}}'])).split('\n');
 
   beforeAll(async () => {
@@ -179,7 +181,6 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     try {
       const without = await run(['status']);
       expect(rowOf(without.stdout, 'agent3')).toMatch(/\brunning\b/);
-      expect(rowOf(without.stdout, 'agent2')).not.toBe('');
       expect(without.stderr.split('\n')).toContainEqual(expect.stringContaining(contextName));
     } finally {
       await second().start();
@@ -220,6 +221,7 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     await second().stop();
     try {
       const workspace = snapshot(fixture().workspace);
+      const backupRefs = await backupsRefs();
       const refused = await run(['worktrees', 'remove', '2']);
       expectRefused(refused, new RegExp(`agent 2's copy lives on .*${second().contextName}.*does not answer.*removes nothing`), {
         exitCode: 1,
@@ -227,6 +229,7 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
       });
       expect(agentRecords(fixture())).toEqual([2, 3]);
       expect(await sharedBranch('agent2/main')).toBe(before);
+      expect(await backupsRefs()).toBe(backupRefs);
     } finally {
       await second().start();
     }
@@ -239,5 +242,11 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     const left = await volumeNames();
     expect(left).not.toContain(volumes().copy);
     expect(left).toContain(volumes().home);
+    // The uncommitted work is in a removal backup, which the output names.
+    const backup = /refs\/devkit\/backup\/agent2\/\S+/.exec(await backupsRefs())?.[0] ?? 'no backup ref';
+    expect(`${removed.stdout}\n${removed.stderr}`).toContain(`backup/${backup.split('/').pop() ?? ''}`);
+    const backups = ['--git-dir', backupsRepo(fixture())];
+    expect(await git(fixture().primary, [...backups, 'show', `${backup}:untracked.txt`])).toBe('new');
+    expect(await git(fixture().primary, [...backups, 'show', `${backup}:README`])).toBe('second\nchanged');
   });
 });
