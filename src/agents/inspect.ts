@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentIndexesSeen, agentName, agentPaths } from '../fleet/layout.js';
+import { agentBranch, agentIndexesSeen, agentName, agentPaths } from '../fleet/layout.js';
+import { agentVolumes } from '../remote/volumes.js';
+import type { RemoteSyncOutcome } from '../remote/sync.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { parseHead } from '../git/refs.js';
 import { branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
@@ -42,6 +44,8 @@ export interface CopySummary {
   base: string | null;
   ahead: number | null;
   behind: number | null;
+  /** The docker context of the engine a remote agent's copy lives on (in a volume there); null for a copy under the dev root. */
+  engine: string | null;
 }
 
 /**
@@ -100,6 +104,7 @@ function primarySummary(fleet: Fleet, shared: Map<string, BranchInfo>, status: G
     dirty: status.exitCode === 0 ? parseStatus(status.stdout) : null,
     stashes: 0,
     ...tracking(head.branch === null ? undefined : shared.get(head.branch)),
+    engine: null,
   };
 }
 
@@ -110,9 +115,41 @@ interface SummaryInput {
   sync: SyncOutcome | undefined;
   /** `git status` of the copy (null when it could not be read), and why not when that is worth saying. */
   status: CopyStatus;
+  /** The context of its engine, for an agent whose copy is a volume there (its record says). */
+  engine: string | null;
+}
+
+/**
+ * An agent whose copy is a volume on a remote engine, as the sync before
+ * this left it: its branch as the shared repo has it now, what its snapshot
+ * changes, and, when its engine did not answer, the last synced state with
+ * the reason among its problems.
+ */
+function remoteSummary(fleet: Fleet, input: SummaryInput & { engine: string }): CopySummary {
+  const paths = agentPaths(fleet.config, input.facts.index);
+  const branch = agentBranch(input.facts.index);
+  const info = input.shared.get(`refs/heads/${branch}`);
+  const { sync } = input;
+  const changes = sync !== undefined && 'changes' in sync ? (sync as RemoteSyncOutcome).changes : null;
+  return {
+    index: input.facts.index,
+    name: paths.name,
+    path: `${agentVolumes(fleet.config, input.facts.index).copy} (docker context ${input.engine})`,
+    devhome: `${agentVolumes(fleet.config, input.facts.index).home} (docker context ${input.engine})`,
+    branch,
+    head: info?.id ?? null,
+    condition: 'ok',
+    problems: sync?.error ? [sync.error] : [],
+    exists: true,
+    dirty: sync?.error ? null : changes,
+    stashes: 0,
+    ...tracking(info),
+    engine: input.engine,
+  };
 }
 
 function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
+  if (input.engine !== null) return remoteSummary(fleet, { ...input, engine: input.engine });
   const { facts } = input;
   const paths = agentPaths(fleet.config, facts.index);
   const branch = headBranch(facts);
@@ -136,6 +173,7 @@ function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
     dirty: dirt === null ? null : { modified: dirt.modified, untracked: dirt.untracked },
     stashes: facts.stash?.count ?? 0,
     ...tracking(branch === null ? undefined : input.shared.get(`refs/heads/${branch}`)),
+    engine: null,
   };
 }
 
@@ -190,6 +228,7 @@ export async function inspectAgentsWithFacts(
   });
   // Read again when a sync moved a branch: ahead/behind counts change with it.
   const shared = synced.some((s) => s.changed.length > 0) ? await sharedBranches(fleet.shared.git) : before;
+  const records = readAgentRecords(fleet.state);
   const agents = await Promise.all(
     [...facts.values()].map(async (f) =>
       agentSummary(fleet, {
@@ -198,6 +237,7 @@ export async function inspectAgentsWithFacts(
         shared,
         sync: synced.find((s) => s.index === f.index),
         status: (await copyStatuses.get(f.index)) ?? { status: null, problem: null },
+        engine: records.get(f.index)?.engine ?? null,
       }),
     ),
   );

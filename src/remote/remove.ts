@@ -42,9 +42,9 @@ export async function checkRemoteRemoval(
   request: { engine: AgentEngine; force: boolean },
 ): Promise<CheckedRemoteCopy> {
   const api = await connectEndpoint(request.engine.endpoint).catch((error: unknown) => {
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/: start that engine.*$/, '');
     throw new DevkitError(
-      `agent ${index}'s copy lives on ${describeEndpoint(request.engine.endpoint)}, which does not answer ` +
-        `(${error instanceof Error ? error.message : String(error)}): devkit cannot bring its work home, so it removes nothing; ` +
+      `${reason}: agent ${index}'s copy lives there and devkit cannot bring its work home, so it removes nothing; ` +
         'start that engine and try again',
     );
   });
