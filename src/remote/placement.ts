@@ -71,3 +71,8 @@ export function agentEngine(fleet: Pick<Fleet, 'config' | 'env' | 'state'>, inde
 export function recordEngine(env: NodeJS.ProcessEnv, record: AgentRecord | undefined): AgentEngine | null {
   return record?.engine === undefined ? null : recordedEngine({ env }, record.engine);
 }
+
+/** The docker contexts of the remote engines this root's agents' copies live on (their records say), each once. */
+export function remoteContexts(state: Fleet['state']): string[] {
+  return [...new Set([...readAgentRecords(state).values()].flatMap((record) => record.engine ?? []))];
+}

@@ -4,7 +4,7 @@ import type { CommandContext } from '../cli/context.js';
 import { connectEndpoint, type EngineApi } from '../docker/engine-api.js';
 import { describeEndpoint, resolveEndpoint } from '../docker/endpoint.js';
 import { oneLine } from '../errors.js';
-import { readAgentRecords } from '../fleet/records.js';
+import { remoteContexts } from '../remote/placement.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentFolders, agentPaths } from '../fleet/layout.js';
 import { debugError, debugSwallow } from '../debug.js';
@@ -88,7 +88,7 @@ type EngineView = Awaited<ReturnType<typeof engineView>>;
 
 /** What each remote engine the agents' records name says of them; one that does not answer is reported, the rest go on. */
 async function remoteViews(fleet: Fleet): Promise<{ views: Map<string, EngineView>; silent: SilentEngine[] }> {
-  const contexts = [...new Set([...readAgentRecords(fleet.state).values()].flatMap((record) => record.engine ?? []))];
+  const contexts = remoteContexts(fleet.state);
   const views = new Map<string, EngineView>();
   const silent: SilentEngine[] = [];
   await Promise.all(
