@@ -6,6 +6,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentPaths, type AgentPaths } from '../fleet/layout.js';
 import { agentOwner, ownerToSet, type Owner } from '../fleet/owner.js';
 import { agentEngine } from '../remote/placement.js';
+import { agentVolumes } from '../remote/volumes.js';
 import { readAgentRecords, writeAgentRecord } from '../fleet/records.js';
 import { childPath, lstatIn, openDirIn, openSafeDir, pinnedPath, setDirOwner, writeFileIn, type SafeDir } from '../fs/safe.js';
 import type { HeadRef } from '../git/refs.js';
@@ -334,11 +335,14 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
     // A remote agent's HOME is a volume on its engine, made with its copy.
     if (!remote(agent) && ensureDevhome(fleet, agent.index, identity) && action === 'present') action = 'devhome-created';
     changed ||= action !== 'present';
+    // A remote agent's copy and HOME are volumes on its engine, made at its first up.
+    const volumes = remote(agent) ? agentVolumes(fleet.config, agent.index) : null;
+    const on = ` (docker context ${engine?.endpoint.context ?? ''})`;
     results.push({
       index: agent.index,
       name: agent.name,
-      worktree: agent.worktree,
-      devhome: agent.devhome,
+      worktree: volumes === null ? agent.worktree : `${volumes.copy}${on}`,
+      devhome: volumes === null ? agent.devhome : `${volumes.home}${on}`,
       branch: agent.branch,
       action,
       included,
