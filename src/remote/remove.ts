@@ -6,6 +6,8 @@ import { describeEndpoint } from '../docker/endpoint.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
+import { removeProjectByLabel } from '../stack/containers.js';
+import { agentProject } from '../stack/project-names.js';
 import { seedMarker } from './copy.js';
 import type { AgentEngine } from './placement.js';
 import { syncRef, syncRemoteAgent } from './sync.js';
@@ -76,6 +78,8 @@ export async function checkRemoteRemoval(
       const restore = `git --git-dir=${fleet.state.backupsRepo} archive ${ref} | tar -x -C FOLDER`;
       backup = { repo: fleet.state.backupsRepo, ref, commit: snapshot, restore, name: `backup/${path.basename(ref)}` };
     }
+    // Its stopped containers and networks there go with it: no gc on this machine would see them once its record is gone.
+    await removeProjectByLabel(api, fleet.config.root, agentProject(fleet, index));
     if ((await api.inspectVolume(volumes.copy)) !== null) await api.removeVolume(volumes.copy);
     rmSync(seedMarker(fleet, index), { force: true });
     const engine = describeEndpoint(api.endpoint);
