@@ -3,7 +3,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentBranch, agentName } from '../fleet/layout.js';
 import { branchRef, headState, resolveCommit } from '../git/repo.js';
 import type { Git, GitCall } from '../git/git.js';
-import { syncRef } from '../remote/sync.js';
+import { syncRef } from './remote-sync.js';
 import { backupsRepo } from './backup.js';
 import { blankCopyFacts, headBranch, type CopyFacts } from './copy.js';
 import { refreshQuarantine } from './copy-git.js';

@@ -15,7 +15,7 @@ import { readPortRanges } from '../stack/ports.js';
 import { knownAgents, readAgentRecords } from '../fleet/records.js';
 import { SANDBOX_VERSION, overlayFile } from '../stack/workspace-files.js';
 import { projectPrefix } from '../stack/project-names.js';
-import { agentEngine, remoteContexts } from '../remote/placement.js';
+import { agentEngine, remoteContexts } from '../fleet/engines.js';
 import { connectEndpoint } from '../docker/engine-api.js';
 import { describeEndpoint, resolveEndpoint } from '../docker/endpoint.js';
 import { oneLine } from '../errors.js';
@@ -204,7 +204,7 @@ export async function diagnose(fleet: Fleet, api: EngineApi | null, engineError:
   return findings;
 }
 
-/** Whether agent K's overlay is the remote kind (remote/placement.ts); a placement devkit refuses counts as local here, and up says why. */
+/** Whether agent K's overlay is the remote kind (fleet/engines.ts); a placement devkit refuses counts as local here, and up says why. */
 function overlayIsRemote(fleet: Fleet, index: number): boolean {
   try {
     return agentEngine(fleet, index).remote;

@@ -4,7 +4,7 @@ import { debugSwallow } from '../debug.js';
 import { connectEndpoint, connectEngine, type EngineApi } from '../docker/engine-api.js';
 import { resolveEndpoint } from '../docker/endpoint.js';
 import { oneLine } from '../errors.js';
-import { remoteContexts } from '../remote/placement.js';
+import { remoteContexts } from '../fleet/engines.js';
 import type { Fleet } from '../fleet/fleet.js';
 
 /** One container of a devkit stack, as ps shows it. */

@@ -4,7 +4,7 @@ import type { CommandContext } from '../cli/context.js';
 import { connectEndpoint, type EngineApi } from '../docker/engine-api.js';
 import { describeEndpoint, resolveEndpoint } from '../docker/endpoint.js';
 import { oneLine } from '../errors.js';
-import { remoteContexts } from '../remote/placement.js';
+import { remoteContexts } from '../fleet/engines.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentFolders, agentPaths } from '../fleet/layout.js';
 import { debugError, debugSwallow } from '../debug.js';

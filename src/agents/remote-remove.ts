@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { backupsRepo, timestamp, type CopyBackup } from '../agents/backup.js';
+import { backupsRepo, timestamp, type CopyBackup } from './backup.js';
 import { connectEndpoint } from '../docker/engine-api.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import { DevkitError } from '../errors.js';
@@ -8,10 +8,10 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { removeProjectByLabel } from '../stack/containers.js';
 import { agentProject } from '../stack/project-names.js';
-import { seedMarker } from './copy.js';
-import type { AgentEngine } from './placement.js';
-import { syncRef, syncRemoteAgent } from './sync.js';
-import { agentVolumes } from './volumes.js';
+import { seedMarker } from '../stack/remote-copy.js';
+import type { AgentEngine } from '../fleet/engines.js';
+import { syncRef, syncRemoteAgent } from './remote-sync.js';
+import { agentVolumes } from '../stack/project-names.js';
 
 /**
  * Removing an agent whose copy lives in a volume on a remote engine: its work

@@ -1,9 +1,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { backupsRepo } from '../agents/backup.js';
-import { blankCopyFacts } from '../agents/copy.js';
-import { copyGitTimeoutMs } from '../agents/copy-git.js';
-import { apply, plan, sharedRefs, type SyncOutcome } from '../agents/sync-plan.js';
+import { backupsRepo } from './backup.js';
+import { blankCopyFacts } from './copy.js';
+import { copyGitTimeoutMs } from './copy-git.js';
+import { apply, plan, sharedRefs, type SyncOutcome } from './sync-plan.js';
 import { connectEndpoint } from '../docker/engine-api.js';
 import { STACK_IMAGES } from '../docker/images.js';
 import { DevkitError } from '../errors.js';
@@ -11,9 +11,9 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentNamespace } from '../fleet/layout.js';
 import type { Git } from '../git/git.js';
 import { fetchChecked, presentObjects, resolveCommit } from '../git/repo.js';
-import type { AgentEngine } from './placement.js';
-import { readRemoteCopy } from './read-copy.js';
-import { agentVolumes } from './volumes.js';
+import type { AgentEngine } from '../fleet/engines.js';
+import { readRemoteCopy } from './remote-read.js';
+import { agentVolumes } from '../stack/project-names.js';
 
 /**
  * `devkit sync K` for an agent on a remote engine: its branches under

@@ -1,10 +1,10 @@
 import type { EngineApi, ExecSpec } from '../docker/engine-api.js';
 import { DevkitError, oneLine } from '../errors.js';
-import { execCapturedBytes } from '../exec/captured.js';
+import { execCapturedBytes } from '../docker/exec-capture.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentNamespace } from '../fleet/layout.js';
 import { agentOwner } from '../fleet/owner.js';
-import { withAgentVolumes } from './helper-container.js';
+import { withAgentVolumes } from '../stack/volume-helper.js';
 
 /**
  * Reading a remote agent's copy from its engine: its branches, a snapshot

@@ -1,9 +1,9 @@
 import { isLocalEngine, resolveEndpoint, type EngineEndpoint } from '../docker/endpoint.js';
 import { UsageError } from '../errors.js';
 import type { DevkitConfig } from '../config/config.js';
-import type { Fleet } from '../fleet/fleet.js';
-import { agentName } from '../fleet/layout.js';
-import { readAgentRecords, type AgentRecord } from '../fleet/records.js';
+import type { Fleet } from './fleet.js';
+import { agentName } from './layout.js';
+import { readAgentRecords, type AgentRecord } from './records.js';
 
 /**
  * Which engine each agent's container runs on. devkit.yml may name a docker
