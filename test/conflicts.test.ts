@@ -112,7 +112,7 @@ describe('the conflict radar: conflicts, diff and the CONFLICTS column of status
   });
 });
 
-describe('the conflict radar and folders', () => {
+describe('the conflict radar: folders, untracked and ignored files', () => {
   const devRoot = useDevRoot({ agents: 4 });
   let fx: DevRootFixture;
   beforeEach(() => {
@@ -141,16 +141,8 @@ describe('the conflict radar and folders', () => {
     writeAsAgent(path.join(three, 'src', 'again.txt'), 'again\n');
     expect(await pairs()).toEqual([{ agents: [2, 3], files: ['lib/again.txt'] }]);
   });
-});
 
-describe('the conflict radar reads each copy without git status', () => {
-  const devRoot = useDevRoot({ agents: 4 });
-  let fx: DevRootFixture;
-  beforeEach(() => {
-    fx = devRoot();
-  });
-
-  it('counts untracked files and not ignored ones, and sees a copy made clean again', async () => {
+  it('reads each copy without git status: counts untracked files and not ignored ones, and sees a copy made clean again', async () => {
     const two = agentCopy(fx, 2);
     writeAsAgent(path.join(two, '.gitignore'), '*.log\n');
     await agentGit(two, ['add', '.gitignore']);
