@@ -56,7 +56,7 @@ export interface CopySummary {
  */
 export function knownCopies(
   fleet: Fleet,
-  onRead: (facts: CopyFacts) => void = () => undefined,
+  onRead: (facts: CopyFacts, recorded: boolean) => void = () => undefined,
 ): { recorded: Set<number>; facts: Map<number, CopyFacts> } {
   const recorded = new Set(readAgentRecords(fleet.state).keys());
   const facts = new Map<number, CopyFacts>();
@@ -64,7 +64,7 @@ export function knownCopies(
     const read = readCopy(fleet.config, fleet.shared.gitDir, index, { checkedIndex: checkedIndexOf(fleet, index) });
     if (recorded.has(index) || read.state !== 'missing') {
       facts.set(index, read);
-      onRead(read);
+      onRead(read, recorded.has(index));
     }
   }
   return { recorded, facts };
@@ -148,6 +148,11 @@ function remoteSummary(fleet: Fleet, input: SummaryInput & { engine: string }): 
   };
 }
 
+/** How a copy reads: as devkit made it, or what is wrong with it (see CopySummary.condition). */
+export function copyCondition(facts: CopyFacts, recorded: boolean): CopyCondition {
+  return facts.state !== 'ok' ? facts.state : recorded ? 'ok' : 'unregistered';
+}
+
 function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
   if (input.engine !== null) return remoteSummary(fleet, { ...input, engine: input.engine });
   const { facts } = input;
@@ -155,7 +160,7 @@ function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
   const branch = headBranch(facts);
   const head = headCommit(facts);
   const dirt = input.status.status === null ? null : parseStatus(input.status.status);
-  const condition: CopyCondition = facts.state !== 'ok' ? facts.state : input.recorded ? 'ok' : 'unregistered';
+  const condition = copyCondition(facts, input.recorded);
   return {
     index: facts.index,
     name: paths.name,
@@ -209,18 +214,29 @@ export async function inspectAgents(fleet: Fleet, context: CommandContext): Prom
   return (await inspectAgentsWithFacts(fleet, context)).summaries;
 }
 
-/** inspectAgents, with each copy as it was read (for what looks further at the copies: the conflict radar). */
-export async function inspectAgentsWithFacts(
+/** Every copy devkit can see, read and synced (see readAndSync). */
+export interface SyncedCopies {
+  recorded: Set<number>;
+  facts: Map<number, CopyFacts>;
+  synced: SyncOutcome[];
+  /** The shared repo's branches, after the sync. */
+  shared: Map<string, BranchInfo>;
+  /** The primary clone's HEAD commit (null with none). */
+  primaryHead: string | null;
+}
+
+/**
+ * Reads every copy (handing each to `onRead` as soon as it is read, with
+ * whether devkit made it: a git can start there while the next is read),
+ * then brings agents' branches into the shared repo.
+ */
+export async function readAndSync(
   fleet: Fleet,
   context: CommandContext,
-): Promise<{ summaries: CopySummary[]; facts: Map<number, CopyFacts> }> {
-  // Every git starts as soon as what it needs is known: the shared repo's first, then each copy's as it is read.
-  const primaryStatus = fleet.shared.git.result(statusArgs(false), { batched: true });
+  onRead: (facts: CopyFacts, recorded: boolean) => void,
+): Promise<SyncedCopies> {
   const branchesBefore = sharedBranches(fleet.shared.git, { batched: true });
-  const copyStatuses = new Map<number, Promise<CopyStatus>>();
-  const { recorded, facts } = knownCopies(fleet, (f) => {
-    if (f.state === 'ok') copyStatuses.set(f.index, statusOfCopy(fleet, f));
-  });
+  const { recorded, facts } = knownCopies(fleet, onRead);
   const before = await branchesBefore;
   const synced = await syncAgents(fleet, context, [...recorded], {
     facts,
@@ -228,6 +244,20 @@ export async function inspectAgentsWithFacts(
   });
   // Read again when a sync moved a branch: ahead/behind counts change with it.
   const shared = synced.some((s) => s.changed.length > 0) ? await sharedBranches(fleet.shared.git) : before;
+  return { recorded, facts, synced, shared, primaryHead: primaryHead(fleet, shared).commit };
+}
+
+/** inspectAgents, with each copy as it was read (for what looks further at the copies: the conflict radar). */
+export async function inspectAgentsWithFacts(
+  fleet: Fleet,
+  context: CommandContext,
+): Promise<{ summaries: CopySummary[]; facts: Map<number, CopyFacts> }> {
+  // Every git starts as soon as what it needs is known: the shared repo's first, then each copy's as it is read.
+  const primaryStatus = fleet.shared.git.result(statusArgs(false), { batched: true });
+  const copyStatuses = new Map<number, Promise<CopyStatus>>();
+  const { recorded, facts, synced, shared } = await readAndSync(fleet, context, (f) => {
+    if (f.state === 'ok') copyStatuses.set(f.index, statusOfCopy(fleet, f));
+  });
   const records = readAgentRecords(fleet.state);
   const agents = await Promise.all(
     [...facts.values()].map(async (f) =>
