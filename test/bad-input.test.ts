@@ -123,7 +123,7 @@ describe('bad input', () => {
     it('an unknown key is named', async () => {
       await refusedWithConfig(
         `root: ${fx.root}\nrepo: app\nmaxagents: 3\n`,
-        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh, git, image, hooks\)/,
+        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh, git, image, hooks, engine, agents\)/,
       );
     });
 

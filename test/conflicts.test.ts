@@ -112,8 +112,8 @@ describe('the conflict radar: conflicts, diff and the CONFLICTS column of status
   });
 });
 
-describe('the conflict radar and folders', () => {
-  const devRoot = useDevRoot({ agents: 3 });
+describe('the conflict radar: folders, untracked and ignored files', () => {
+  const devRoot = useDevRoot({ agents: 4 });
   let fx: DevRootFixture;
   beforeEach(() => {
     fx = devRoot();
@@ -140,5 +140,35 @@ describe('the conflict radar and folders', () => {
     expect(await pairs()).toEqual([]);
     writeAsAgent(path.join(three, 'src', 'again.txt'), 'again\n');
     expect(await pairs()).toEqual([{ agents: [2, 3], files: ['lib/again.txt'] }]);
+  });
+
+  it('reads each copy without git status: counts untracked files and not ignored ones, and sees a copy made clean again', async () => {
+    const two = agentCopy(fx, 2);
+    writeAsAgent(path.join(two, '.gitignore'), '*.log\n');
+    await agentGit(two, ['add', '.gitignore']);
+    await agentGit(two, ['commit', '-qm', 'ignore logs']);
+    writeAsAgent(path.join(two, 'out.log'), 'agent 2 ignores this\n');
+    const three = agentCopy(fx, 3);
+    writeAsAgent(path.join(three, 'out.log'), 'agent 3 keeps this\n');
+    writeAsAgent(path.join(three, 'notes.txt'), 'notes of agent 3\n');
+    writeAsAgent(path.join(agentCopy(fx, 4), 'notes.txt'), 'notes of agent 4\n');
+    const conflicts = async (): Promise<unknown> => {
+      const result = await devkit(['conflicts', '--json'], { cwd: fx.workspace });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toBe('');
+      return JSON.parse(result.stdout);
+    };
+    expect(await conflicts()).toMatchObject({ agents: [2, 3, 4], pairs: [{ agents: [3, 4], files: ['notes.txt'] }] });
+
+    // Agent 4 drops its notes (its copy is its HEAD again), agent 3 commits its own: nothing collides.
+    rmSync(path.join(agentCopy(fx, 4), 'notes.txt'));
+    await agentGit(three, ['add', '--all']);
+    await agentGit(three, ['commit', '-qm', 'notes and log']);
+    expect(await conflicts()).toEqual({
+      agents: [2, 3, 4],
+      pairs: [],
+      order: [2, 3, 4],
+      steps: [2, 3, 4].map((agent) => ({ agent, files: [] })),
+    });
   });
 });

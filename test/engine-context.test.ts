@@ -158,7 +158,7 @@ describeWithDocker('the engine the docker CLI would use', () => {
     const before = secure.connections;
     const good = await ps({ DOCKER_CONTEXT: 'secure' });
     expect(good.exitCode, good.stderr).toBe(0);
-    expect(JSON.parse(good.stdout)).toEqual({ containers: [] });
+    expect(JSON.parse(good.stdout)).toEqual({ containers: [], silentEngines: [] });
     expect(secure.connections).toBeGreaterThan(before);
 
     const wrong = await ps({ DOCKER_CONTEXT: 'wrong-ca' });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EngineApi } from '../src/docker/engine-api.js';
 import { DevkitError } from '../src/errors.js';
-import { exitState, innerPid } from '../src/exec/stream.js';
+import { exitState, innerPid } from '../src/docker/exec-stream.js';
 import { answering, fakeEngines, jsonAnswer, unixEndpoint } from './support/fake-engine.js';
 
 const EXEC_ID = '0123456789abcdef'.repeat(4);

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { agentVolumes } from '../src/remote/volumes.js';
+import { agentVolumes } from '../src/stack/project-names.js';
 import { describeWithDocker, profileContainers, removeStacks } from './support/docker.js';
 import { DNS_SERVER, HTTP_SERVER } from './support/internet.js';
 import {

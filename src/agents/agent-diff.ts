@@ -2,7 +2,10 @@ import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentBranch, agentName } from '../fleet/layout.js';
 import { branchRef, headState, resolveCommit } from '../git/repo.js';
-import { headBranch, type CopyFacts } from './copy.js';
+import type { Git, GitCall } from '../git/git.js';
+import { syncRef } from './remote-sync.js';
+import { backupsRepo } from './backup.js';
+import { blankCopyFacts, headBranch, type CopyFacts } from './copy.js';
 import { refreshQuarantine } from './copy-git.js';
 import { RadarCache } from './radar-cache.js';
 import { snapshotStore, takeSnapshot } from './snapshot.js';
@@ -42,10 +45,29 @@ export async function agentDiff(fleet: Fleet, facts: CopyFacts, format: DiffForm
   if (snapshot === null) throw new DevkitError(`${name}'s copy has no commit yet`);
   if (snapshot.record !== null) cache.setSnapshot(facts.index, snapshot.record);
   cache.save(false);
+  return diffFromBase(fleet, facts, { git: store.git, call: store.withAgents([facts.index]), snapshot: snapshot.commit }, format);
+}
+
+/** `git diff BASE...SNAPSHOT` in `where.git` (a repository holding the snapshot and borrowing the shared objects). */
+async function diffFromBase(
+  fleet: Fleet,
+  facts: CopyFacts,
+  where: { git: Git; call: GitCall; snapshot: string },
+  format: DiffFormat,
+): Promise<string> {
   const base = await baseOf(fleet, facts);
-  const call = store.withAgents([facts.index]);
-  const fork = await store.git.result(['merge-base', base.commit, snapshot.commit], call);
-  if (fork.exitCode !== 0) throw new DevkitError(`${name}'s work shares no history with its base ${base.label}`);
+  const fork = await where.git.result(['merge-base', base.commit, where.snapshot], where.call);
+  if (fork.exitCode !== 0) throw new DevkitError(`${agentName(facts.index)}'s work shares no history with its base ${base.label}`);
   const flags = format === 'stat' ? ['--stat'] : format === 'name-only' ? ['--name-only'] : [];
-  return store.git.run(['diff', '--no-color', '--no-ext-diff', '--no-textconv', ...flags, fork.stdout.trim(), snapshot.commit, '--'], call);
+  const args = ['diff', '--no-color', '--no-ext-diff', '--no-textconv', ...flags, fork.stdout.trim(), where.snapshot, '--'];
+  return where.git.run(args, where.call);
+}
+
+/** The diff of an agent on a remote engine: its snapshot as the sync before this brought it to devkit's backups repo. */
+export async function remoteAgentDiff(fleet: Fleet, index: number, format: DiffFormat): Promise<string> {
+  const backups = await backupsRepo(fleet);
+  const snapshot = await resolveCommit(backups, syncRef(index));
+  if (snapshot === null)
+    throw new DevkitError(`${agentName(index)}'s copy has not been synced yet: start it (devkit -p ${agentName(index)} up)`);
+  return diffFromBase(fleet, blankCopyFacts(index), { git: backups, call: {}, snapshot }, format);
 }

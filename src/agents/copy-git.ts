@@ -253,7 +253,7 @@ export interface SnapshotTarget {
  * and untracked, not ignored), through its standing view: git reads the copy's
  * files as data, starting from `indexFile` (whose stat data lets it hash only
  * files that changed), and writes the blobs and trees into `objects`, so they
- * outlive the view. The copy's HEAD objects are read from its quarantine.
+ * outlive the view. The copy's own objects are read from its quarantine.
  */
 export async function snapshotTree(fleet: Fleet, facts: CopyFacts, target: SnapshotTarget): Promise<string> {
   if (facts.state !== 'ok')
@@ -270,6 +270,10 @@ export async function snapshotTree(fleet: Fleet, facts: CopyFacts, target: Snaps
     GIT_ALTERNATE_OBJECT_DIRECTORIES: quarantineObjects(fleet, facts.index),
   };
   await git.run(['add', '--all', '--', '.'], { env, batched: true });
+  const written = await git.result(['write-tree'], { env, batched: true });
+  if (written.exitCode === 0) return written.stdout.trim();
+  // The index names blobs of a commit the agent made since its quarantine was last brought up to date.
+  refreshQuarantine(fleet, facts.index);
   return (await git.run(['write-tree'], { env, batched: true })).trim();
 }
 
@@ -328,6 +332,6 @@ export async function withFreshCopyView<T>(
 }
 
 /** The shared repo's object format (see git/repo.ts). */
-export function objectFormat(fleet: Fleet): string {
+export function objectFormat(fleet: Fleet): 'sha1' | 'sha256' {
   return objectFormatOf(fleet.shared.gitDir);
 }

@@ -16,18 +16,7 @@ import {
   writeFileIn,
   type SafeDir,
 } from '../fs/safe.js';
-import { gitconfigUser, type GitIdentity } from './git-identity.js';
-
-/**
- * What a new HOME's .gitconfig says: who commits (git-identity.ts), and that
- * git may trust every repository it meets. Inside a container the agent's git
- * reads the shared repo (at the paths each profile mounts it), which belongs
- * to another uid when devkit runs as root; every repository in there is the
- * agent's own or that read-only one.
- */
-export function initialGitconfig(identity: GitIdentity): string {
-  return `# written by devkit when it made this HOME; yours (the agent's) to change\n${gitconfigUser(identity)}[safe]\n\tdirectory = *\n`;
-}
+import { initialGitconfig, type GitIdentity } from '../fleet/git-identity.js';
 
 /** Whether agent K's HOME is there (as a plain folder). */
 export function homeExists(fleet: Fleet, index: number): boolean {

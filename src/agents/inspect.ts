@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentIndexesSeen, agentName, agentPaths } from '../fleet/layout.js';
+import { agentBranch, agentIndexesSeen, agentName, agentPaths } from '../fleet/layout.js';
+import { agentVolumes } from '../stack/project-names.js';
+import type { RemoteSyncOutcome } from './remote-sync.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { parseHead } from '../git/refs.js';
 import { branches as sharedBranches, shortBranch, type BranchInfo } from '../git/repo.js';
@@ -42,6 +44,8 @@ export interface CopySummary {
   base: string | null;
   ahead: number | null;
   behind: number | null;
+  /** The docker context of the engine a remote agent's copy lives on (in a volume there); null for a copy under the dev root. */
+  engine: string | null;
 }
 
 /**
@@ -52,7 +56,7 @@ export interface CopySummary {
  */
 export function knownCopies(
   fleet: Fleet,
-  onRead: (facts: CopyFacts) => void = () => undefined,
+  onRead: (facts: CopyFacts, recorded: boolean) => void = () => undefined,
 ): { recorded: Set<number>; facts: Map<number, CopyFacts> } {
   const recorded = new Set(readAgentRecords(fleet.state).keys());
   const facts = new Map<number, CopyFacts>();
@@ -60,7 +64,7 @@ export function knownCopies(
     const read = readCopy(fleet.config, fleet.shared.gitDir, index, { checkedIndex: checkedIndexOf(fleet, index) });
     if (recorded.has(index) || read.state !== 'missing') {
       facts.set(index, read);
-      onRead(read);
+      onRead(read, recorded.has(index));
     }
   }
   return { recorded, facts };
@@ -100,6 +104,7 @@ function primarySummary(fleet: Fleet, shared: Map<string, BranchInfo>, status: G
     dirty: status.exitCode === 0 ? parseStatus(status.stdout) : null,
     stashes: 0,
     ...tracking(head.branch === null ? undefined : shared.get(head.branch)),
+    engine: null,
   };
 }
 
@@ -110,15 +115,52 @@ interface SummaryInput {
   sync: SyncOutcome | undefined;
   /** `git status` of the copy (null when it could not be read), and why not when that is worth saying. */
   status: CopyStatus;
+  /** The context of its engine, for an agent whose copy is a volume there (its record says). */
+  engine: string | null;
+}
+
+/**
+ * An agent whose copy is a volume on a remote engine, as the sync before
+ * this left it: its branch as the shared repo has it now, what its snapshot
+ * changes, and, when its engine did not answer, the last synced state with
+ * the reason among its problems.
+ */
+function remoteSummary(fleet: Fleet, input: SummaryInput & { engine: string }): CopySummary {
+  const paths = agentPaths(fleet.config, input.facts.index);
+  const branch = agentBranch(input.facts.index);
+  const info = input.shared.get(`refs/heads/${branch}`);
+  const { sync } = input;
+  const changes = sync !== undefined && 'changes' in sync ? (sync as RemoteSyncOutcome).changes : null;
+  return {
+    index: input.facts.index,
+    name: paths.name,
+    path: `${agentVolumes(fleet.config, input.facts.index).copy} (docker context ${input.engine})`,
+    devhome: `${agentVolumes(fleet.config, input.facts.index).home} (docker context ${input.engine})`,
+    branch,
+    head: info?.id ?? null,
+    condition: 'ok',
+    problems: sync?.error ? [sync.error] : [],
+    exists: true,
+    dirty: sync?.error ? null : changes,
+    stashes: 0,
+    ...tracking(info),
+    engine: input.engine,
+  };
+}
+
+/** How a copy reads: as devkit made it, or what is wrong with it (see CopySummary.condition). */
+export function copyCondition(facts: CopyFacts, recorded: boolean): CopyCondition {
+  return facts.state !== 'ok' ? facts.state : recorded ? 'ok' : 'unregistered';
 }
 
 function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
+  if (input.engine !== null) return remoteSummary(fleet, { ...input, engine: input.engine });
   const { facts } = input;
   const paths = agentPaths(fleet.config, facts.index);
   const branch = headBranch(facts);
   const head = headCommit(facts);
   const dirt = input.status.status === null ? null : parseStatus(input.status.status);
-  const condition: CopyCondition = facts.state !== 'ok' ? facts.state : input.recorded ? 'ok' : 'unregistered';
+  const condition = copyCondition(facts, input.recorded);
   return {
     index: facts.index,
     name: paths.name,
@@ -136,6 +178,7 @@ function agentSummary(fleet: Fleet, input: SummaryInput): CopySummary {
     dirty: dirt === null ? null : { modified: dirt.modified, untracked: dirt.untracked },
     stashes: facts.stash?.count ?? 0,
     ...tracking(branch === null ? undefined : input.shared.get(`refs/heads/${branch}`)),
+    engine: null,
   };
 }
 
@@ -171,18 +214,29 @@ export async function inspectAgents(fleet: Fleet, context: CommandContext): Prom
   return (await inspectAgentsWithFacts(fleet, context)).summaries;
 }
 
-/** inspectAgents, with each copy as it was read (for what looks further at the copies: the conflict radar). */
-export async function inspectAgentsWithFacts(
+/** Every copy devkit can see, read and synced (see readAndSync). */
+export interface SyncedCopies {
+  recorded: Set<number>;
+  facts: Map<number, CopyFacts>;
+  synced: SyncOutcome[];
+  /** The shared repo's branches, after the sync. */
+  shared: Map<string, BranchInfo>;
+  /** The primary clone's HEAD commit (null with none). */
+  primaryHead: string | null;
+}
+
+/**
+ * Reads every copy (handing each to `onRead` as soon as it is read, with
+ * whether devkit made it: a git can start there while the next is read),
+ * then brings agents' branches into the shared repo.
+ */
+export async function readAndSync(
   fleet: Fleet,
   context: CommandContext,
-): Promise<{ summaries: CopySummary[]; facts: Map<number, CopyFacts> }> {
-  // Every git starts as soon as what it needs is known: the shared repo's first, then each copy's as it is read.
-  const primaryStatus = fleet.shared.git.result(statusArgs(false), { batched: true });
+  onRead: (facts: CopyFacts, recorded: boolean) => void,
+): Promise<SyncedCopies> {
   const branchesBefore = sharedBranches(fleet.shared.git, { batched: true });
-  const copyStatuses = new Map<number, Promise<CopyStatus>>();
-  const { recorded, facts } = knownCopies(fleet, (f) => {
-    if (f.state === 'ok') copyStatuses.set(f.index, statusOfCopy(fleet, f));
-  });
+  const { recorded, facts } = knownCopies(fleet, onRead);
   const before = await branchesBefore;
   const synced = await syncAgents(fleet, context, [...recorded], {
     facts,
@@ -190,6 +244,21 @@ export async function inspectAgentsWithFacts(
   });
   // Read again when a sync moved a branch: ahead/behind counts change with it.
   const shared = synced.some((s) => s.changed.length > 0) ? await sharedBranches(fleet.shared.git) : before;
+  return { recorded, facts, synced, shared, primaryHead: primaryHead(fleet, shared).commit };
+}
+
+/** inspectAgents, with each copy as it was read (for what looks further at the copies: the conflict radar). */
+export async function inspectAgentsWithFacts(
+  fleet: Fleet,
+  context: CommandContext,
+): Promise<{ summaries: CopySummary[]; facts: Map<number, CopyFacts> }> {
+  // Every git starts as soon as what it needs is known: the shared repo's first, then each copy's as it is read.
+  const primaryStatus = fleet.shared.git.result(statusArgs(false), { batched: true });
+  const copyStatuses = new Map<number, Promise<CopyStatus>>();
+  const { recorded, facts, synced, shared } = await readAndSync(fleet, context, (f) => {
+    if (f.state === 'ok') copyStatuses.set(f.index, statusOfCopy(fleet, f));
+  });
+  const records = readAgentRecords(fleet.state);
   const agents = await Promise.all(
     [...facts.values()].map(async (f) =>
       agentSummary(fleet, {
@@ -198,6 +267,7 @@ export async function inspectAgentsWithFacts(
         shared,
         sync: synced.find((s) => s.index === f.index),
         status: (await copyStatuses.get(f.index)) ?? { status: null, problem: null },
+        engine: records.get(f.index)?.engine ?? null,
       }),
     ),
   );

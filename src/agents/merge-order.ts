@@ -1,6 +1,6 @@
 import type { RadarCache } from './radar-cache.js';
 import { mergeConflicts, type ConflictPair } from './radar.js';
-import { storeCommitCall, type SnapshotStore } from './snapshot.js';
+import { storeCommit, type SnapshotStore } from './snapshot.js';
 
 /**
  * A merge order for agents' snapshots, checked by merging. Pairwise results
@@ -8,7 +8,7 @@ import { storeCommitCall, type SnapshotStore } from './snapshot.js';
  * what A and B made together though with neither alone), so the order is
  * proposed from the pairs and then merged one agent at a time in the
  * snapshot store (merge-tree, and a commit of each clean result to merge the
- * next onto): `steps` say what each agent conflicts on when merged onto
+ * next onto, written by devkit: snapshot.ts storeCommit): `steps` say what each agent conflicts on when merged onto
  * everything merged cleanly before it.
  */
 
@@ -67,12 +67,7 @@ export async function mergeOrder(
       continue;
     }
     const message = `devkit: ${merged.map((k) => `agent${k}`).join(', ')} and agent${agent} merged`;
-    line = (
-      await store.git.run(
-        ['commit-tree', tree, '-p', line, '-p', snapshot, '-m', message],
-        store.withAgents([...merged, agent], storeCommitCall({})),
-      )
-    ).trim();
+    line = storeCommit(store, tree, [line, snapshot], message);
     merged.push(agent);
   }
   // What waits is merged onto the final line side by side: none of it goes into the line.

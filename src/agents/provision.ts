@@ -5,14 +5,15 @@ import { DevkitError, UsageError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentPaths, type AgentPaths } from '../fleet/layout.js';
 import { agentOwner, ownerToSet, type Owner } from '../fleet/owner.js';
-import { agentEngine } from '../remote/placement.js';
+import { agentEngine } from '../fleet/engines.js';
+import { agentVolumes } from '../stack/project-names.js';
 import { readAgentRecords, writeAgentRecord } from '../fleet/records.js';
 import { childPath, lstatIn, openDirIn, openSafeDir, pinnedPath, setDirOwner, writeFileIn, type SafeDir } from '../fs/safe.js';
 import type { HeadRef } from '../git/refs.js';
 import { branchRef, configGet, headState, refExists, refsUnder, resolveCommit, shortBranch } from '../git/repo.js';
 import { alternatesText, blankCopyFacts, readCopy } from './copy.js';
 import { objectFormat, withCopyView } from './copy-git.js';
-import { agentGitIdentity, hostGitIdentity } from './git-identity.js';
+import { agentGitIdentity, hostGitIdentity } from '../fleet/git-identity.js';
 import { checkIncludeFile, includedFiles } from './include.js';
 import { copyIncluded, type IncludedCopy } from './include-copy.js';
 import { addDevhomeExcludes, ensureDevhome, ensureDevhomeExcluded, homeExists } from './devhome.js';
@@ -334,11 +335,14 @@ export async function provisionIndexes(fleet: Fleet, indexes: readonly number[],
     // A remote agent's HOME is a volume on its engine, made with its copy.
     if (!remote(agent) && ensureDevhome(fleet, agent.index, identity) && action === 'present') action = 'devhome-created';
     changed ||= action !== 'present';
+    // A remote agent's copy and HOME are volumes on its engine, made at its first up.
+    const volumes = remote(agent) ? agentVolumes(fleet.config, agent.index) : null;
+    const on = ` (docker context ${engine?.endpoint.context ?? ''})`;
     results.push({
       index: agent.index,
       name: agent.name,
-      worktree: agent.worktree,
-      devhome: agent.devhome,
+      worktree: volumes === null ? agent.worktree : `${volumes.copy}${on}`,
+      devhome: volumes === null ? agent.devhome : `${volumes.home}${on}`,
       branch: agent.branch,
       action,
       included,

@@ -2,7 +2,10 @@ import { DevkitError } from '../errors.js';
 import { GitError, lines } from '../git/git.js';
 import { OBJECT_ID } from '../git/refs.js';
 import type { Fleet } from '../fleet/fleet.js';
-import type { CopyFacts } from './copy.js';
+import { debugError } from '../debug.js';
+import { agentName } from '../fleet/layout.js';
+import { headCommit, type CopyFacts } from './copy.js';
+import { refreshQuarantine } from './copy-git.js';
 import type { CopySummary } from './inspect.js';
 import { RadarCache, type ForkFacts } from './radar-cache.js';
 import { snapshotStore, takeSnapshot, type SnapshotStore } from './snapshot.js';
@@ -46,6 +49,8 @@ export interface RadarScan {
   /** The pairs that conflict, in agent order. */
   pairs: ConflictPair[];
   cache: RadarCache;
+  /** Where each snapshot stands against the reference (none when there is no reference). */
+  forks: ReadonlyMap<number, ForkFacts>;
 }
 
 const MAX_FORK_COMMITS = 2000;
@@ -175,73 +180,149 @@ export async function mergeConflicts(
   return { tree, files: result.exitCode === 0 ? [] : files };
 }
 
-/** Each agent's snapshot, taken side by side; what was made is recorded in the cache. */
-async function snapshots(
-  fleet: Fleet,
-  store: SnapshotStore,
-  cache: RadarCache,
-  agents: readonly RadarInput[],
-): Promise<Map<number, string>> {
-  const taken = await Promise.all(
-    agents.map(async ({ facts, dirty }) => {
-      const made = await takeSnapshot(fleet, store, facts, { dirty, last: cache.snapshot(facts.index) });
-      if (made?.record) cache.setSnapshot(facts.index, made.record);
-      return [facts.index, made?.commit ?? null] as const;
-    }),
-  );
-  return new Map(taken.filter((entry): entry is readonly [number, string] => entry[1] !== null));
+/** Brings agent K's quarantine up to date; false when its copy refuses (a planted link), said with DEVKIT_DEBUG. */
+function refreshed(fleet: Fleet, index: number): boolean {
+  try {
+    refreshQuarantine(fleet, index);
+    return true;
+  } catch (error) {
+    debugError(`the objects of ${agentName(index)}'s copy`, error);
+    return false;
+  }
 }
 
 /**
- * Takes every agent's snapshot and finds the pairs that conflict. `reference`
- * (the primary clone's HEAD) is what pairs are compared against to skip
- * merges (see above); null skips nothing.
+ * The trees of commits `heads` (null for one that cannot be read), from one
+ * rev-parse in the store. A commit in neither the shared store nor its
+ * agent's quarantine (one made since the quarantine was last brought up to
+ * date) is asked for again with the quarantines refreshed; if one is still
+ * missing, each is asked alone.
  */
+async function treesOf(fleet: Fleet, store: SnapshotStore, heads: ReadonlyMap<number, string>): Promise<Map<number, string | null>> {
+  const ask = async (agents: ReadonlyMap<number, string>): Promise<Map<number, string> | null> => {
+    if (agents.size === 0) return new Map();
+    // Commit ids as readCopy checked them: nothing rev-parse could take for an option.
+    const args = ['rev-parse', ...[...agents.values()].map((head) => `${head}^{tree}`)];
+    const result = await store.git.result(args, store.withAgents([...agents.keys()], { batched: true }));
+    const trees = lines(result.stdout);
+    if (result.exitCode !== 0 || trees.length !== agents.size) return null;
+    return new Map([...agents.keys()].map((k, i) => [k, trees[i] ?? '']));
+  };
+  const answer = (found: ReadonlyMap<number, string>): Map<number, string | null> =>
+    new Map([...heads.keys()].map((k) => [k, found.get(k) ?? null]));
+  const first = await ask(heads);
+  if (first !== null) return answer(first);
+  const readable = new Map([...heads].filter(([k]) => refreshed(fleet, k)));
+  const again = await ask(readable);
+  if (again !== null) return answer(again);
+  const alone = await Promise.all([...readable].map(async ([k, head]) => (await ask(new Map([[k, head]]))) ?? new Map<number, string>()));
+  return answer(new Map(alone.flatMap((found) => [...found])));
+}
+
+/**
+ * One look of the radar: its store and cache, and each agent's snapshot,
+ * started as soon as its copy is read (`take`). A copy whose cleanliness is
+ * not known is compared with its HEAD's tree, looked up for all of them at
+ * once when the first needs it (every copy is read by then).
+ */
+export class RadarLook {
+  readonly store: SnapshotStore;
+  readonly cache: RadarCache;
+  private readonly taken = new Map<number, Promise<string | null>>();
+  private readonly heads = new Map<number, string>();
+  private headTrees: Promise<Map<number, string | null>> | null = null;
+
+  constructor(private readonly fleet: Fleet) {
+    this.store = snapshotStore(fleet);
+    this.cache = RadarCache.load(this.store.dir);
+  }
+
+  /** Starts agent K's snapshot; `dirty` as git status found the copy (null: not asked). A copy that cannot be read is left out. */
+  take(facts: CopyFacts, dirty: boolean | null): void {
+    const head = headCommit(facts);
+    if (head !== null) this.heads.set(facts.index, head);
+    const headTree = async (): Promise<string | null> => {
+      this.headTrees ??= treesOf(this.fleet, this.store, this.heads);
+      return (await this.headTrees).get(facts.index) ?? null;
+    };
+    this.taken.set(
+      facts.index,
+      takeSnapshot(this.fleet, this.store, facts, { dirty, last: this.cache.snapshot(facts.index), headTree }).then(
+        (made) => {
+          if (made?.record) this.cache.setSnapshot(facts.index, made.record);
+          return made?.commit ?? null;
+        },
+        (error: unknown) => {
+          debugError(`the snapshot of ${agentName(facts.index)}'s copy`, error);
+          return null;
+        },
+      ),
+    );
+  }
+
+  /** The snapshot of each agent taken (those with none left out). */
+  async snapshots(): Promise<Map<number, string>> {
+    const taken = await Promise.all([...this.taken].map(async ([k, snapshot]) => [k, await snapshot] as const));
+    return new Map(taken.filter((entry): entry is readonly [number, string] => entry[1] !== null));
+  }
+
+  /**
+   * Finds the pairs of the agents taken that conflict. `reference` (the
+   * primary clone's HEAD) is what pairs are compared against to skip merges
+   * (see above); null skips nothing.
+   */
+  async scan(options: { reference: string | null }): Promise<RadarScan> {
+    const { store, cache } = this;
+    const taken = await this.snapshots();
+    const indexes = [...taken.keys()].sort((a, b) => a - b);
+    const forks = new Map<number, ForkFacts>();
+    if (options.reference !== null) {
+      const reference = options.reference;
+      const unknown = new Map<number, string>();
+      for (const k of indexes) {
+        const known = cache.fork(taken.get(k) ?? '', reference);
+        if (known === null) unknown.set(k, taken.get(k) ?? '');
+        else forks.set(k, known);
+      }
+      if (unknown.size > 0)
+        for (const [k, facts] of await forkFacts(store, unknown, reference)) {
+          cache.setFork(unknown.get(k) ?? '', reference, facts);
+          forks.set(k, facts);
+        }
+    }
+    const checks: Array<Promise<ConflictPair>> = [];
+    for (const [i, a] of indexes.entries())
+      for (const b of indexes.slice(i + 1)) {
+        const sa = taken.get(a) ?? '';
+        const sb = taken.get(b) ?? '';
+        const fa = forks.get(a);
+        const fb = forks.get(b);
+        const known = sa === sb || (fa && fb && !mayConflict(fa, fb)) ? [] : cache.pair(sa, sb);
+        if (known !== null) {
+          checks.push(Promise.resolve({ agents: [a, b], files: known }));
+          continue;
+        }
+        checks.push(
+          mergeConflicts(store, [a, b], sa, sb).then(({ files }) => {
+            cache.setPair(sa, sb, files);
+            return { agents: [a, b], files };
+          }),
+        );
+      }
+    const pairs = (await Promise.all(checks)).filter((pair) => pair.files.length > 0);
+    return { store, snapshots: taken, pairs, cache, forks };
+  }
+}
+
+/** Takes every agent's snapshot and finds the pairs that conflict (see RadarLook.scan). */
 export async function scanConflicts(
   fleet: Fleet,
   agents: readonly RadarInput[],
   options: { reference: string | null },
 ): Promise<RadarScan> {
-  const store = snapshotStore(fleet);
-  const cache = RadarCache.load(store.dir);
-  const taken = await snapshots(fleet, store, cache, agents);
-  const indexes = [...taken.keys()].sort((a, b) => a - b);
-  const forks = new Map<number, ForkFacts>();
-  if (options.reference !== null) {
-    const reference = options.reference;
-    const unknown = new Map<number, string>();
-    for (const k of indexes) {
-      const known = cache.fork(taken.get(k) ?? '', reference);
-      if (known === null) unknown.set(k, taken.get(k) ?? '');
-      else forks.set(k, known);
-    }
-    if (unknown.size > 0)
-      for (const [k, facts] of await forkFacts(store, unknown, reference)) {
-        cache.setFork(unknown.get(k) ?? '', reference, facts);
-        forks.set(k, facts);
-      }
-  }
-  const checks: Array<Promise<ConflictPair>> = [];
-  for (const [i, a] of indexes.entries())
-    for (const b of indexes.slice(i + 1)) {
-      const sa = taken.get(a) ?? '';
-      const sb = taken.get(b) ?? '';
-      const fa = forks.get(a);
-      const fb = forks.get(b);
-      const known = sa === sb || (fa && fb && !mayConflict(fa, fb)) ? [] : cache.pair(sa, sb);
-      if (known !== null) {
-        checks.push(Promise.resolve({ agents: [a, b], files: known }));
-        continue;
-      }
-      checks.push(
-        mergeConflicts(store, [a, b], sa, sb).then(({ files }) => {
-          cache.setPair(sa, sb, files);
-          return { agents: [a, b], files };
-        }),
-      );
-    }
-  const pairs = (await Promise.all(checks)).filter((pair) => pair.files.length > 0);
-  return { store, snapshots: taken, pairs, cache };
+  const look = new RadarLook(fleet);
+  for (const { facts, dirty } of agents) look.take(facts, dirty);
+  return look.scan(options);
 }
 
 /** How many other agents each agent conflicts with. */

@@ -13,8 +13,8 @@ import { quarantineObjects } from './copy-git.js';
 import { syncAgent } from './sync.js';
 import { debugSwallow } from '../debug.js';
 import { writerProfiles } from './writers.js';
-import { agentEngine, type AgentEngine } from '../remote/placement.js';
-import { checkRemoteRemoval } from '../remote/remove.js';
+import { agentEngine, type AgentEngine } from '../fleet/engines.js';
+import { checkRemoteRemoval } from './remote-remove.js';
 
 export interface RemoveRequest {
   index: number;
@@ -139,7 +139,7 @@ async function forgetAgent(fleet: Fleet, request: RemoveRequest, found: { branch
   deleteAgentRecord(fleet.state, request.index);
 }
 
-/** removeAgent for an agent whose copy is a volume on a remote engine (remote/remove.ts): synced first, refused when it cannot be. */
+/** removeAgent for an agent whose copy is a volume on a remote engine (remote-remove.ts): synced first, refused when it cannot be. */
 async function removeRemoteAgent(fleet: Fleet, request: RemoveRequest, engine: AgentEngine): Promise<RemoveResult> {
   const agent = agentPaths(fleet.config, request.index);
   const branch = agent.branch ?? '';

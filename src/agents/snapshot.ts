@@ -5,6 +5,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { Git, type GitCall } from '../git/git.js';
+import { writeCommit } from '../git/loose-object.js';
 import { headCommit, type CopyFacts } from './copy.js';
 import { objectFormat, quarantineObjects, snapshotTree } from './copy-git.js';
 
@@ -19,19 +20,14 @@ import { objectFormat, quarantineObjects, snapshotTree } from './copy-git.js';
  * what it learnt on those ids (radar-cache.ts).
  */
 
-const SNAPSHOT_IDENTITY = {
-  GIT_AUTHOR_NAME: 'devkit',
-  GIT_AUTHOR_EMAIL: 'devkit@localhost',
-  GIT_AUTHOR_DATE: '1000000000 +0000',
-  GIT_COMMITTER_NAME: 'devkit',
-  GIT_COMMITTER_EMAIL: 'devkit@localhost',
-  GIT_COMMITTER_DATE: '1000000000 +0000',
-};
+const SNAPSHOT_IDENTITY = 'devkit <devkit@localhost> 1000000000 +0000';
 
 /** devkit's snapshot store: git over it, with the quarantines of the agents a call needs. */
 export interface SnapshotStore {
   dir: string;
   git: Git;
+  /** Its object format: the shared repo's. */
+  format: 'sha1' | 'sha256';
   /** A call reading the objects of agents `indexes` too (their own commits live in their quarantines). */
   withAgents(indexes: readonly number[], call?: GitCall): GitCall;
 }
@@ -43,6 +39,8 @@ export interface SnapshotRecord {
   head: string;
   tree: string;
   commit: string;
+  /** The tree of `head`, once looked up (a snapshot with that tree is `head` itself). */
+  headTree?: string;
 }
 
 function storeConfig(fleet: Fleet): string {
@@ -75,6 +73,7 @@ export function snapshotStore(fleet: Fleet): SnapshotStore {
   return {
     dir,
     git,
+    format: objectFormat(fleet),
     withAgents: (indexes, call = {}) => ({
       ...call,
       env: { ...call.env, GIT_ALTERNATE_OBJECT_DIRECTORIES: indexes.map((k) => quarantineObjects(fleet, k)).join(':') },
@@ -86,19 +85,33 @@ function seedOf(index: Buffer | null): string {
   return index === null ? 'none' : `${index.length}-${index.subarray(Math.max(0, index.length - 32)).toString('hex')}`;
 }
 
+/** How takeSnapshot knows whether a copy is clean. */
+export interface SnapshotOptions {
+  /** false: git status found nothing to commit (the snapshot is HEAD); true or null: its files are taken. */
+  dirty: boolean | null;
+  /** What the previous call made (radar-cache.ts keeps it). */
+  last: SnapshotRecord | null;
+  /**
+   * The tree of the copy's HEAD (null when it cannot be read): files that
+   * make that tree are a clean copy, whose snapshot is HEAD. Asked only when
+   * `last` does not know it; without it, taken files always make a commit.
+   */
+  headTree?: (head: string) => Promise<string | null>;
+}
+
 /**
- * Agent K's snapshot: its HEAD when the copy is known clean (`dirty` false),
- * else a commit of its files on its HEAD, made through its standing view
- * from an index devkit keeps per agent (the copy's index when that changed,
- * else the one left last time: its stat data spares hashing unchanged
- * files). null for a copy with no commit. `last` is what the previous call
- * made; the record of this one is returned with it.
+ * Agent K's snapshot: its HEAD when the copy is clean, else a commit of its
+ * files on its HEAD, made through its standing view from an index devkit
+ * keeps per agent (the copy's index when that changed, else the one left
+ * last time: its stat data spares hashing unchanged files). null for a copy
+ * with no commit, or whose HEAD cannot be read. The record of this call is
+ * returned with it.
  */
 export async function takeSnapshot(
   fleet: Fleet,
   store: SnapshotStore,
   facts: CopyFacts,
-  options: { dirty: boolean | null; last: SnapshotRecord | null },
+  options: SnapshotOptions,
 ): Promise<{ commit: string; record: SnapshotRecord | null } | null> {
   const head = headCommit(facts);
   if (head === null) return null;
@@ -112,16 +125,14 @@ export async function takeSnapshot(
     else if (facts.gitIndex !== null) writeFileSync(indexFile, facts.gitIndex, { mode: 0o600 });
     const tree = await snapshotTree(fleet, facts, { indexFile, objects: path.join(store.dir, 'objects') });
     if (existsSync(indexFile)) renameSync(indexFile, kept);
-    const last = options.last;
-    if (last !== null && last.head === head && last.tree === tree) return { commit: last.commit, record: { ...last, seed } };
-    const message = `devkit snapshot of ${agentName(facts.index)}'s uncommitted work`;
-    const commit = (
-      await store.git.run(
-        ['commit-tree', tree, '-p', head, '-m', message],
-        store.withAgents([facts.index], { env: SNAPSHOT_IDENTITY, batched: true }),
-      )
-    ).trim();
-    return { commit, record: { seed, head, tree, commit } };
+    const last = options.last?.head === head ? options.last : null;
+    if (last !== null && last.tree === tree) return { commit: last.commit, record: { ...last, seed } };
+    const headTree = last?.headTree ?? (options.headTree === undefined ? undefined : await options.headTree(head));
+    if (headTree === null) return null;
+    const known = headTree === undefined ? {} : { headTree };
+    if (tree === headTree) return { commit: head, record: { seed, head, tree, commit: head, ...known } };
+    const commit = storeCommit(store, tree, [head], `devkit snapshot of ${agentName(facts.index)}'s uncommitted work`);
+    return { commit, record: { seed, head, tree, commit, ...known } };
   } finally {
     rmSync(indexFile, { force: true });
   }
@@ -140,7 +151,10 @@ export function writeStateJson(file: string, value: unknown): void {
   writeFileAtomic(file, `${JSON.stringify(value)}\n`, { mode: 0o600 });
 }
 
-/** A commit-tree with devkit's fixed identity and date in the store (merges of snapshots, merge-order.ts). */
-export function storeCommitCall(call: GitCall): GitCall {
-  return { ...call, env: { ...call.env, ...SNAPSHOT_IDENTITY } };
+/**
+ * A commit in the store with devkit's fixed identity and date, written by
+ * devkit itself (loose-object.ts): snapshots, and merges of them (merge-order.ts).
+ */
+export function storeCommit(store: SnapshotStore, tree: string, parents: readonly string[], message: string): string {
+  return writeCommit(path.join(store.dir, 'objects'), store.format, { tree, parents, identity: SNAPSHOT_IDENTITY, message });
 }

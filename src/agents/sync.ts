@@ -2,8 +2,8 @@ import type { CommandContext } from '../cli/context.js';
 import { withFleetLock, type Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
-import { agentEngine } from '../remote/placement.js';
-import { syncRemoteAgent } from '../remote/sync.js';
+import { agentEngine } from '../fleet/engines.js';
+import { syncRemoteAgent } from './remote-sync.js';
 import { blankCopyFacts, readCopy, type CopyFacts } from './copy.js';
 import { apply, needsWork, plan, sharedRefs, type SyncOutcome } from './sync-plan.js';
 

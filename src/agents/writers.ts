@@ -1,6 +1,6 @@
 import { connectEngine, type ContainerSummary, type EngineApi } from '../docker/engine-api.js';
 import { DevkitError } from '../errors.js';
-import { execCaptured, type CapturedExec } from '../exec/captured.js';
+import { execCaptured, type CapturedExec } from '../docker/exec-capture.js';
 import { prepareExec } from '../exec/target.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { copyPathIn, parseAgentName } from '../fleet/layout.js';

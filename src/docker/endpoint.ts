@@ -147,7 +147,7 @@ export function machineEndpoint(env: NodeJS.ProcessEnv): EngineEndpoint {
 /**
  * Whether the engine runs on this machine and sees its files (a unix
  * socket): agents there work in copies under the dev root; on any other
- * engine, in copies kept in volumes there (remote/).
+ * engine, in copies kept in volumes there (stack/remote-copy.ts).
  */
 export function isLocalEngine(endpoint: EngineEndpoint): boolean {
   return endpoint.kind === 'unix';

@@ -361,17 +361,27 @@ export class EngineApi {
   }
 
   /** Bytes used by each compose project's own volumes, by project name (only asks the engine for sizes when there are any). */
-  async projectVolumeSizes(): Promise<Map<string, number>> {
-    const filters = encodeURIComponent(JSON.stringify({ label: ['com.docker.compose.project'] }));
+  projectVolumeSizes(): Promise<Map<string, number>> {
+    return this.volumeSizes('com.docker.compose.project');
+  }
+
+  /**
+   * Bytes in volumes carrying label `by` (and every label of `where`),
+   * summed by that label's value. The engine measures them only when some
+   * exist: /system/df walks every volume.
+   */
+  async volumeSizes(by: string, where: readonly string[] = []): Promise<Map<string, number>> {
+    const filters = encodeURIComponent(JSON.stringify({ label: [by, ...where] }));
     const listed = await this.request<{ Volumes: Array<{ Name: string }> | null }>('GET', `/volumes?filters=${filters}`);
     const sizes = new Map<string, number>();
-    if ((listed.Volumes ?? []).length === 0) return sizes;
+    const names = new Set((listed.Volumes ?? []).map((volume) => volume.Name));
+    if (names.size === 0) return sizes;
     const df = await this.request<{
       Volumes: Array<{ Name: string; Labels: Record<string, string> | null; UsageData?: { Size: number } }> | null;
     }>('GET', '/system/df');
     for (const volume of df.Volumes ?? []) {
-      const project = volume.Labels?.['com.docker.compose.project'];
-      if (project !== undefined) sizes.set(project, (sizes.get(project) ?? 0) + Math.max(0, volume.UsageData?.Size ?? 0));
+      const key = volume.Labels?.[by];
+      if (key !== undefined && names.has(volume.Name)) sizes.set(key, (sizes.get(key) ?? 0) + Math.max(0, volume.UsageData?.Size ?? 0));
     }
     return sizes;
   }

@@ -12,10 +12,13 @@ import { Git } from '../git/git.js';
 import { networkForSubnet } from '../stack/network.js';
 import { renderAgentOverlay } from '../stack/overlay.js';
 import { readPortRanges } from '../stack/ports.js';
-import { knownAgents } from '../fleet/records.js';
+import { knownAgents, readAgentRecords } from '../fleet/records.js';
 import { SANDBOX_VERSION, overlayFile } from '../stack/workspace-files.js';
 import { projectPrefix } from '../stack/project-names.js';
-import { agentEngine } from '../remote/placement.js';
+import { agentEngine, remoteContexts } from '../fleet/engines.js';
+import { connectEndpoint } from '../docker/engine-api.js';
+import { describeEndpoint, resolveEndpoint } from '../docker/endpoint.js';
+import { oneLine } from '../errors.js';
 
 /** One thing doctor looked at. */
 export interface DoctorCheck {
@@ -195,16 +198,36 @@ export async function diagnose(fleet: Fleet, api: EngineApi | null, engineError:
       findings.push(finding('dev image', devImage.ok, devImage.detail, devImage.fix === undefined ? {} : { fix: devImage.fix }));
     findings.push(...(await containerChecks(api, fleet, agents)));
   }
+  findings.push(...(await remoteEngineChecks(fleet)));
   findings.push(...overlayChecks(fleet, agents));
   findings.push(...gitSideChecks(fleet));
   return findings;
 }
 
-/** Whether agent K's overlay is the remote kind (remote/placement.ts); a placement devkit refuses counts as local here, and up says why. */
+/** Whether agent K's overlay is the remote kind (fleet/engines.ts); a placement devkit refuses counts as local here, and up says why. */
 function overlayIsRemote(fleet: Fleet, index: number): boolean {
   try {
     return agentEngine(fleet, index).remote;
   } catch {
     return false;
   }
+}
+
+/** Each remote engine the agents' copies live on: whether it answers, and which of this root's images it lacks or has stale. */
+async function remoteEngineChecks(fleet: Fleet): Promise<DoctorCheck[]> {
+  return Promise.all(
+    remoteContexts(fleet.state).map(async (context) => {
+      const endpoint = resolveEndpoint(fleet.env, context);
+      const agents = [...readAgentRecords(fleet.state).values()].filter((r) => r.engine === context).map((r) => r.name);
+      try {
+        const version = await (await connectEndpoint(endpoint)).version();
+        return finding('engine', true, `${describeEndpoint(endpoint)}: Docker Engine ${version.Version} answers (${agents.join(', ')})`);
+      } catch (error) {
+        const detail = error instanceof Error ? oneLine(error.message) : String(error);
+        return finding('engine', false, `${detail} (${agents.join(', ')} live there)`, {
+          fix: `start the engine of docker context ${context}`,
+        });
+      }
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import { DevkitError } from '../errors.js';
-import { CommandNotInImage, processExecMode, runExec } from './stream.js';
+import { CommandNotInImage, processExecMode, runExec } from '../docker/exec-stream.js';
 import { prepareExec, type ExecCdArgs } from './target.js';
 
 export interface ExecCdOptions extends ExecCdArgs {

@@ -6,7 +6,7 @@ import { debugSwallow } from '../debug.js';
 import { DevkitError, UsageError } from '../errors.js';
 import { agentPaths } from '../fleet/layout.js';
 import { readAgentRecords, requireAgent } from '../fleet/records.js';
-import { recordEngine, type AgentEngine } from '../remote/placement.js';
+import { recordEngine, type AgentEngine } from '../fleet/engines.js';
 import { readComposeEnv } from '../stack/env-file.js';
 import { rootState } from '../state/root-state.js';
 import { rootStateDir } from '../state/registry.js';
@@ -74,7 +74,7 @@ interface ExecPlace {
   env: NodeJS.ProcessEnv;
 }
 
-/** PATH inside a copy that only its engine has (remote/): checked for its shape alone, the engine says whether it is there. */
+/** PATH inside a copy that only its engine has (stack/remote-copy.ts): checked for its shape alone, the engine says whether it is there. */
 function remoteWorkingDir(raw: string): string {
   const relative = path.posix.normalize(relativeToMount(raw, AGENT_ROOT));
   if (relative === '..' || relative.startsWith('../'))

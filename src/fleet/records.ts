@@ -19,7 +19,7 @@ export interface AgentRecord {
   owner: Owner;
   /**
    * The docker context of the engine its copy and HOME live on, in volumes,
-   * when that engine is not this machine's (remote/); absent for a copy
+   * when that engine is not this machine's (fleet/engines.ts); absent for a copy
    * under the dev root.
    */
   engine?: string;

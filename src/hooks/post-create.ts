@@ -2,7 +2,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Io } from '../cli/io.js';
-import { runExec } from '../exec/stream.js';
+import { runExec } from '../docker/exec-stream.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { agentExec } from '../agents/writers.js';

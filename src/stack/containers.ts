@@ -1,7 +1,10 @@
 import type { Io } from '../cli/io.js';
 import { formatTable } from '../cli/table.js';
 import { debugSwallow } from '../debug.js';
-import { connectEngine, type EngineApi } from '../docker/engine-api.js';
+import { connectEndpoint, connectEngine, type EngineApi } from '../docker/engine-api.js';
+import { resolveEndpoint } from '../docker/endpoint.js';
+import { oneLine } from '../errors.js';
+import { remoteContexts } from '../fleet/engines.js';
 import type { Fleet } from '../fleet/fleet.js';
 
 /** One container of a devkit stack, as ps shows it. */
@@ -32,9 +35,32 @@ export async function stackContainers(api: EngineApi, filter: { root: string; pr
     .sort((a, b) => a.profile.localeCompare(b.profile, 'en', { numeric: true }) || a.service.localeCompare(b.service));
 }
 
-/** The containers of one profile of this dev root, or of all its profiles. */
-export async function profileContainers(fleet: Fleet, profile: string | undefined): Promise<StackContainer[]> {
-  return stackContainers(await connectEngine(fleet.env), { root: fleet.config.root, profile });
+/**
+ * The containers of one profile of this dev root, or of all its profiles, on
+ * this machine's engine and on every engine the agents' records name; each
+ * with its engine (`local` or the docker context). A remote engine that does
+ * not answer is named in `silent` and the rest go on.
+ */
+export async function profileContainers(
+  fleet: Fleet,
+  profile: string | undefined,
+): Promise<{ containers: Array<StackContainer & { engine: string }>; silent: string[] }> {
+  const filter = { root: fleet.config.root, profile };
+  const local = (await stackContainers(await connectEngine(fleet.env), filter)).map((c) => ({ ...c, engine: 'local' }));
+  const contexts = remoteContexts(fleet.state);
+  const silent: string[] = [];
+  const remote = await Promise.all(
+    contexts.map(async (context) => {
+      try {
+        const api = await connectEndpoint(resolveEndpoint(fleet.env, context));
+        return (await stackContainers(api, filter)).map((c) => ({ ...c, engine: context }));
+      } catch (error) {
+        silent.push(error instanceof Error ? oneLine(error.message) : String(error));
+        return [];
+      }
+    }),
+  );
+  return { containers: [...local, ...remote.flat()], silent };
 }
 
 /** One line for a profile's stack: `agent2: dev running, dns running, tinyproxy running`. */
@@ -43,9 +69,9 @@ export function stackSummary(profile: string, containers: readonly StackContaine
   return `${profile}: ${own.length === 0 ? 'no containers' : own.map((c) => `${c.service} ${c.state}`).join(', ')}`;
 }
 
-export function printContainers(io: Io, containers: readonly StackContainer[]): void {
-  const rows = containers.map((c) => [c.profile, c.service, c.state, c.status, c.name]);
-  for (const line of formatTable(['PROFILE', 'SERVICE', 'STATE', 'STATUS', 'CONTAINER'], rows)) io.out(line);
+export function printContainers(io: Io, containers: ReadonlyArray<StackContainer & { engine: string }>): void {
+  const rows = containers.map((c) => [c.profile, c.engine, c.service, c.state, c.status, c.name]);
+  for (const line of formatTable(['PROFILE', 'ENGINE', 'SERVICE', 'STATE', 'STATUS', 'CONTAINER'], rows)) io.out(line);
 }
 
 /**

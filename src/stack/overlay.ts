@@ -14,7 +14,7 @@ import type { ProjectNetwork } from './network.js';
 import { formatRange, portsEnv, type PortRange } from './ports.js';
 import { COMPOSE_FILE, SANDBOX_VERSION, USER_FILES, localOverlays, overlayFile, usersDir } from './workspace-files.js';
 import { agentProject } from './project-names.js';
-import { agentVolumes } from '../remote/volumes.js';
+import { agentVolumes } from './project-names.js';
 
 export const AGENT_OVERLAY_TEMPLATE = 'overlays/agent.compose.override.yml.hbs';
 
@@ -32,7 +32,7 @@ function filesAsConfigs(dir: string, files: ReadonlyArray<{ name: string; target
 }
 
 /**
- * On an engine that cannot see the host (remote/), the files the local stack
+ * On an engine that cannot see the host (fleet/engines.ts), the files the local stack
  * bind-mounts go in as compose configs, copied into the containers when they
  * are made, and the copy and HOME are volumes there.
  */

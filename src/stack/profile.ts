@@ -6,7 +6,7 @@ import { parseAgentName } from '../fleet/layout.js';
 import { requireAgent } from '../fleet/records.js';
 import { checkName } from '../validate.js';
 import { resolveEndpoint } from '../docker/endpoint.js';
-import { agentEngine, type AgentEngine } from '../remote/placement.js';
+import { agentEngine, type AgentEngine } from '../fleet/engines.js';
 import { agentProject, profileProject } from './project-names.js';
 import { COMPOSE_FILE, DEV_ALL, localOverlays, overlayFile } from './workspace-files.js';
 
@@ -18,7 +18,7 @@ export interface Profile {
   project: string;
   /** compose.yml, devkit's overlay, then the user's own (localOverlays), in the order compose layers them. */
   files: string[];
-  /** The engine its stack runs on (remote/placement.ts). */
+  /** The engine its stack runs on (fleet/engines.ts). */
   engine: AgentEngine;
 }
 

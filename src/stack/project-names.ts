@@ -28,3 +28,27 @@ export function profileProject(config: Pick<DevkitConfig, 'root' | 'repo'>, prof
 export function agentProject(fleet: Pick<Fleet, 'config'>, index: number): string {
   return profileProject(fleet.config, agentName(index));
 }
+
+/**
+ * The volumes an agent on a remote engine works in: its copy (a clone, at
+ * /workspace) and its HOME (at /workspace/.devhome), named after the dev
+ * root like its compose project so two roots never share one.
+ */
+export interface AgentVolumes {
+  copy: string;
+  home: string;
+}
+
+export function agentVolumes(config: Pick<DevkitConfig, 'root' | 'repo'>, index: number): AgentVolumes {
+  const base = `${projectPrefix(config)}-${agentName(index)}`;
+  return { copy: `${base}-copy`, home: `${base}-home` };
+}
+
+/** The labels devkit puts on them: whose they are, for status and gc. */
+export function agentVolumeLabels(
+  config: Pick<DevkitConfig, 'root' | 'repo'>,
+  index: number,
+  role: keyof AgentVolumes,
+): Record<string, string> {
+  return { 'devkit.root': config.root, 'devkit.agent': agentName(index), 'devkit.volume': role };
+}

@@ -17,7 +17,7 @@ import { formatRange, readPortRanges } from './ports.js';
 import type { Profile } from './profile.js';
 import { COMPOSE_FILE, DEV_ALL, USER_FILES, usersDir } from './workspace-files.js';
 import { externalVolumes } from './compose-file.js';
-import { agentVolumes } from '../remote/volumes.js';
+import { agentVolumes } from './project-names.js';
 
 /**
  * Before every `up`, devkit asks compose for the stack its files make and

@@ -1,7 +1,10 @@
 import { inspectAgentsWithFacts, type CopySummary } from '../agents/inspect.js';
 import { conflictCounts, radarInputs, scanConflicts } from '../agents/radar.js';
 import type { CommandContext } from '../cli/context.js';
-import type { EngineApi } from '../docker/engine-api.js';
+import { connectEndpoint, type EngineApi } from '../docker/engine-api.js';
+import { describeEndpoint, resolveEndpoint } from '../docker/endpoint.js';
+import { oneLine } from '../errors.js';
+import { remoteContexts } from '../fleet/engines.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentFolders, agentPaths } from '../fleet/layout.js';
 import { debugError, debugSwallow } from '../debug.js';
@@ -73,8 +76,53 @@ async function engineView(
   return { containers, denials: denials === null ? null : counts, volumes };
 }
 
-/** Every agent's status row. Without an engine, the container and egress fields are null and the rest is still there. */
-export async function agentStatuses(fleet: Fleet, context: CommandContext, api: EngineApi | null): Promise<AgentStatus[]> {
+/** An engine some agents are on that did not answer: its agents are listed as last synced, without containers. */
+export interface SilentEngine {
+  context: string;
+  /** The engine's address, as the docker CLI writes it. */
+  where: string;
+  error: string;
+}
+
+type EngineView = Awaited<ReturnType<typeof engineView>>;
+
+/** What each remote engine the agents' records name says of them; one that does not answer is reported, the rest go on. */
+async function remoteViews(fleet: Fleet): Promise<{ views: Map<string, EngineView>; silent: SilentEngine[] }> {
+  const contexts = remoteContexts(fleet.state);
+  const views = new Map<string, EngineView>();
+  const silent: SilentEngine[] = [];
+  await Promise.all(
+    contexts.map(async (name) => {
+      const endpoint = resolveEndpoint(fleet.env, name);
+      try {
+        const api = await connectEndpoint(endpoint);
+        const [view, copies] = await Promise.all([
+          engineView(api, fleet.config.root),
+          api.volumeSizes('devkit.agent', [`devkit.root=${fleet.config.root}`]),
+        ]);
+        views.set(name, { ...view, volumes: new Map([...view.volumes, ...copies]) });
+      } catch (error) {
+        silent.push({
+          context: name,
+          where: describeEndpoint(endpoint),
+          error: error instanceof Error ? oneLine(error.message) : String(error),
+        });
+      }
+    }),
+  );
+  return { views, silent };
+}
+
+/**
+ * Every agent's status row, from every engine the agents are on. Without an
+ * engine, the container and egress fields are null and the rest is still
+ * there; remote engines that do not answer are named in `silent`.
+ */
+export async function agentStatuses(
+  fleet: Fleet,
+  context: CommandContext,
+  api: EngineApi | null,
+): Promise<{ agents: AgentStatus[]; silent: SilentEngine[] }> {
   const primary = agentPaths(fleet.config, 1);
   const others = agentFolders(fleet.config.root).map((index) => agentPaths(fleet.config, index));
   // du starts first, on its own: it is the slowest part, and runs while devkit reads the copies and git looks at them.
@@ -88,14 +136,21 @@ export async function agentStatuses(fleet: Fleet, context: CommandContext, api: 
     agents: inspected.summaries,
     conflicts: await radarCounts(fleet, inspected),
   }));
-  const [{ agents, conflicts }, engine, sizes] = await Promise.all([inspection, engineView(api, fleet.config.root), disk]);
+  const [{ agents, conflicts }, local, sizes, remote] = await Promise.all([
+    inspection,
+    engineView(api, fleet.config.root),
+    disk,
+    remoteViews(fleet),
+  ]);
   const ports = readPortRanges(fleet.env, fleet.config.root);
-  return agents.map((agent) => {
+  const unanswered: EngineView = { containers: null, denials: null, volumes: new Map() };
+  const rows = agents.map((agent) => {
+    const engine = agent.engine === null ? local : (remote.views.get(agent.engine) ?? unanswered);
     const paths = agentPaths(fleet.config, agent.index);
     const worktreeBytes = agent.exists ? (sizes.get(paths.worktree) ?? 0) : 0;
     const devhomeBytes = sizes.get(paths.devhome) ?? 0;
     // Volumes of agent K's own compose project (the shared caches are external and belong to no agent).
-    const volumesBytes = engine.volumes.get(agentProject(fleet, agent.index)) ?? 0;
+    const volumesBytes = (engine.volumes.get(agentProject(fleet, agent.index)) ?? 0) + (engine.volumes.get(agent.name) ?? 0);
     const none = { profile: agent.name, state: 'none', startedAt: null, uptimeSeconds: null };
     return {
       ...agent,
@@ -106,4 +161,5 @@ export async function agentStatuses(fleet: Fleet, context: CommandContext, api: 
       conflicts: conflicts?.get(agent.index) ?? null,
     };
   });
+  return { agents: rows, silent: remote.silent };
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { backupHome } from '../agents/backup.js';
 import { deleteMergedBranches, type BranchesLeft } from '../agents/branches.js';
 import { homeAsMade, homeExists, removeHome } from '../agents/devhome.js';
-import { agentGitIdentity, hostGitIdentity, type GitIdentity } from '../agents/git-identity.js';
+import { agentGitIdentity, hostGitIdentity, type GitIdentity } from '../fleet/git-identity.js';
 import { knownIndexes } from '../agents/inspect.js';
 import { checkIncludeFile } from '../agents/include.js';
 import { includedLines } from '../agents/include-copy.js';

@@ -1,23 +1,28 @@
 import { openFleet } from '../open-fleet.js';
-import { inspectAgentsWithFacts } from '../../agents/inspect.js';
+import { copyCondition, readAndSync } from '../../agents/inspect.js';
 import { mergeOrder } from '../../agents/merge-order.js';
-import { radarInputs, scanConflicts } from '../../agents/radar.js';
+import { RadarLook } from '../../agents/radar.js';
 import type { CommandContext } from '../../cli/context.js';
 import { agentName } from '../../fleet/layout.js';
 
 export async function run(flags: { json?: boolean }, context: CommandContext): Promise<number> {
   const fleet = await openFleet(context);
-  const inspected = await inspectAgentsWithFacts(fleet, context);
-  const { agents, reference } = radarInputs(inspected.summaries, inspected.facts);
-  const scan = await scanConflicts(fleet, agents, { reference });
+  // No git status first: each copy's snapshot starts as soon as it is read, and a copy whose files are its HEAD's is clean.
+  const look = new RadarLook(fleet);
+  const copies = await readAndSync(fleet, context, (facts, recorded) => {
+    if (facts.index >= 2 && facts.state === 'ok' && recorded) look.take(facts, null);
+  });
+  const scan = await look.scan({ reference: copies.primaryHead });
   const { order, steps } = await mergeOrder(scan.store, scan.snapshots, scan.pairs, scan.cache);
   scan.cache.save(true);
   const looked = [...scan.snapshots.keys()].sort((a, b) => a - b);
-  for (const summary of inspected.summaries)
-    if (summary.index >= 2 && !looked.includes(summary.index))
+  for (const facts of copies.facts.values()) {
+    const condition = copyCondition(facts, copies.recorded.has(facts.index));
+    if (facts.index >= 2 && !looked.includes(facts.index))
       context.io.log(
-        `devkit: ${summary.name} left out: its copy is ${summary.condition === 'ok' ? 'unreadable or has no commit' : summary.condition}`,
+        `devkit: ${agentName(facts.index)} left out: its copy is ${condition === 'ok' ? 'unreadable or has no commit' : condition}`,
       );
+  }
   if (flags.json) {
     context.io.json({ agents: looked, pairs: scan.pairs, order, steps });
     return 0;

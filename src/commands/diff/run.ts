@@ -1,11 +1,11 @@
 import { openFleet } from '../open-fleet.js';
-import { agentDiff } from '../../agents/agent-diff.js';
+import { agentDiff, remoteAgentDiff } from '../../agents/agent-diff.js';
 import { readCopy } from '../../agents/copy.js';
 import { checkedIndexOf } from '../../agents/copy-git.js';
 import { syncAgents } from '../../agents/sync.js';
 import type { CommandContext } from '../../cli/context.js';
-import { UsageError } from '../../errors.js';
-import { requireAgent } from '../../fleet/records.js';
+import { DevkitError, UsageError } from '../../errors.js';
+import { readAgentRecords, requireAgent } from '../../fleet/records.js';
 import { parseIndex } from '../../validate.js';
 
 export async function run(flags: { index: string; stat?: boolean; nameOnly?: boolean }, context: CommandContext): Promise<number> {
@@ -15,9 +15,17 @@ export async function run(flags: { index: string; stat?: boolean; nameOnly?: boo
   if (index === 1) throw new UsageError('agent 1 is the primary clone, whose work is the base: diff agents 2 and up');
   requireAgent(fleet.state, index);
   // Its branch as the shared repo will have it: the merge base is taken against what a merge would see.
-  await syncAgents(fleet, context, [index]);
-  const facts = readCopy(fleet.config, fleet.shared.gitDir, index, { checkedIndex: checkedIndexOf(fleet, index) });
-  const out = await agentDiff(fleet, facts, flags.stat ? 'stat' : flags.nameOnly ? 'name-only' : 'patch');
+  const [synced] = await syncAgents(fleet, context, [index]);
+  const format = flags.stat ? 'stat' : flags.nameOnly ? 'name-only' : 'patch';
+  let out: string;
+  if (readAgentRecords(fleet.state).get(index)?.engine !== undefined) {
+    // On a remote engine: what the sync just brought home, or nothing when it could not.
+    if (synced?.error) throw new DevkitError(synced.error);
+    out = await remoteAgentDiff(fleet, index, format);
+  } else {
+    const facts = readCopy(fleet.config, fleet.shared.gitDir, index, { checkedIndex: checkedIndexOf(fleet, index) });
+    out = await agentDiff(fleet, facts, format);
+  }
   for (const line of out.replace(/\n$/, '').split('\n')) if (out !== '') context.io.out(line);
   return 0;
 }

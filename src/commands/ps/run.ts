@@ -7,8 +7,9 @@ export async function run(options: { profile?: string; json?: boolean }, context
   const fleet = await openFleet(context);
   // Without -p, every profile of this dev root.
   const profile = options.profile === undefined ? undefined : resolveProfile(fleet, options.profile).name;
-  const containers = await profileContainers(fleet, profile);
-  if (options.json) context.io.json({ containers });
+  const { containers, silent } = await profileContainers(fleet, profile);
+  if (options.json) context.io.json({ containers, silentEngines: silent });
   printContainers(context.io, containers);
-  return 0;
+  for (const line of silent) context.io.log(`devkit: ${line}`);
+  return silent.length > 0 ? 1 : 0;
 }

@@ -6,7 +6,7 @@ import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError, oneLine } from '../../errors.js';
 import { withFleetLock } from '../../fleet/fleet.js';
 import { formatRange } from '../../stack/ports.js';
-import { agentStatuses, type AgentStatus } from '../../status/agent-status.js';
+import { agentStatuses, type AgentStatus, type SilentEngine } from '../../status/agent-status.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 function size(bytes: number): string {
@@ -35,13 +35,14 @@ function changes(r: AgentStatus): string {
 
 function rows(reports: readonly AgentStatus[]): string[] {
   return formatTable(
-    ['AGENT', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'PORTS', 'DISK (COPY+HOME+VOL)', 'DENIED', 'CONFLICTS'],
+    ['AGENT', 'ENGINE', 'BRANCH', 'AHEAD/BEHIND', 'CHANGES', 'CONTAINER', 'UP', 'PORTS', 'DISK (COPY+HOME+VOL)', 'DENIED', 'CONFLICTS'],
     reports.map((r) => [
       r.name,
+      r.engine ?? 'local',
       r.branch ?? '(detached)',
       r.ahead === null ? '-' : `+${r.ahead}/-${r.behind ?? 0}`,
       changes(r),
-      r.container === null ? 'no engine' : r.container.state,
+      r.container === null ? (r.engine === null ? 'no engine' : 'no answer') : r.container.state,
       uptime(r.container?.uptimeSeconds ?? null),
       r.ports === null ? '-' : formatRange(r.ports),
       size(r.disk.totalBytes),
@@ -51,7 +52,7 @@ function rows(reports: readonly AgentStatus[]): string[] {
   );
 }
 
-async function statuses(context: CommandContext): Promise<AgentStatus[]> {
+async function statuses(context: CommandContext): Promise<{ agents: AgentStatus[]; silent: SilentEngine[] }> {
   const fleet = await openFleet(context);
   return agentStatuses(fleet, context, await connectEngine(fleet.env).catch(debugSwallow('the engine')));
 }
@@ -86,15 +87,22 @@ export async function run(flags: { json?: boolean; watch?: boolean; checkpointEv
     throw new UsageError('--checkpoint-every goes with --watch: devkit status --watch --checkpoint-every 5m');
   let nextCheckpoint = 0;
   if (flags.json) {
-    context.io.json({ agents: await statuses(context) });
+    const { agents, silent } = await statuses(context);
+    context.io.json({ agents, silentEngines: silent });
     return 0;
   }
   for (;;) {
-    const reports = await statuses(context);
+    const { agents: reports, silent } = await statuses(context);
     if (flags.watch) context.io.clearScreen();
     for (const line of rows(reports)) context.io.out(line);
+    for (const engine of silent) {
+      const whose = reports.filter((r) => r.engine === engine.context).map((r) => r.name);
+      context.io.log(
+        `devkit: ${engine.error.replace(/: start that engine.*$/, '')}: ${whose.join(', ')} shown as last synced; start that engine`,
+      );
+    }
     for (const r of reports)
-      if (r.problems.length > 0)
+      if (r.problems.length > 0 && !silent.some((engine) => engine.context === r.engine))
         context.io.log(`devkit: ${r.name} ${r.condition === 'tampered' ? 'is tampered' : 'has a problem'}: ${r.problems.join('; ')}`);
     if (!flags.watch) return 0;
     if (every !== null && performance.now() >= nextCheckpoint) {

@@ -4,7 +4,7 @@ import { syncAgents } from '../../agents/sync.js';
 import type { CommandContext } from '../../cli/context.js';
 import { requireAgent } from '../../fleet/records.js';
 import { parseIndex } from '../../validate.js';
-import { syncRef } from '../../remote/sync.js';
+import { syncRef } from '../../agents/remote-sync.js';
 
 export async function run(flags: { index?: string; json?: boolean }, context: CommandContext): Promise<number> {
   const fleet = await openFleet(context);

@@ -1,15 +1,17 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { backupsRepo, timestamp, type CopyBackup } from '../agents/backup.js';
+import { backupsRepo, timestamp, type CopyBackup } from './backup.js';
 import { connectEndpoint } from '../docker/engine-api.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
-import { seedMarker } from './copy.js';
-import type { AgentEngine } from './placement.js';
-import { syncRef, syncRemoteAgent } from './sync.js';
-import { agentVolumes } from './volumes.js';
+import { removeProjectByLabel } from '../stack/containers.js';
+import { agentProject } from '../stack/project-names.js';
+import { seedMarker } from '../stack/remote-copy.js';
+import type { AgentEngine } from '../fleet/engines.js';
+import { syncRef, syncRemoteAgent } from './remote-sync.js';
+import { agentVolumes } from '../stack/project-names.js';
 
 /**
  * Removing an agent whose copy lives in a volume on a remote engine: its work
@@ -42,9 +44,9 @@ export async function checkRemoteRemoval(
   request: { engine: AgentEngine; force: boolean },
 ): Promise<CheckedRemoteCopy> {
   const api = await connectEndpoint(request.engine.endpoint).catch((error: unknown) => {
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/: start that engine.*$/, '');
     throw new DevkitError(
-      `agent ${index}'s copy lives on ${describeEndpoint(request.engine.endpoint)}, which does not answer ` +
-        `(${error instanceof Error ? error.message : String(error)}): devkit cannot bring its work home, so it removes nothing; ` +
+      `${reason}: agent ${index}'s copy lives there and devkit cannot bring its work home, so it removes nothing; ` +
         'start that engine and try again',
     );
   });
@@ -76,6 +78,8 @@ export async function checkRemoteRemoval(
       const restore = `git --git-dir=${fleet.state.backupsRepo} archive ${ref} | tar -x -C FOLDER`;
       backup = { repo: fleet.state.backupsRepo, ref, commit: snapshot, restore, name: `backup/${path.basename(ref)}` };
     }
+    // Its stopped containers and networks there go with it: no gc on this machine would see them once its record is gone.
+    await removeProjectByLabel(api, fleet.config.root, agentProject(fleet, index));
     if ((await api.inspectVolume(volumes.copy)) !== null) await api.removeVolume(volumes.copy);
     rmSync(seedMarker(fleet, index), { force: true });
     const engine = describeEndpoint(api.endpoint);

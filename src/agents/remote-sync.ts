@@ -1,9 +1,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { backupsRepo } from '../agents/backup.js';
-import { blankCopyFacts } from '../agents/copy.js';
-import { copyGitTimeoutMs } from '../agents/copy-git.js';
-import { apply, plan, sharedRefs, type SyncOutcome } from '../agents/sync-plan.js';
+import { backupsRepo } from './backup.js';
+import { blankCopyFacts } from './copy.js';
+import { copyGitTimeoutMs } from './copy-git.js';
+import { apply, plan, sharedRefs, type SyncOutcome } from './sync-plan.js';
 import { connectEndpoint } from '../docker/engine-api.js';
 import { STACK_IMAGES } from '../docker/images.js';
 import { DevkitError } from '../errors.js';
@@ -11,9 +11,9 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentNamespace } from '../fleet/layout.js';
 import type { Git } from '../git/git.js';
 import { fetchChecked, presentObjects, resolveCommit } from '../git/repo.js';
-import type { AgentEngine } from './placement.js';
-import { readRemoteCopy } from './read-copy.js';
-import { agentVolumes } from './volumes.js';
+import type { AgentEngine } from '../fleet/engines.js';
+import { readRemoteCopy } from './remote-read.js';
+import { agentVolumes } from '../stack/project-names.js';
 
 /**
  * `devkit sync K` for an agent on a remote engine: its branches under
@@ -34,13 +34,17 @@ export interface RemoteSyncOutcome extends SyncOutcome {
   snapshot: string | null;
   /** The snapshot holds changes: its files differ from HEAD's (or there is no HEAD and it has files). */
   dirty: boolean;
+  /** Files the snapshot changes against HEAD: new ones (untracked or staged as new) and the rest (modified, deleted). */
+  changes: { modified: number; untracked: number } | null;
 }
 
-/** Whether a snapshot's tree differs from its parent's (HEAD's); with no parent, whether it holds any file. */
-async function snapshotIsDirty(git: Git, snapshot: string): Promise<boolean> {
+/** What a snapshot changes against its parent (HEAD): files added (untracked, or new and staged) and the others. */
+async function snapshotChanges(git: Git, snapshot: string): Promise<{ modified: number; untracked: number }> {
   const parent = await git.result(['rev-parse', '-q', '--verify', `${snapshot}^1^{commit}`]);
-  if (parent.exitCode !== 0) return (await git.run(['ls-tree', '--name-only', snapshot])).trim() !== '';
-  return (await git.result(['diff-tree', '--quiet', parent.stdout.trim(), snapshot])).exitCode !== 0;
+  const args = parent.exitCode === 0 ? [parent.stdout.trim(), snapshot] : ['--root', snapshot];
+  const lines = (await git.run(['diff-tree', '-r', '--no-commit-id', '--name-status', '--no-renames', ...args])).split('\n');
+  const statuses = lines.filter((line) => line !== '').map((line) => line[0]);
+  return { untracked: statuses.filter((s) => s === 'A').length, modified: statuses.filter((s) => s !== 'A').length };
 }
 
 /** Fetches a bundle's refs into `git`, every object checked; the bundle goes through a file in devkit's temp folder. */
@@ -66,7 +70,12 @@ async function moveToPresent(git: Git, updates: ReadonlyMap<string, string>): Pr
 /** Brings agent K's work home from its engine. The caller holds the fleet lock. Throws one line when the engine does not answer. */
 export async function syncRemoteAgent(fleet: Fleet, index: number, engine: AgentEngine): Promise<RemoteSyncOutcome> {
   const api = await connectEndpoint(engine.endpoint);
-  const none: RemoteSyncOutcome = { ...(await apply(fleet, plan(blankCopyFacts(index), new Map()))), snapshot: null, dirty: false };
+  const none: RemoteSyncOutcome = {
+    ...(await apply(fleet, plan(blankCopyFacts(index), new Map()))),
+    snapshot: null,
+    dirty: false,
+    changes: null,
+  };
   if ((await api.inspectVolume(agentVolumes(fleet.config, index).copy)) === null) return none;
   const backups = await backupsRepo(fleet);
   const shared = await sharedRefs(fleet);
@@ -89,5 +98,7 @@ export async function syncRemoteAgent(fleet: Fleet, index: number, engine: Agent
   });
   if (read.snapshotBundle !== null) await fetchBundle(fleet, backups, read.snapshotBundle, [`+refs/devkit/sync:${syncRef(index)}`]);
   else if (lastSnapshot !== read.snapshot) await moveToPresent(backups, new Map([[syncRef(index), read.snapshot]]));
-  return { ...outcome, outside: read.outside, snapshot: read.snapshot, dirty: await snapshotIsDirty(backups, read.snapshot) };
+  const changes = await snapshotChanges(backups, read.snapshot);
+  const dirty = changes.modified + changes.untracked > 0;
+  return { ...outcome, outside: read.outside, snapshot: read.snapshot, dirty, changes };
 }

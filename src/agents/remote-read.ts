@@ -1,10 +1,10 @@
 import type { EngineApi, ExecSpec } from '../docker/engine-api.js';
 import { DevkitError, oneLine } from '../errors.js';
-import { execCapturedBytes } from '../exec/captured.js';
+import { execCapturedBytes } from '../docker/exec-capture.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentNamespace } from '../fleet/layout.js';
 import { agentOwner } from '../fleet/owner.js';
-import { withAgentVolumes } from './helper-container.js';
+import { withAgentVolumes } from '../stack/volume-helper.js';
 
 /**
  * Reading a remote agent's copy from its engine: its branches, a snapshot
@@ -39,7 +39,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export GIT_INDEX_FILE="$tmp/index"
 [ ! -f .git/index ] || cp .git/index "$GIT_INDEX_FILE"
-# Every tracked and untracked file but ignored ones and the HOME, named by path: update-index asks no .gitignore (an agent's could un-ignore .devhome).
+# Every tracked and untracked file but ignored ones and the HOME, named by path:
+# update-index asks no .gitignore (an agent's could un-ignore .devhome).
 git -c core.fsmonitor=false ls-files -z --cached --others --exclude-standard -- ':(top)' ':(exclude,top).devhome' |
   git update-index -z --add --remove --stdin
 tree=$(git write-tree)

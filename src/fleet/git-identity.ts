@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { GitIdentityConfig } from '../config/sections.js';
-import { agentName } from '../fleet/layout.js';
+import { agentName } from './layout.js';
 import { Git, type GitBase } from '../git/git.js';
 
 /**
@@ -39,4 +39,15 @@ export function agentGitIdentity(config: GitIdentityConfig, host: Partial<GitIde
 export function gitconfigUser(identity: GitIdentity): string {
   const quoted = (value: string): string => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
   return `[user]\n\tname = ${quoted(identity.name)}\n\temail = ${quoted(identity.email)}\n`;
+}
+
+/**
+ * What a new HOME's .gitconfig says: who commits (above), and that
+ * git may trust every repository it meets. Inside a container the agent's git
+ * reads the shared repo (at the paths each profile mounts it), which belongs
+ * to another uid when devkit runs as root; every repository in there is the
+ * agent's own or that read-only one.
+ */
+export function initialGitconfig(identity: GitIdentity): string {
+  return `# written by devkit when it made this HOME; yours (the agent's) to change\n${gitconfigUser(identity)}[safe]\n\tdirectory = *\n`;
 }

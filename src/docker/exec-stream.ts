@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isatty } from 'node:tty';
 import { debugError, debugSwallow } from '../debug.js';
-import { splitFrames, type EngineApi, type ExecState } from '../docker/engine-api.js';
+import { splitFrames, type EngineApi, type ExecState } from './engine-api.js';
 import { DevkitError, oneLine } from '../errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 

@@ -1,19 +1,18 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Io } from '../cli/io.js';
-import { initialGitconfig } from '../agents/devhome.js';
-import { agentGitIdentity, hostGitIdentity } from '../agents/git-identity.js';
+import { agentGitIdentity, hostGitIdentity, initialGitconfig } from '../fleet/git-identity.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import type { EngineApi } from '../docker/engine-api.js';
 import { DevkitError, oneLine } from '../errors.js';
-import { execCaptured } from '../exec/captured.js';
+import { execCaptured } from '../docker/exec-capture.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentBranch, agentNamespace, agentName, DEVHOME_EXCLUDES } from '../fleet/layout.js';
 import { agentOwner } from '../fleet/owner.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { refsUnder } from '../git/repo.js';
-import { withAgentVolumes } from './helper-container.js';
-import { agentVolumeLabels, agentVolumes } from './volumes.js';
+import { withAgentVolumes } from './volume-helper.js';
+import { agentVolumeLabels, agentVolumes } from './project-names.js';
 
 /**
  * Agent K's copy on an engine that cannot see the dev root: a clone in a

@@ -2,7 +2,7 @@ import type { EngineApi } from '../docker/engine-api.js';
 import { debugSwallow } from '../debug.js';
 import type { DevkitConfig } from '../config/config.js';
 import { agentName } from '../fleet/layout.js';
-import { agentVolumes } from './volumes.js';
+import { agentVolumes } from './project-names.js';
 
 /**
  * A short-lived container on an agent's engine with its copy and HOME

@@ -1,9 +1,9 @@
 import { isLocalEngine, resolveEndpoint, type EngineEndpoint } from '../docker/endpoint.js';
 import { UsageError } from '../errors.js';
 import type { DevkitConfig } from '../config/config.js';
-import type { Fleet } from '../fleet/fleet.js';
-import { agentName } from '../fleet/layout.js';
-import { readAgentRecords, type AgentRecord } from '../fleet/records.js';
+import type { Fleet } from './fleet.js';
+import { agentName } from './layout.js';
+import { readAgentRecords, type AgentRecord } from './records.js';
 
 /**
  * Which engine each agent's container runs on. devkit.yml may name a docker
@@ -70,4 +70,9 @@ export function agentEngine(fleet: Pick<Fleet, 'config' | 'env' | 'state'>, inde
 /** The engine of agent K read from its record alone (exec-cd's fast path: no devkit.yml). */
 export function recordEngine(env: NodeJS.ProcessEnv, record: AgentRecord | undefined): AgentEngine | null {
   return record?.engine === undefined ? null : recordedEngine({ env }, record.engine);
+}
+
+/** The docker contexts of the remote engines this root's agents' copies live on (their records say), each once. */
+export function remoteContexts(state: Fleet['state']): string[] {
+  return [...new Set([...readAgentRecords(state).values()].flatMap((record) => record.engine ?? []))];
 }

@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
-import type { EngineApi } from '../docker/engine-api.js';
-import { runExec } from './stream.js';
+import type { EngineApi } from './engine-api.js';
+import { runExec } from './exec-stream.js';
 
 export interface CapturedExec {
   code: number;
