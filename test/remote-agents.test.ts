@@ -223,7 +223,7 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
       const workspace = snapshot(fixture().workspace);
       const backupRefs = await backupsRefs();
       const refused = await run(['worktrees', 'remove', '2']);
-      expectRefused(refused, new RegExp(`agent 2's copy lives on .*${second().contextName}.*does not answer.*removes nothing`), {
+      expectRefused(refused, new RegExp(`cannot reach .*\\(context ${second().contextName}\\).*agent 2's copy .*removes nothing`), {
         exitCode: 1,
         unchanged: { dir: fixture().workspace, before: workspace },
       });
