@@ -8,9 +8,9 @@
 // Needs a Docker engine and the images (devkit image build). Exits 1 when a target is missed.
 //   node scripts/bench-containers.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { DEVKIT, median, numberArg, run, scratchDir, timed, timedTogether, verdict } from './bench-lib.mjs';
+import { DEVKIT, initBenchRoot, median, numberArg, run, scratchDir, timed, timedTogether, verdict } from './bench-lib.mjs';
 
 const RUNS = numberArg('--runs', 30);
 const AGENTS = [2, 3, 4, 5];
@@ -22,13 +22,7 @@ const workspace = path.join(scratch, 'ws');
 const overlay = (k) => path.join('overlays', `agent${k}`, 'compose.override.yml');
 const composeFiles = (k) => ['compose', '-f', 'compose.yml', '-f', overlay(k)];
 try {
-  mkdirSync(path.join(root, 'app'), { recursive: true });
-  mkdirSync(workspace);
-  run('git', ['init', '-q', '-b', 'main'], path.join(root, 'app'));
-  writeFileSync(path.join(root, 'app', 'README'), 'bench\n');
-  run('git', ['add', '-A'], path.join(root, 'app'));
-  run('git', ['commit', '-qm', 'bench'], path.join(root, 'app'));
-  run(DEVKIT, ['init', '--root', root, '--repo', 'app'], workspace);
+  initBenchRoot(root, workspace);
   run(DEVKIT, ['worktrees', 'init', String(Math.max(...AGENTS))], workspace);
   for (const k of AGENTS) run(DEVKIT, ['overlay', 'create', `agent${k}`], workspace);
 

@@ -1,7 +1,7 @@
 // Helpers the benchmark scripts share: running commands with a fixed git
 // identity, timing them, and taking medians.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,4 +67,16 @@ export function scratchDir(prefix) {
   const scratch = mkdtempSync(path.join(os.tmpdir(), prefix));
   benchEnv.DEVKIT_STATE_DIR = path.join(scratch, 'state');
   return scratch;
+}
+
+/** A dev root ROOT with a repo app of one commit, and a devkit workspace WORKSPACE for it (devkit init). */
+export function initBenchRoot(root, workspace) {
+  const repo = path.join(root, 'app');
+  mkdirSync(repo, { recursive: true });
+  mkdirSync(workspace);
+  run('git', ['init', '-q', '-b', 'main'], repo);
+  writeFileSync(path.join(repo, 'README'), 'bench\n');
+  run('git', ['add', '-A'], repo);
+  run('git', ['commit', '-qm', 'bench'], repo);
+  run(DEVKIT, ['init', '--root', root, '--repo', 'app'], workspace);
 }

@@ -8,10 +8,10 @@
 // Needs root (the second engine), a Docker engine and the images (devkit image build). Exits 1 when a target is missed.
 //   node scripts/bench-remote.mjs [--runs N]
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEVKIT, benchEnv, median, numberArg, run, scratchDir, timed, verdict } from './bench-lib.mjs';
+import { DEVKIT, initBenchRoot, benchEnv, median, numberArg, run, scratchDir, timed, verdict } from './bench-lib.mjs';
 
 const RUNS = numberArg('--runs', 30);
 const SYNC_ROUNDS = 3;
@@ -37,13 +37,7 @@ try {
   const context = 'devkit-bench-engine2';
   run('docker', ['context', 'create', context, '--docker', `host=${host}`], scratch);
 
-  mkdirSync(path.join(root, 'app'), { recursive: true });
-  mkdirSync(workspace);
-  run('git', ['init', '-q', '-b', 'main'], path.join(root, 'app'));
-  writeFileSync(path.join(root, 'app', 'README'), 'bench\n');
-  run('git', ['add', '-A'], path.join(root, 'app'));
-  run('git', ['commit', '-qm', 'bench'], path.join(root, 'app'));
-  run(DEVKIT, ['init', '--root', root, '--repo', 'app'], workspace);
+  initBenchRoot(root, workspace);
   appendFileSync(path.join(workspace, 'devkit.yml'), `agents:\n  agent2:\n    engine: ${context}\n`);
   run(DEVKIT, ['worktrees', 'init', '3'], workspace);
   run(DEVKIT, ['-p', 'agent2', 'up'], workspace); // images copied and the copy seeded: untimed
