@@ -17,18 +17,56 @@ import {
 } from './support/sandbox.js';
 
 /**
+ * A dev root of its own with agent 2's container up, made before a suite's
+ * tests (`beforeUp` runs between worktrees init and up) and removed after;
+ * `run` is devkit in its workspace, `inside` a shell as agent 2 in its copy.
+ */
+function withAgentTwoUp(options: { repo: string; made: (fx: DevRootFixture) => void; beforeUp?: (fx: DevRootFixture) => void }): {
+  run: (args: string[]) => ReturnType<typeof devkit>;
+  inside: (script: string) => Promise<string>;
+} {
+  let fx: DevRootFixture | undefined;
+  const run = (args: string[]) => {
+    if (fx === undefined) throw new Error('the dev root is made in beforeAll');
+    return devkit(args, { cwd: fx.workspace });
+  };
+  const inside = async (script: string): Promise<string> => {
+    const result = await run(['agent', 'run', '2', '--', 'sh', '-c', script]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    return result.stdout;
+  };
+  beforeAll(async () => {
+    fx = await makeDevRoot({ repo: options.repo });
+    options.made(fx);
+    expect((await run(['worktrees', 'init', '2'])).exitCode).toBe(0);
+    options.beforeUp?.(fx);
+    const up = await run(['-p', 'agent2', 'up']);
+    expect(up.exitCode, up.stderr).toBe(0);
+  }, 300_000);
+  afterAll(async () => {
+    if (fx !== undefined) {
+      await removeStacks(fx.root, fx.repo);
+      fx.cleanup();
+    }
+  });
+  return { run, inside };
+}
+
+/**
  * Checkpoints and restore (issue 12) against agent 2's real container: the
  * work is made and wrecked inside it, as a user would, and restore writes
  * the copy through the agent's own git there.
  */
 describeWithDocker('checkpoint, checkpoints and restore', () => {
   let fx: DevRootFixture;
-  const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
-  const inside = async (script: string): Promise<string> => {
-    const result = await run(['agent', 'run', '2', '--', 'sh', '-c', script]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    return result.stdout;
-  };
+  const { run, inside } = withAgentTwoUp({
+    repo: `ckpt${process.pid}`,
+    made: (made) => (fx = made),
+    beforeUp: (made) => {
+      mkdirSync(path.join(made.workspace, '.devkit'), { recursive: true });
+      writeFileSync(path.join(made.workspace, '.devkit', 'include'), 'target/keep.txt\n');
+    },
+  });
   // What git says of the copy, inside the container: HEAD, its branch, the index entries, the status and what is staged.
   const state = () =>
     inside(
@@ -41,21 +79,6 @@ describeWithDocker('checkpoint, checkpoints and restore', () => {
     return (JSON.parse(result.stdout) as { checkpoints: Array<{ name: string; kind: string; message: string }> }).checkpoints;
   };
   let first = '';
-
-  beforeAll(async () => {
-    fx = await makeDevRoot({ repo: `ckpt${process.pid}` });
-    expect((await run(['worktrees', 'init', '2'])).exitCode).toBe(0);
-    mkdirSync(path.join(fx.workspace, '.devkit'), { recursive: true });
-    writeFileSync(path.join(fx.workspace, '.devkit', 'include'), 'target/keep.txt\n');
-    const up = await run(['-p', 'agent2', 'up']);
-    expect(up.exitCode, up.stderr).toBe(0);
-  }, 300_000);
-  afterAll(async () => {
-    if (fx !== undefined) {
-      await removeStacks(fx.root, fx.repo);
-      fx.cleanup();
-    }
-  });
 
   it('restore brings back a commit, a staged change, a modified and an untracked file, and the index, after reset --hard and clean -fdx', async () => {
     await inside(
@@ -192,24 +215,7 @@ describeWithDocker('checkpoint with no container running', () => {
 
 describeWithDocker('restore of a removal backup', () => {
   let fx: DevRootFixture;
-  const run = (args: string[]) => devkit(args, { cwd: fx.workspace });
-  const inside = async (script: string): Promise<string> => {
-    const result = await run(['agent', 'run', '2', '--', 'sh', '-c', script]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    return result.stdout;
-  };
-  beforeAll(async () => {
-    fx = await makeDevRoot({ repo: `ckrm${process.pid}` });
-    expect((await run(['worktrees', 'init', '2'])).exitCode).toBe(0);
-    const up = await run(['-p', 'agent2', 'up']);
-    expect(up.exitCode, up.stderr).toBe(0);
-  }, 300_000);
-  afterAll(async () => {
-    if (fx !== undefined) {
-      await removeStacks(fx.root, fx.repo);
-      fx.cleanup();
-    }
-  });
+  const { run, inside } = withAgentTwoUp({ repo: `ckrm${process.pid}`, made: (made) => (fx = made) });
 
   it("worktrees remove --force, then devkit restore K backup/<time> brings the work back into agent K's own copy", async () => {
     await inside(
