@@ -183,20 +183,24 @@ wait_for_answer() {
   exit 1
 }
 
+# Waits until a process has ended: up to `tries` checks, `interval` seconds apart. Fails when it still runs.
+wait_gone() {
+  local pid=$1 tries=$2 interval=$3
+  for _ in $(seq 1 "$tries"); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep "$interval"
+  done
+  return 1
+}
+
 # Sends TERM to a process, waits up to `seconds` for it to end, then KILL.
 end_process() {
   local pid=$1 seconds=$2
   kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 $((seconds * 2))); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.5
-  done
+  wait_gone "$pid" $((seconds * 2)) 0.5 && return 0
   log "pid $pid did not end within $seconds s: killing it"
   kill -KILL "$pid" 2>/dev/null || true
-  for _ in $(seq 1 20); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.25
-  done
+  wait_gone "$pid" 20 0.25 || true
 }
 
 stop() {
@@ -220,10 +224,7 @@ kill_tree() {
   for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
   kill -KILL "$1" 2>/dev/null || true
   # Gone before its cgroup and mounts are removed.
-  for _ in $(seq 1 50); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.1
-  done
+  wait_gone "$1" 50 0.1 || true
 }
 
 destroy() {
