@@ -70,13 +70,10 @@ async function moveToPresent(git: Git, updates: ReadonlyMap<string, string>): Pr
 /** Brings agent K's work home from its engine. The caller holds the fleet lock. Throws one line when the engine does not answer. */
 export async function syncRemoteAgent(fleet: Fleet, index: number, engine: AgentEngine): Promise<RemoteSyncOutcome> {
   const api = await connectEndpoint(engine.endpoint);
-  const none: RemoteSyncOutcome = {
-    ...(await apply(fleet, plan(blankCopyFacts(index), new Map()))),
-    snapshot: null,
-    dirty: false,
-    changes: null,
-  };
-  if ((await api.inspectVolume(agentVolumes(fleet.config, index).copy)) === null) return none;
+  if ((await api.inspectVolume(agentVolumes(fleet.config, index).copy)) === null) {
+    // Not seeded yet (no up there): nothing to bring home.
+    return { ...(await apply(fleet, plan(blankCopyFacts(index), new Map()))), snapshot: null, dirty: false, changes: null };
+  }
   const backups = await backupsRepo(fleet);
   const shared = await sharedRefs(fleet);
   const lastSnapshot = await resolveCommit(backups, syncRef(index));
