@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { backupsRepo, timestamp, type CopyBackup } from './backup.js';
-import { connectEndpoint } from '../docker/engine-api.js';
+import { connectEndpoint, engineFailure } from '../docker/engine-api.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -44,7 +44,7 @@ export async function checkRemoteRemoval(
   request: { engine: AgentEngine; force: boolean },
 ): Promise<CheckedRemoteCopy> {
   const api = await connectEndpoint(request.engine.endpoint).catch((error: unknown) => {
-    const reason = (error instanceof Error ? error.message : String(error)).replace(/: start that engine.*$/, '');
+    const reason = engineFailure(error);
     throw new DevkitError(
       `${reason}: agent ${index}'s copy lives there and devkit cannot bring its work home, so it removes nothing; ` +
         'start that engine and try again',

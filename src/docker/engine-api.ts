@@ -1,6 +1,6 @@
 import type { Duplex, Readable } from 'node:stream';
 import { debugSwallow } from '../debug.js';
-import { DevkitError } from '../errors.js';
+import { DevkitError, oneLine } from '../errors.js';
 import { AnswerTooLargeError, engineRequest, engineStream, engineUpgrade, type EngineHttpResponse } from './engine-http.js';
 import { DEFAULT_CONTEXT, describeEndpoint, resolveEndpoint, type EngineEndpoint } from './endpoint.js';
 
@@ -138,6 +138,23 @@ export function splitTag(reference: string): { repo: string; tag: string } {
   return { repo: reference.slice(0, colon), tag: reference.slice(colon + 1) };
 }
 
+/** An engine that gave no answer: `reason` names it and why, the message adds the fix. */
+export class EngineUnreachable extends DevkitError {
+  constructor(
+    readonly reason: string,
+    fix: string,
+    cause: unknown,
+  ) {
+    super(`${reason}: ${fix}`, { cause });
+  }
+}
+
+/** Why an engine failed, as one line without a fix to append one's own: an unreachable engine's reason, else the message. */
+export function engineFailure(error: unknown): string {
+  if (error instanceof EngineUnreachable) return error.reason;
+  return oneLine(error instanceof Error ? error.message : String(error));
+}
+
 /** The engine client for this environment (endpoint.ts), not yet asked anything (exec-cd's fast path). */
 export function engineClient(env: NodeJS.ProcessEnv): EngineApi {
   return new EngineApi(resolveEndpoint(env));
@@ -165,7 +182,7 @@ export class EngineApi {
       this.endpoint.kind === 'unix' && this.endpoint.context === DEFAULT_CONTEXT
         ? 'start dockerd (scripts/docker-engine.sh start) or set DOCKER_HOST'
         : 'start that engine, or choose another with DOCKER_HOST, DOCKER_CONTEXT or docker context use';
-    return new DevkitError(`cannot reach the Docker engine at ${describeEndpoint(this.endpoint)} (${message}): ${fix}`, { cause: error });
+    return new EngineUnreachable(`cannot reach the Docker engine at ${describeEndpoint(this.endpoint)} (${message})`, fix, error);
   }
 
   /** Why `call` got no answer, as one line: an answer too large to read, or else an engine out of reach. */

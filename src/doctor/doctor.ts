@@ -15,10 +15,8 @@ import { readPortRanges } from '../stack/ports.js';
 import { knownAgents, readAgentRecords } from '../fleet/records.js';
 import { SANDBOX_VERSION, overlayFile } from '../stack/workspace-files.js';
 import { projectPrefix } from '../stack/project-names.js';
-import { agentEngine, remoteContexts } from '../fleet/engines.js';
-import { connectEndpoint } from '../docker/engine-api.js';
-import { describeEndpoint, resolveEndpoint } from '../docker/endpoint.js';
-import { oneLine } from '../errors.js';
+import { agentEngine, askRemoteEngines } from '../fleet/engines.js';
+import { describeEndpoint } from '../docker/endpoint.js';
 
 /** One thing doctor looked at. */
 export interface DoctorCheck {
@@ -215,19 +213,20 @@ function overlayIsRemote(fleet: Fleet, index: number): boolean {
 
 /** Each remote engine the agents' copies live on: whether it answers, and which of this root's images it lacks or has stale. */
 async function remoteEngineChecks(fleet: Fleet): Promise<DoctorCheck[]> {
-  return Promise.all(
-    remoteContexts(fleet.state).map(async (context) => {
-      const endpoint = resolveEndpoint(fleet.env, context);
-      const agents = [...readAgentRecords(fleet.state).values()].filter((r) => r.engine === context).map((r) => r.name);
-      try {
-        const version = await (await connectEndpoint(endpoint)).version();
-        return finding('engine', true, `${describeEndpoint(endpoint)}: Docker Engine ${version.Version} answers (${agents.join(', ')})`);
-      } catch (error) {
-        const detail = error instanceof Error ? oneLine(error.message) : String(error);
-        return finding('engine', false, `${detail} (${agents.join(', ')} live there)`, {
-          fix: `start the engine of docker context ${context}`,
-        });
-      }
-    }),
-  );
+  const records = [...readAgentRecords(fleet.state).values()];
+  const livingOn = (context: string): string => records.flatMap((r) => (r.engine === context ? [r.name] : [])).join(', ');
+  const { answers, silent } = await askRemoteEngines(fleet, async (api) => ({
+    where: describeEndpoint(api.endpoint),
+    ...(await api.version()),
+  }));
+  return [
+    ...[...answers].map(([context, engine]) =>
+      finding('engine', true, `${engine.where}: Docker Engine ${engine.Version} answers (${livingOn(context)})`),
+    ),
+    ...silent.map((engine) =>
+      finding('engine', false, `${engine.message} (${livingOn(engine.context)} live there)`, {
+        fix: `start the engine of docker context ${engine.context}`,
+      }),
+    ),
+  ];
 }

@@ -1,5 +1,6 @@
-import { isLocalEngine, resolveEndpoint, type EngineEndpoint } from '../docker/endpoint.js';
-import { UsageError } from '../errors.js';
+import { connectEndpoint, engineFailure, type EngineApi } from '../docker/engine-api.js';
+import { describeEndpoint, isLocalEngine, resolveEndpoint, type EngineEndpoint } from '../docker/endpoint.js';
+import { UsageError, oneLine } from '../errors.js';
 import type { DevkitConfig } from '../config/config.js';
 import type { Fleet } from './fleet.js';
 import { agentName } from './layout.js';
@@ -75,4 +76,39 @@ export function recordEngine(env: NodeJS.ProcessEnv, record: AgentRecord | undef
 /** The docker contexts of the remote engines this root's agents' copies live on (their records say), each once. */
 export function remoteContexts(state: Fleet['state']): string[] {
   return [...new Set([...readAgentRecords(state).values()].flatMap((record) => record.engine ?? []))];
+}
+
+/** A remote engine agents' copies live on that did not answer: its context, its address, and why. */
+export interface SilentEngine {
+  context: string;
+  where: string;
+  /** Why, as one line without a fix (engineFailure). */
+  error: string;
+  /** The error's whole line, its fix included. */
+  message: string;
+}
+
+/**
+ * `ask` of each remote engine the agents' records name, side by side, by
+ * context; an engine that does not answer (or fails the asking) is in
+ * `silent`, and the rest go on.
+ */
+export async function askRemoteEngines<T>(
+  fleet: Pick<Fleet, 'env' | 'state'>,
+  ask: (api: EngineApi, context: string) => Promise<T>,
+): Promise<{ answers: Map<string, T>; silent: SilentEngine[] }> {
+  const answers = new Map<string, T>();
+  const silent: SilentEngine[] = [];
+  await Promise.all(
+    remoteContexts(fleet.state).map(async (context) => {
+      const endpoint = resolveEndpoint(fleet.env, context);
+      try {
+        answers.set(context, await ask(await connectEndpoint(endpoint), context));
+      } catch (error) {
+        const message = oneLine(error instanceof Error ? error.message : String(error));
+        silent.push({ context, where: describeEndpoint(endpoint), error: engineFailure(error), message });
+      }
+    }),
+  );
+  return { answers, silent };
 }

@@ -1,10 +1,8 @@
 import type { Io } from '../cli/io.js';
 import { formatTable } from '../cli/table.js';
 import { debugSwallow } from '../debug.js';
-import { connectEndpoint, connectEngine, type EngineApi } from '../docker/engine-api.js';
-import { resolveEndpoint } from '../docker/endpoint.js';
-import { oneLine } from '../errors.js';
-import { remoteContexts } from '../fleet/engines.js';
+import { connectEngine, type EngineApi } from '../docker/engine-api.js';
+import { askRemoteEngines, type SilentEngine } from '../fleet/engines.js';
 import type { Fleet } from '../fleet/fleet.js';
 
 /** One container of a devkit stack, as ps shows it. */
@@ -44,23 +42,13 @@ export async function stackContainers(api: EngineApi, filter: { root: string; pr
 export async function profileContainers(
   fleet: Fleet,
   profile: string | undefined,
-): Promise<{ containers: Array<StackContainer & { engine: string }>; silent: string[] }> {
+): Promise<{ containers: Array<StackContainer & { engine: string }>; silent: SilentEngine[] }> {
   const filter = { root: fleet.config.root, profile };
   const local = (await stackContainers(await connectEngine(fleet.env), filter)).map((c) => ({ ...c, engine: 'local' }));
-  const contexts = remoteContexts(fleet.state);
-  const silent: string[] = [];
-  const remote = await Promise.all(
-    contexts.map(async (context) => {
-      try {
-        const api = await connectEndpoint(resolveEndpoint(fleet.env, context));
-        return (await stackContainers(api, filter)).map((c) => ({ ...c, engine: context }));
-      } catch (error) {
-        silent.push(error instanceof Error ? oneLine(error.message) : String(error));
-        return [];
-      }
-    }),
+  const remote = await askRemoteEngines(fleet, async (api, context) =>
+    (await stackContainers(api, filter)).map((c) => ({ ...c, engine: context })),
   );
-  return { containers: [...local, ...remote.flat()], silent };
+  return { containers: [...local, ...[...remote.answers.values()].flat()], silent: remote.silent };
 }
 
 /** One line for a profile's stack: `agent2: dev running, dns running, tinyproxy running`. */

@@ -1,10 +1,8 @@
 import { inspectAgentsWithFacts, type CopySummary } from '../agents/inspect.js';
 import { conflictCounts, radarInputs, scanConflicts } from '../agents/radar.js';
 import type { CommandContext } from '../cli/context.js';
-import { connectEndpoint, type EngineApi } from '../docker/engine-api.js';
-import { describeEndpoint, resolveEndpoint } from '../docker/endpoint.js';
-import { oneLine } from '../errors.js';
-import { remoteContexts } from '../fleet/engines.js';
+import type { EngineApi } from '../docker/engine-api.js';
+import { askRemoteEngines, type SilentEngine } from '../fleet/engines.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentFolders, agentPaths } from '../fleet/layout.js';
 import { debugError, debugSwallow } from '../debug.js';
@@ -76,41 +74,17 @@ async function engineView(
   return { containers, denials: denials === null ? null : counts, volumes };
 }
 
-/** An engine some agents are on that did not answer: its agents are listed as last synced, without containers. */
-export interface SilentEngine {
-  context: string;
-  /** The engine's address, as the docker CLI writes it. */
-  where: string;
-  error: string;
-}
-
 type EngineView = Awaited<ReturnType<typeof engineView>>;
 
 /** What each remote engine the agents' records name says of them; one that does not answer is reported, the rest go on. */
-async function remoteViews(fleet: Fleet): Promise<{ views: Map<string, EngineView>; silent: SilentEngine[] }> {
-  const contexts = remoteContexts(fleet.state);
-  const views = new Map<string, EngineView>();
-  const silent: SilentEngine[] = [];
-  await Promise.all(
-    contexts.map(async (name) => {
-      const endpoint = resolveEndpoint(fleet.env, name);
-      try {
-        const api = await connectEndpoint(endpoint);
-        const [view, copies] = await Promise.all([
-          engineView(api, fleet.config.root),
-          api.volumeSizes('devkit.agent', [`devkit.root=${fleet.config.root}`]),
-        ]);
-        views.set(name, { ...view, volumes: new Map([...view.volumes, ...copies]) });
-      } catch (error) {
-        silent.push({
-          context: name,
-          where: describeEndpoint(endpoint),
-          error: error instanceof Error ? oneLine(error.message) : String(error),
-        });
-      }
-    }),
-  );
-  return { views, silent };
+function remoteViews(fleet: Fleet): Promise<{ answers: Map<string, EngineView>; silent: SilentEngine[] }> {
+  return askRemoteEngines(fleet, async (api) => {
+    const [view, copies] = await Promise.all([
+      engineView(api, fleet.config.root),
+      api.volumeSizes('devkit.agent', [`devkit.root=${fleet.config.root}`]),
+    ]);
+    return { ...view, volumes: new Map([...view.volumes, ...copies]) };
+  });
 }
 
 /**
@@ -145,7 +119,7 @@ export async function agentStatuses(
   const ports = readPortRanges(fleet.env, fleet.config.root);
   const unanswered: EngineView = { containers: null, denials: null, volumes: new Map() };
   const rows = agents.map((agent) => {
-    const engine = agent.engine === null ? local : (remote.views.get(agent.engine) ?? unanswered);
+    const engine = agent.engine === null ? local : (remote.answers.get(agent.engine) ?? unanswered);
     const paths = agentPaths(fleet.config, agent.index);
     const worktreeBytes = agent.exists ? (sizes.get(paths.worktree) ?? 0) : 0;
     const devhomeBytes = sizes.get(paths.devhome) ?? 0;

@@ -8,8 +8,8 @@ export async function run(options: { profile?: string; json?: boolean }, context
   // Without -p, every profile of this dev root.
   const profile = options.profile === undefined ? undefined : resolveProfile(fleet, options.profile).name;
   const { containers, silent } = await profileContainers(fleet, profile);
-  if (options.json) context.io.json({ containers, silentEngines: silent });
+  if (options.json) context.io.json({ containers, silentEngines: silent.map((engine) => engine.message) });
   printContainers(context.io, containers);
-  for (const line of silent) context.io.log(`devkit: ${line}`);
+  for (const engine of silent) context.io.log(`devkit: ${engine.message}`);
   return silent.length > 0 ? 1 : 0;
 }

@@ -6,7 +6,8 @@ import { connectEngine } from '../../docker/engine-api.js';
 import { UsageError, oneLine } from '../../errors.js';
 import { withFleetLock } from '../../fleet/fleet.js';
 import { formatRange } from '../../stack/ports.js';
-import { agentStatuses, type AgentStatus, type SilentEngine } from '../../status/agent-status.js';
+import type { SilentEngine } from '../../fleet/engines.js';
+import { agentStatuses, type AgentStatus } from '../../status/agent-status.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 function size(bytes: number): string {
@@ -88,7 +89,7 @@ export async function run(flags: { json?: boolean; watch?: boolean; checkpointEv
   let nextCheckpoint = 0;
   if (flags.json) {
     const { agents, silent } = await statuses(context);
-    context.io.json({ agents, silentEngines: silent });
+    context.io.json({ agents, silentEngines: silent.map(({ context: name, where, error }) => ({ context: name, where, error })) });
     return 0;
   }
   for (;;) {
@@ -97,9 +98,7 @@ export async function run(flags: { json?: boolean; watch?: boolean; checkpointEv
     for (const line of rows(reports)) context.io.out(line);
     for (const engine of silent) {
       const whose = reports.filter((r) => r.engine === engine.context).map((r) => r.name);
-      context.io.log(
-        `devkit: ${engine.error.replace(/: start that engine.*$/, '')}: ${whose.join(', ')} shown as last synced; start that engine`,
-      );
+      context.io.log(`devkit: ${engine.error}: ${whose.join(', ')} shown as last synced; start that engine`);
     }
     for (const r of reports)
       if (r.problems.length > 0 && !silent.some((engine) => engine.context === r.engine))
