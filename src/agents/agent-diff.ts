@@ -4,7 +4,7 @@ import { agentBranch, agentName } from '../fleet/layout.js';
 import { branchRef, headState, resolveCommit } from '../git/repo.js';
 import type { Git, GitCall } from '../git/git.js';
 import { syncRef } from './remote-sync.js';
-import { backupsRepo } from './backup.js';
+import { backupsRepo } from './backups-repo.js';
 import { blankCopyFacts, headBranch, type CopyFacts } from './copy.js';
 import { refreshQuarantine } from './copy-git.js';
 import { RadarCache } from './radar-cache.js';

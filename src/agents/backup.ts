@@ -1,14 +1,14 @@
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentPaths } from '../fleet/layout.js';
-import { Git } from '../git/git.js';
 import { childPath, openSafeDir } from '../fs/safe.js';
 import { fetchChecked, branches as sharedBranches } from '../git/repo.js';
 import { parseStatus, statusArgs, type DirtyCounts } from '../git/status.js';
+import { backupsRepo, timestamp } from './backups-repo.js';
 import { headCommit, readCopy, type CopyFacts } from './copy.js';
 import { copyGitTimeoutMs, withCopyView, type CopyView } from './copy-git.js';
 
@@ -126,22 +126,6 @@ const BACKUP_IDENTITY = {
   GIT_COMMITTER_NAME: 'devkit',
   GIT_COMMITTER_EMAIL: 'devkit@localhost',
 };
-
-export function timestamp(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, ''); // 20261121T191200.123Z: a valid ref name component
-}
-
-/** The backups repository: made on first use, borrowing the shared repo's objects. */
-export async function backupsRepo(fleet: Fleet): Promise<Git> {
-  const dir = fleet.state.backupsRepo;
-  const git = new Git(fleet.git, fleet.state.dir, [`--git-dir=${dir}`]);
-  if (!existsSync(path.join(dir, 'HEAD'))) {
-    await new Git(fleet.git, fleet.state.dir).run(['init', '--quiet', '--bare', dir]);
-    writeFileSync(path.join(dir, 'objects', 'info', 'alternates'), `${path.join(fleet.shared.gitDir, 'objects')}\n`);
-    await git.run(['config', 'gc.auto', '0']);
-  }
-  return git;
-}
 
 /** A tar of `member` (relative to the copy), stored as a blob: links are stored as links, never followed. */
 async function tarBlob(view: CopyView, copy: string, member: string, exclude: string[] = []): Promise<string> {

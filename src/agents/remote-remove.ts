@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { backupsRepo, timestamp, type CopyBackup } from './backup.js';
+import type { CopyBackup } from './backup.js';
+import { backupsRepo, timestamp } from './backups-repo.js';
 import { connectEndpoint, engineFailure } from '../docker/engine-api.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import { DevkitError } from '../errors.js';

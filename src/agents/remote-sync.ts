@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { backupsRepo } from './backup.js';
+import { backupsRepo } from './backups-repo.js';
 import { blankCopyFacts } from './copy.js';
 import { copyGitTimeoutMs } from './copy-git.js';
 import { apply, plan, sharedRefs, type SyncOutcome } from './sync-plan.js';

@@ -3,7 +3,6 @@ import { withFleetLock, type Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { agentEngine } from '../fleet/engines.js';
-import { syncRemoteAgent } from './remote-sync.js';
 import { blankCopyFacts, readCopy, type CopyFacts } from './copy.js';
 import { apply, needsWork, plan, sharedRefs, type SyncOutcome } from './sync-plan.js';
 
@@ -12,7 +11,11 @@ export type { BranchChange, SyncOutcome } from './sync-plan.js';
 /** Brings agent K's branches in. The caller holds the fleet lock. */
 export async function syncAgent(fleet: Fleet, index: number): Promise<SyncOutcome> {
   const engine = agentEngine(fleet, index);
-  if (engine.remote) return syncRemoteAgent(fleet, index, engine);
+  if (engine.remote) {
+    // Loaded only for a remote agent: its engine client and image names are no cost to local fleets.
+    const { syncRemoteAgent } = await import('./remote-sync.js');
+    return syncRemoteAgent(fleet, index, engine);
+  }
   return apply(fleet, plan(readCopy(fleet.config, fleet.shared.gitDir, index), await sharedRefs(fleet)));
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
-import { backupsRepo } from '../agents/backup.js';
+import { backupsRepo } from '../agents/backups-repo.js';
 import { convertWorktree } from '../agents/provision.js';
 import type { CommandContext } from '../cli/context.js';
 import { connectEngine } from '../docker/engine-api.js';
