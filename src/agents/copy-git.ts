@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { headCommit, readCopy, type CopyFacts } from './copy.js';
 import { DevkitError } from '../errors.js';
@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import { PlantedLinkError, linkOrCopyOut, listIn, openDirIn, openSafeDir, type SafeDir } from '../fs/safe.js';
 import { Git, type GitResult } from '../git/git.js';
 import { objectFormatOf, objectIdBytes } from '../git/repo.js';
-import { withoutHidingFlags } from '../git/index-file.js';
+import { indexFileFingerprint, indexFingerprint, withoutHidingFlags } from '../git/index-file.js';
 import { statusArgs } from '../git/status.js';
 import { debugError } from '../debug.js';
 import { envMs } from '../poll.js';
@@ -140,27 +140,10 @@ function takeIndex(fleet: Fleet, facts: CopyFacts, target: string, forgetStat: b
     return;
   }
   const bytes = forgetStat ? withoutHidingFlags(facts.gitIndex, objectIdBytes(fleet.shared.gitDir), { forgetStat }) : facts.gitIndex;
-  if (!sameIndexFile(target, bytes)) writeFileSync(target, bytes, { mode: 0o600 });
+  // Same size and checksum (an index ends with the hash of all before it): the file holds these bytes already.
+  if (indexFileFingerprint(target) !== indexFingerprint(bytes)) writeFileSync(target, bytes, { mode: 0o600 });
 }
 
-/** True when `file` holds these index bytes already: same size and same checksum (an index ends with the hash of all before it). */
-function sameIndexFile(file: string, bytes: Buffer): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const trailer = Math.min(32, bytes.length);
-    if (fstatSync(fd).size !== bytes.length) return false;
-    const tail = Buffer.alloc(trailer);
-    readSync(fd, tail, 0, trailer, bytes.length - trailer);
-    return tail.equals(bytes.subarray(bytes.length - trailer));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Runs `body` with a view of agent K's copy (see above), removed afterwards.
@@ -246,6 +229,18 @@ export interface SnapshotTarget {
   indexFile: string;
   /** The object folder new objects go to (GIT_OBJECT_DIRECTORY); its info/alternates names the shared store. */
   objects: string;
+  /**
+   * The tree `indexFile` gave when it was last written, and the file's
+   * fingerprint then: when `git add` leaves the file as it was (git writes an
+   * index only when something in it changed), that is still its tree.
+   */
+  known?: { fingerprint: string; tree: string };
+}
+
+/** A snapshot tree and the fingerprint of the index it was written from. */
+export interface SnapshotTree {
+  tree: string;
+  fingerprint: string | null;
 }
 
 /**
@@ -255,7 +250,7 @@ export interface SnapshotTarget {
  * files that changed), and writes the blobs and trees into `objects`, so they
  * outlive the view. The copy's own objects are read from its quarantine.
  */
-export async function snapshotTree(fleet: Fleet, facts: CopyFacts, target: SnapshotTarget): Promise<string> {
+export async function snapshotTree(fleet: Fleet, facts: CopyFacts, target: SnapshotTarget): Promise<SnapshotTree> {
   if (facts.state !== 'ok')
     throw new DevkitError(`${agentName(facts.index)}'s copy is ${facts.state}: devkit reads no git data through it`);
   const agent = agentPaths(fleet.config, facts.index);
@@ -270,11 +265,16 @@ export async function snapshotTree(fleet: Fleet, facts: CopyFacts, target: Snaps
     GIT_ALTERNATE_OBJECT_DIRECTORIES: quarantineObjects(fleet, facts.index),
   };
   await git.run(['add', '--all', '--', '.'], { env, batched: true });
-  const written = await git.result(['write-tree'], { env, batched: true });
-  if (written.exitCode === 0) return written.stdout.trim();
-  // The index names blobs of a commit the agent made since its quarantine was last brought up to date.
-  refreshQuarantine(fleet, facts.index);
-  return (await git.run(['write-tree'], { env, batched: true })).trim();
+  const added = indexFileFingerprint(target.indexFile);
+  if (target.known !== undefined && added === target.known.fingerprint) return { tree: target.known.tree, fingerprint: added };
+  let written = await git.result(['write-tree'], { env, batched: true });
+  if (written.exitCode !== 0) {
+    // The index names blobs of a commit the agent made since its quarantine was last brought up to date.
+    refreshQuarantine(fleet, facts.index);
+    written = { ...written, stdout: await git.run(['write-tree'], { env, batched: true }) };
+  }
+  // write-tree keeps what it learnt in the index (its cache tree): the fingerprint is the file's after that.
+  return { tree: written.stdout.trim(), fingerprint: indexFileFingerprint(target.indexFile) };
 }
 
 /** Sets a standing view's HEAD to the copy's HEAD commit as devkit read it (an unborn branch for none). */

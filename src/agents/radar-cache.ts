@@ -2,10 +2,13 @@ import path from 'node:path';
 import { readStateJson, writeStateJson, type SnapshotRecord } from './snapshot.js';
 
 /**
- * What the conflict radar learnt, kept in the snapshot store
- * (`snapshots.git/devkit-radar.json`, the state folder) so that `status`,
- * run every 2 s by --watch, runs no git for what did not change. Everything
- * is keyed by commit ids, so an entry is never stale: only unused.
+ * What the conflict radar learnt, kept in the snapshot store (the state
+ * folder) so that `status`, run every 2 s by --watch, runs no git for what
+ * did not change: of each agent (its last snapshot, where a snapshot forks)
+ * in `devkit-snapshots.json`, of pairs of them (merge results, merge orders)
+ * in `devkit-radar.json`. Everything but the snapshot records is keyed by
+ * commit ids, so an entry is never stale: only unused; a snapshot record
+ * says what it was made from (snapshot.ts).
  */
 
 /** Where snapshot S stands against a reference commit R (radar.ts). */
@@ -30,38 +33,47 @@ interface CacheData {
   orders: Record<string, CachedOrder>;
 }
 
+type Kind = keyof CacheData;
+
+/** Which file keeps each kind: what is known of one agent apart from what is known of pairs. */
+const FILES: Record<string, readonly Kind[]> = {
+  'devkit-snapshots.json': ['snapshots', 'forks'],
+  'devkit-radar.json': ['pairs', 'orders'],
+};
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export class RadarCache {
   private readonly used: CacheData = { snapshots: {}, forks: {}, pairs: {}, orders: {} };
-  private changed = false;
+  private readonly changed = new Set<Kind>();
 
   private constructor(
-    private readonly file: string,
+    private readonly dir: string,
     private readonly data: CacheData,
   ) {}
 
   static load(storeDir: string): RadarCache {
-    const file = path.join(storeDir, 'devkit-radar.json');
-    const raw = readStateJson(file);
-    const part = (key: keyof CacheData): Record<string, never> =>
-      isRecord(raw) && isRecord(raw[key]) ? (raw[key] as Record<string, never>) : {};
-    return new RadarCache(file, { snapshots: part('snapshots'), forks: part('forks'), pairs: part('pairs'), orders: part('orders') });
+    const data: CacheData = { snapshots: {}, forks: {}, pairs: {}, orders: {} };
+    for (const [name, kinds] of Object.entries(FILES)) {
+      const raw = readStateJson(path.join(storeDir, name));
+      for (const kind of kinds) if (isRecord(raw) && isRecord(raw[kind])) data[kind] = raw[kind] as Record<string, never>;
+    }
+    return new RadarCache(storeDir, data);
   }
 
-  private get<K extends keyof CacheData>(kind: K, key: string): CacheData[K][string] | null {
+  private get<K extends Kind>(kind: K, key: string): CacheData[K][string] | null {
     const found = (this.data[kind] as Record<string, CacheData[K][string]>)[key];
     if (found === undefined) return null;
     (this.used[kind] as Record<string, CacheData[K][string]>)[key] = found;
     return found;
   }
 
-  private set<K extends keyof CacheData>(kind: K, key: string, value: CacheData[K][string]): void {
+  private set<K extends Kind>(kind: K, key: string, value: CacheData[K][string]): void {
     (this.data[kind] as Record<string, CacheData[K][string]>)[key] = value;
     (this.used[kind] as Record<string, CacheData[K][string]>)[key] = value;
-    this.changed = true;
+    this.changed.add(kind);
   }
 
   snapshot(index: number): SnapshotRecord | null {
@@ -101,13 +113,15 @@ export class RadarCache {
 
   /**
    * Writes what changed. With `prune` (a look at every agent), only what this
-   * run used is kept, so the file does not grow with every edit an agent makes.
+   * run used is kept, so the files do not grow with every edit an agent makes.
    */
   save(prune: boolean): void {
-    const counts = (d: CacheData): number =>
-      Object.keys(d.snapshots).length + Object.keys(d.forks).length + Object.keys(d.pairs).length + Object.keys(d.orders).length;
-    const stale = prune && counts(this.used) !== counts(this.data);
-    if (!this.changed && !stale) return;
-    writeStateJson(this.file, prune ? this.used : this.data);
+    const size = (d: CacheData, kind: Kind): number => Object.keys(d[kind]).length;
+    for (const [name, kinds] of Object.entries(FILES)) {
+      const stale = prune && kinds.some((kind) => size(this.used, kind) !== size(this.data, kind));
+      if (!stale && !kinds.some((kind) => this.changed.has(kind))) continue;
+      const kept = prune ? this.used : this.data;
+      writeStateJson(path.join(this.dir, name), Object.fromEntries(kinds.map((kind) => [kind, kept[kind]])));
+    }
   }
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { Git, type GitCall } from '../git/git.js';
+import { indexFingerprint } from '../git/index-file.js';
 import { writeCommit } from '../git/loose-object.js';
 import { headCommit, type CopyFacts } from './copy.js';
 import { objectFormat, quarantineObjects, snapshotTree } from './copy-git.js';
@@ -41,6 +42,8 @@ export interface SnapshotRecord {
   commit: string;
   /** The tree of `head`, once looked up (a snapshot with that tree is `head` itself). */
   headTree?: string;
+  /** The fingerprint of the index devkit kept for the agent, as that `tree` was written from it. */
+  kept?: string | null;
 }
 
 function storeConfig(fleet: Fleet): string {
@@ -82,7 +85,7 @@ export function snapshotStore(fleet: Fleet): SnapshotStore {
 }
 
 function seedOf(index: Buffer | null): string {
-  return index === null ? 'none' : `${index.length}-${index.subarray(Math.max(0, index.length - 32)).toString('hex')}`;
+  return index === null ? 'none' : indexFingerprint(index);
 }
 
 /** How takeSnapshot knows whether a copy is clean. */
@@ -121,20 +124,45 @@ export async function takeSnapshot(
   // A file of this call's own: two devkit runs at once must not share an index.
   const indexFile = path.join(fleet.state.tmpDir, `snapshot-${agentName(facts.index)}-${randomBytes(6).toString('hex')}.index`);
   try {
-    if (options.last?.seed === seed && existsSync(kept)) copyFileSync(kept, indexFile);
+    // The index kept last time, and what it gave then: git hashes only files changed since, and writes no tree when none did.
+    const resumed = options.last?.seed === seed && existsSync(kept);
+    if (resumed) linkOrCopy(kept, indexFile);
     else if (facts.gitIndex !== null) writeFileSync(indexFile, facts.gitIndex, { mode: 0o600 });
-    const tree = await snapshotTree(fleet, facts, { indexFile, objects: path.join(store.dir, 'objects') });
-    if (existsSync(indexFile)) renameSync(indexFile, kept);
-    const last = options.last?.head === head ? options.last : null;
-    if (last !== null && last.tree === tree) return { commit: last.commit, record: { ...last, seed } };
-    const headTree = last?.headTree ?? (options.headTree === undefined ? undefined : await options.headTree(head));
+    const last = options.last;
+    const known = resumed && typeof last?.kept === 'string' ? { fingerprint: last.kept, tree: last.tree } : undefined;
+    const { tree, fingerprint } = await snapshotTree(fleet, facts, {
+      indexFile,
+      objects: path.join(store.dir, 'objects'),
+      ...(known && { known }),
+    });
+    if (existsSync(indexFile)) {
+      mkdirSync(path.dirname(kept), { recursive: true, mode: 0o700 }); // made with the store; made again if it went
+      renameSync(indexFile, kept);
+    }
+    const sameHead = last?.head === head ? last : null;
+    if (sameHead && sameHead.tree === tree) return { commit: sameHead.commit, record: { ...sameHead, seed, kept: fingerprint } };
+    const headTree = sameHead?.headTree ?? (options.headTree === undefined ? undefined : await options.headTree(head));
     if (headTree === null) return null;
-    const known = headTree === undefined ? {} : { headTree };
-    if (tree === headTree) return { commit: head, record: { seed, head, tree, commit: head, ...known } };
+    const headTreeKnown = headTree === undefined ? {} : { headTree };
+    const made = { seed, head, tree, ...headTreeKnown, kept: fingerprint };
+    if (tree === headTree) return { commit: head, record: { ...made, commit: head } };
     const commit = storeCommit(store, tree, [head], `devkit snapshot of ${agentName(facts.index)}'s uncommitted work`);
-    return { commit, record: { seed, head, tree, commit, ...known } };
+    return { commit, record: { ...made, commit } };
   } finally {
     rmSync(indexFile, { force: true });
+  }
+}
+
+/**
+ * `to` as a second name of `from` (a copy where links cannot be made): git
+ * writes an index by renaming a new file over it, so the file `from` names
+ * is never changed through `to`.
+ */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /**
  * git's index file (.git/index) read as data: an agent writes its copy's
@@ -152,4 +153,33 @@ export function withoutHidingFlags(bytes: Buffer, hashBytes: number, options: { 
     .digest()
     .copy(out, out.length - hashBytes);
   return out;
+}
+
+/** How long a fingerprint's tail is: the longest trailing checksum (sha256) an index ends with. */
+const FINGERPRINT_TAIL = 32;
+
+/**
+ * An index's fingerprint: its size and trailing checksum, which git makes
+ * again whenever it writes the file. Equal fingerprints are the same index.
+ */
+export function indexFingerprint(bytes: Buffer): string {
+  return `${bytes.length}-${bytes.subarray(Math.max(0, bytes.length - FINGERPRINT_TAIL)).toString('hex')}`;
+}
+
+/** The fingerprint of an index file, reading only its tail; null when it cannot be read. */
+export function indexFileFingerprint(file: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, FINGERPRINT_TAIL));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    return `${size}-${tail.toString('hex')}`;
+  } finally {
+    closeSync(fd);
+  }
 }
