@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { agentCopy, agentGit, devkit, expectRefused, snapshot, useDevRoot, writeAsAgent, type DevRootFixture } from './support/sandbox.js';
@@ -140,6 +140,50 @@ describe('the conflict radar: folders, untracked and ignored files', () => {
     expect(await pairs()).toEqual([]);
     writeAsAgent(path.join(three, 'src', 'again.txt'), 'again\n');
     expect(await pairs()).toEqual([{ agents: [2, 3], files: ['lib/again.txt'] }]);
+  });
+
+  it('names what an agent conflicts on against all the agents merged before it, whether the order merged them or knew they could not meet', async () => {
+    const two = agentCopy(fx, 2);
+    writeAsAgent(path.join(two, 'src', 'file1.txt'), 'line 1 as agent 2 has it\n');
+    await agentGit(two, ['commit', '-qam', 'agent 2 on file1']);
+    const three = agentCopy(fx, 3);
+    writeAsAgent(path.join(three, 'src', 'file1.txt'), 'line 1 as agent 3 has it\n');
+    writeAsAgent(path.join(three, 'src', 'file2.txt'), 'line 2 as agent 3 has it\n');
+    const four = agentCopy(fx, 4);
+    writeAsAgent(path.join(four, 'src', 'file2.txt'), 'line 2 as agent 4 has it\n');
+    // Every file written a while ago: git hashes again a file as new as the index it reads it into (racily clean), and writes that index.
+    const past = new Date(Date.now() - 10_000);
+    for (const copy of [two, three, four])
+      for (const file of snapshot(copy).keys())
+        if (file !== '.git' && !file.startsWith('.git/')) utimesSync(path.join(copy, file), past, past);
+    let merges = 0;
+    let trees: Array<string | undefined> = [];
+    const order = async (): Promise<unknown> => {
+      const result = await devkit(['conflicts', '--json'], { cwd: fx.workspace, env: { DEVKIT_DEBUG: '1' } });
+      expect(result.exitCode, result.stderr).toBe(0);
+      merges = result.stderr.split('\n').filter((line) => / merge-tree /.test(line)).length;
+      trees = result.stderr.split('\n').flatMap((line) => (/ write-tree /.test(line) ? [/views\/(agent\d+)/.exec(line)?.[1]] : []));
+      const { order: agents, steps } = JSON.parse(result.stdout) as { order: unknown; steps: unknown };
+      return { agents, steps };
+    };
+    const expected = {
+      agents: [2, 4, 3],
+      steps: [
+        { agent: 2, files: [] },
+        { agent: 4, files: [] },
+        { agent: 3, files: ['src/file1.txt', 'src/file2.txt'] },
+      ],
+    };
+    // 2 and 4 cannot meet: the line is their changes side by side, and 3's files are its pairs' files.
+    expect(await order()).toEqual(expected);
+    expect(merges).toBe(2); // the pairs (2, 3) and (3, 4); none for the order
+    // 4 deletes a file (a rename on the line's side could then move 3's work): merged for real, the same answer.
+    rmSync(path.join(four, 'src', 'file5.txt'));
+    expect(await order()).toEqual(expected);
+    expect(trees).toEqual(['agent4']); // the copies of 2 and 3 did not change: git add left their indexes as they were
+    // 2 and 4 make the same change to one file: they meet, merge cleanly, and 4 joins the line by a merge.
+    for (const copy of [two, four]) writeAsAgent(path.join(copy, 'src', 'file7.txt'), 'line 7 as both have it\n');
+    expect(await order()).toEqual(expected);
   });
 
   it('reads each copy without git status: counts untracked files and not ignored ones, and sees a copy made clean again', async () => {

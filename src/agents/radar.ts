@@ -69,12 +69,16 @@ function meets(a: ForkFacts, b: ForkFacts): boolean {
   return b.paths.some((p) => paths.has(p) || above.has(p) || folders(p).some((f) => paths.has(f) || deletedIn.has(f)));
 }
 
+/** True when the two fork from the same commit and share no commit past it: that commit is their one merge base. */
+export function forkApart(a: ForkFacts, b: ForkFacts): boolean {
+  if (a.fork === null || a.fork !== b.fork || a.commits === null || b.commits === null) return false;
+  const aCommits = new Set(a.commits);
+  return !b.commits.some((c) => aCommits.has(c));
+}
+
 /** False only when merging the two cannot conflict (see above). */
 export function mayConflict(a: ForkFacts, b: ForkFacts): boolean {
-  if (a.fork === null || a.fork !== b.fork || a.commits === null || b.commits === null) return true;
-  const aCommits = new Set(a.commits);
-  if (b.commits.some((c) => aCommits.has(c))) return true;
-  return meets(a, b) || meets(b, a);
+  return !forkApart(a, b) || meets(a, b) || meets(b, a);
 }
 
 const UNRELATED: ForkFacts = { fork: null, commits: null, paths: [], deleted: [] };

@@ -13,7 +13,7 @@ export async function run(flags: { json?: boolean }, context: CommandContext): P
     if (facts.index >= 2 && facts.state === 'ok' && recorded) look.take(facts, null);
   });
   const scan = await look.scan({ reference: copies.primaryHead });
-  const { order, steps } = await mergeOrder(scan.store, scan.snapshots, scan.pairs, scan.cache);
+  const { order, steps } = await mergeOrder(scan);
   scan.cache.save(true);
   const looked = [...scan.snapshots.keys()].sort((a, b) => a - b);
   for (const facts of copies.facts.values()) {
