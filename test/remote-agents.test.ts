@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { agentVolumes } from '../src/stack/project-names.js';
+import { agentVolumes, projectPrefix } from '../src/stack/project-names.js';
 import { describeWithDocker, profileContainers, removeStacks } from './support/docker.js';
 import { DNS_SERVER, HTTP_SERVER } from './support/internet.js';
 import {
@@ -248,5 +248,35 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     const backups = ['--git-dir', backupsRepo(fixture())];
     expect(await git(fixture().primary, [...backups, 'show', `${backup}:untracked.txt`])).toBe('new');
     expect(await git(fixture().primary, [...backups, 'show', `${backup}:README`])).toBe('second\nchanged');
+  });
+  it("names and removes what is left on the second engine with doctor and gc (a stopped devkit's helper, a removed agent's stack), and nothing else", async () => {
+    // Agent 2 is gone (the test above): only devkit.yml still names the second engine.
+    const root = ['--label', `devkit.root=${fixture().root}`];
+    const sleeper = ['devkit/dev:local', 'sleep', '3600'];
+    const helper = await engine2(['run', '-d', ...root, '--label', 'devkit.agent=agent2', '--label', 'devkit.helper=volumes', ...sleeper]);
+    const project = `${projectPrefix({ root: fixture().root, repo: fixture().repo })}-agent7`;
+    await engine2(['run', '-d', ...root, '--label', 'devkit.agent=agent7', '--label', `com.docker.compose.project=${project}`, ...sleeper]);
+    const sites = await engine2(['ps', '-q', '--filter', 'label=devkit.test=remote-agents']);
+
+    const doctor = await run(['doctor', '--json']);
+    expect(doctor.exitCode, doctor.stderr).toBe(1);
+    const targets = (JSON.parse(doctor.stdout) as { findings: Array<{ garbage: boolean; target: unknown }> }).findings
+      .filter((f) => f.garbage)
+      .map((f) => f.target);
+    expect(targets).toEqual(
+      expect.arrayContaining([
+        { kind: 'container', name: helper, engine: second().contextName },
+        { kind: 'project', name: project, engine: second().contextName },
+      ]),
+    );
+
+    const gc = await run(['gc']);
+    expect(gc.exitCode, gc.stderr).toBe(0);
+    expect(gc.stdout).toContain(`removed helper container ${helper.slice(0, 12)} on docker context ${second().contextName}`);
+    expect(gc.stdout).toContain(`removed 1 container(s) and 0 network(s) of ${project} on docker context ${second().contextName}`);
+    expect(await engine2(['ps', '-aq', '--filter', `label=devkit.root=${fixture().root}`])).toBe('');
+    expect(await engine2(['ps', '-q', '--filter', 'label=devkit.test=remote-agents'])).toBe(sites);
+    const again = JSON.parse((await run(['doctor', '--json'])).stdout) as { findings: Array<{ garbage: boolean }> };
+    expect(again.findings.filter((f) => f.garbage)).toEqual([]);
   });
 });

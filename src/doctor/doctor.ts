@@ -15,7 +15,7 @@ import { readPortRanges } from '../stack/ports.js';
 import { knownAgents, readAgentRecords } from '../fleet/records.js';
 import { SANDBOX_VERSION, overlayFile } from '../stack/workspace-files.js';
 import { projectPrefix } from '../stack/project-names.js';
-import { agentEngine, askRemoteEngines } from '../fleet/engines.js';
+import { agentEngine, askRemoteEngines, workspaceRemoteContexts } from '../fleet/engines.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 
 /** One thing doctor looked at. */
@@ -28,8 +28,15 @@ export interface DoctorCheck {
   fix: string | null;
   /** gc may remove it: it is devkit's own garbage and holds no work. */
   garbage: boolean;
-  /** What gc acts on: a container's compose project, a file, a lock file. */
-  target: { kind: 'project' | 'file' | 'worktrees'; name: string } | null;
+  /** What gc acts on: a container's compose project, a container, a file, a lock file. */
+  target: GcTarget | null;
+}
+
+export interface GcTarget {
+  kind: 'project' | 'container' | 'file' | 'worktrees';
+  name: string;
+  /** The docker context of the remote engine it is on; absent for this machine's. */
+  engine?: string;
 }
 
 function finding(check: string, ok: boolean, detail: string, extra: Partial<DoctorCheck> = {}): DoctorCheck {
@@ -117,21 +124,30 @@ function overlayChecks(fleet: Fleet, agents: readonly number[]): DoctorCheck[] {
   return findings;
 }
 
-/** devkit's containers of this dev root that belong to no agent (and no dev-all). */
-async function containerChecks(api: EngineApi, fleet: Fleet, agents: readonly number[]): Promise<DoctorCheck[]> {
+/**
+ * devkit's containers of this dev root on one engine (`engine`: a remote
+ * one's context) that belong to no agent (and no dev-all), and helper
+ * containers (stack/volume-helper.ts) left by a devkit that was stopped:
+ * helpers live only under the fleet lock, which doctor's caller gc holds.
+ */
+async function containerChecks(api: EngineApi, fleet: Fleet, agents: readonly number[], engine?: string): Promise<DoctorCheck[]> {
   const containers = await api.listContainers([`devkit.root=${fleet.config.root}`]);
+  const on = engine === undefined ? {} : { engine };
+  const where = engine === undefined ? '' : `on docker context ${engine}: `;
   const projects = new Map<string, string>();
   const unsandboxed = new Set<string>();
+  const helpers: Array<{ id: string; agent: string }> = [];
   for (const container of containers) {
     const agent = container.Labels['devkit.agent'] ?? '';
     const index = parseAgentName(agent);
     const orphan = agent !== 'all' && (index === null || !agents.includes(index));
-    if (orphan) projects.set(container.Labels['com.docker.compose.project'] ?? '', agent);
+    if (container.Labels['devkit.helper'] !== undefined) helpers.push({ id: container.Id, agent });
+    else if (orphan) projects.set(container.Labels['com.docker.compose.project'] ?? '', agent);
     else if (container.Labels['devkit.sandbox'] !== SANDBOX_VERSION) unsandboxed.add(container.Labels['devkit.profile'] ?? agent);
   }
   const prefix = projectPrefix(fleet.config);
   const old = [...unsandboxed].map((profile) =>
-    finding('containers', false, `${profile}'s containers were made by devkit 0.1.0: the shared .git is writable in them`, {
+    finding('containers', false, `${where}${profile}'s containers were made by devkit 0.1.0: the shared .git is writable in them`, {
       fix: `devkit -p ${profile} down && devkit -p ${profile} up`,
     }),
   );
@@ -143,20 +159,33 @@ async function containerChecks(api: EngineApi, fleet: Fleet, agents: readonly nu
     })
     // A volume may hold data: reported, never collected.
     .map(({ name, project }) =>
-      finding('volumes', false, `volume ${name} of ${project} belongs to no agent`, {
-        fix: `docker volume rm ${name} (if it holds nothing you need)`,
+      finding('volumes', false, `${where}volume ${name} of ${project} belongs to no agent`, {
+        fix: `docker ${engine === undefined ? '' : `--context ${engine} `}volume rm ${name} (if it holds nothing you need)`,
       }),
     );
+  const left = helpers.map(({ id, agent }) =>
+    finding(
+      'containers',
+      false,
+      `${where}helper container ${id.slice(0, 12)} of ${agent} is left over (devkit runs one only under the lock)`,
+      {
+        fix: 'devkit gc',
+        garbage: true,
+        target: { kind: 'container', name: id, ...on },
+      },
+    ),
+  );
   return [
     ...old,
     ...volumes,
+    ...left,
     ...[...projects.entries()]
       .filter(([project]) => project.startsWith(`${prefix}-`))
       .map(([project, agent]) =>
-        finding('containers', false, `compose project ${project} runs for ${agent || 'no agent'}, which no longer exists`, {
+        finding('containers', false, `${where}compose project ${project} runs for ${agent || 'no agent'}, which no longer exists`, {
           fix: 'devkit gc',
           garbage: true,
-          target: { kind: 'project', name: project },
+          target: { kind: 'project', name: project, ...on },
         }),
       ),
   ];
@@ -211,18 +240,25 @@ function overlayIsRemote(fleet: Fleet, index: number): boolean {
   }
 }
 
-/** Each remote engine the agents' copies live on: whether it answers, and which of this root's images it lacks or has stale. */
+/** Each remote engine this root uses: whether it answers, and what of this root's is left there (as on this machine's). */
 async function remoteEngineChecks(fleet: Fleet): Promise<DoctorCheck[]> {
   const records = [...readAgentRecords(fleet.state).values()];
-  const livingOn = (context: string): string => records.flatMap((r) => (r.engine === context ? [r.name] : [])).join(', ');
-  const { answers, silent } = await askRemoteEngines(fleet, async (api) => ({
-    where: describeEndpoint(api.endpoint),
-    ...(await api.version()),
-  }));
+  const agents = knownAgents(fleet.state);
+  const livingOn = (context: string): string => records.flatMap((r) => (r.engine === context ? [r.name] : [])).join(', ') || 'no agent';
+  const { answers, silent } = await askRemoteEngines(
+    fleet,
+    async (api, context) => ({
+      where: describeEndpoint(api.endpoint),
+      version: (await api.version()).Version,
+      findings: await containerChecks(api, fleet, agents, context),
+    }),
+    workspaceRemoteContexts(fleet),
+  );
   return [
-    ...[...answers].map(([context, engine]) =>
-      finding('engine', true, `${engine.where}: Docker Engine ${engine.Version} answers (${livingOn(context)})`),
-    ),
+    ...[...answers].flatMap(([context, engine]) => [
+      finding('engine', true, `${engine.where}: Docker Engine ${engine.version} answers (${livingOn(context)})`),
+      ...engine.findings,
+    ]),
     ...silent.map((engine) =>
       finding('engine', false, `${engine.message} (${livingOn(engine.context)} live there)`, {
         fix: `start the engine of docker context ${engine.context}`,

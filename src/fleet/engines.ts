@@ -78,6 +78,26 @@ export function remoteContexts(state: Fleet['state']): string[] {
   return [...new Set([...readAgentRecords(state).values()].flatMap((record) => record.engine ?? []))];
 }
 
+/**
+ * Every remote engine this root uses, each once: those its agents' copies
+ * live on (their records say) and those devkit.yml places agents on, where a
+ * removed agent's containers may be left. A context that cannot be read
+ * counts: asking it says why.
+ */
+export function workspaceRemoteContexts(fleet: Pick<Fleet, 'config' | 'env' | 'state'>): string[] {
+  const { workspace, agents } = fleet.config.engines;
+  const named = [workspace, ...Object.values(agents)]
+    .flatMap((context) => context ?? [])
+    .filter((context) => {
+      try {
+        return !isLocalEngine(resolveEndpoint(fleet.env, context));
+      } catch {
+        return true;
+      }
+    });
+  return [...new Set([...remoteContexts(fleet.state), ...named])];
+}
+
 /** A remote engine agents' copies live on that did not answer: its context, its address, and why. */
 export interface SilentEngine {
   context: string;
@@ -96,11 +116,12 @@ export interface SilentEngine {
 export async function askRemoteEngines<T>(
   fleet: Pick<Fleet, 'env' | 'state'>,
   ask: (api: EngineApi, context: string) => Promise<T>,
+  contexts: readonly string[] = remoteContexts(fleet.state),
 ): Promise<{ answers: Map<string, T>; silent: SilentEngine[] }> {
   const answers = new Map<string, T>();
   const silent: SilentEngine[] = [];
   await Promise.all(
-    remoteContexts(fleet.state).map(async (context) => {
+    contexts.map(async (context) => {
       const endpoint = resolveEndpoint(fleet.env, context);
       try {
         answers.set(context, await ask(await connectEndpoint(endpoint), context));
