@@ -87,6 +87,9 @@ describeWithDocker('egress policy and SSH through the proxy', () => {
     const dns = await profileContainers(fx.root, 'agent2', { service: 'dns' });
     const logs = await execa('docker', ['logs', dns], { all: true });
     expect(logs.all).toMatch(/config blocked\.devkit\.test is NXDOMAIN/);
+    // Its IPv6 address is asked for too, and answered in the sidecar (none): never forwarded to wait on a resolver.
+    expect(logs.all).toMatch(/query\[AAAA\] allowed\.devkit\.test/);
+    expect(logs.all).not.toMatch(/forwarded allowed\.devkit\.test/);
   });
 
   it('policy allow makes a refused site reachable without restarting the agent, and policy log shows the refusal', async () => {

@@ -33,10 +33,7 @@ import { startSecondEngine, type SecondEngine } from './support/second-engine.js
 const SITES_SUBNET = '10.213.0.0/24';
 const ALLOWED_SITE = '10.213.0.10';
 const BLOCKED_SITE = '10.213.0.11';
-/**
- * The sites' DNS server, egress.resolvers: the second engine has no way out, so Docker's own resolver there
- * (the default) would wait 15 s on the host's nameserver for the AAAA of an allowed name.
- */
+/** The sites' DNS server, egress.resolvers: the second engine has no way out to the host's nameservers. */
 const RESOLVER = '10.213.0.53';
 
 describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
