@@ -29,6 +29,11 @@ export async function pollUntil<T>(look: () => T | undefined | Promise<T | undef
 
 /** A duration from the environment in milliseconds, or the default when unset or malformed. */
 export function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return envNumber(env, name, fallback);
+}
+
+/** A non-negative number from environment variable `name` (a count, a size), or `fallback` when unset or not one. */
+export function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   const parsed = raw === undefined || raw === '' ? Number.NaN : Number(raw);
   return Number.isFinite(parsed) && parsed >= 0 ? parsed : fallback;

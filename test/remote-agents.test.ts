@@ -195,6 +195,14 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     const commit = made.stdout.trim();
     expect(await sharedBranch('agent2/main')).not.toBe(commit);
 
+    // What the agent's engine sends is held in memory to be checked: past DEVKIT_SYNC_MAX_BYTES, nothing is taken.
+    const before = await backupsRefs();
+    const capped = await devkit(['sync', '2'], { cwd: fixture().workspace, env: { ...env(), DEVKIT_SYNC_MAX_BYTES: '100' } });
+    expect(capped.exitCode).toBe(1);
+    expect(capped.stderr).toContain("agent 2's copy on its engine sent more than 100 bytes to sync: nothing was taken");
+    expect(await sharedBranch('agent2/main')).not.toBe(commit);
+    expect(await backupsRefs()).toBe(before);
+
     const synced = await run(['sync', '2']);
     expect(synced).toMatchObject({ exitCode: 0 });
     expect(await sharedBranch('agent2/main')).toBe(commit);

@@ -1,9 +1,10 @@
 import type { EngineApi, ExecSpec } from '../docker/engine-api.js';
 import { DevkitError, oneLine } from '../errors.js';
-import { execCapturedBytes } from '../docker/exec-capture.js';
+import { ExecOutputTooLarge, execCapturedBytes } from '../docker/exec-capture.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName, agentNamespace } from '../fleet/layout.js';
 import { agentOwner } from '../fleet/owner.js';
+import { envNumber } from '../poll.js';
 import { withAgentVolumes } from '../stack/volume-helper.js';
 
 /**
@@ -66,6 +67,9 @@ cat "$tmp/b1" "$tmp/b2"
 `;
 
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** How much a sync takes from an agent's engine at most (DEVKIT_SYNC_MAX_BYTES): 1 GiB, held in memory while it is checked. */
+const DEFAULT_SYNC_MAX_BYTES = 1 << 30;
 /** A branch name git would take, under the agent's namespace (checked again by git on the way in). */
 const SAFE_REF = /^refs\/heads\/[A-Za-z0-9._/-]+$/;
 
@@ -142,7 +146,16 @@ export async function readRemoteCopy(
     AttachStderr: true,
   };
   const read = async (containerId: string): Promise<RemoteCopyRead> => {
-    const result = await execCapturedBytes(api, await api.createExec(containerId, spec));
+    const limit = envNumber(fleet.env, 'DEVKIT_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES);
+    const result = await execCapturedBytes(api, await api.createExec(containerId, spec), '', { maxStdoutBytes: limit }).catch(
+      (error: unknown) => {
+        if (!(error instanceof ExecOutputTooLarge)) throw error;
+        throw new DevkitError(
+          `agent ${index}'s copy on its engine sent more than ${limit} bytes to sync: nothing was taken ` +
+            `(set DEVKIT_SYNC_MAX_BYTES higher if its new commits are that large)`,
+        );
+      },
+    );
     if (result.code !== 0)
       throw new DevkitError(`cannot read agent ${index}'s copy on its engine: ${oneLine(result.stderr) || `exit ${result.code}`}`);
     return parseRemoteRead(index, result.stdout);

@@ -136,6 +136,8 @@ export interface ExecMode {
   tty: boolean;
   /** Whether devkit's stdin is passed in. */
   attachStdin: boolean;
+  /** Aborted: the connection is closed, and what the exec prints after is never read. */
+  abort?: AbortSignal;
 }
 
 const NULL_DEVICE = (1 << 8) | 3; // /dev/null's device number, 1:3, on Linux
@@ -213,6 +215,8 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
   if (attachStdin) stdin?.pipe(socket); // stdin's end half-closes the connection: EOF inside
   socket.resume(); // startExec hands it over paused, so no output comes before it is wired
 
+  const cut = (): void => void socket.destroy();
+  mode.abort?.addEventListener('abort', cut, { once: true });
   await new Promise<void>((resolve) => {
     socket.on('close', () => resolve());
     socket.on('error', (error) => {
@@ -221,6 +225,7 @@ export async function runExec(api: EngineApi, execId: string, streams: ExecStrea
     });
   });
 
+  mode.abort?.removeEventListener('abort', cut);
   stdin?.unpipe(socket);
   if (tty) {
     stdout.removeListener('resize', resize);
