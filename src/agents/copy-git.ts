@@ -144,7 +144,6 @@ function takeIndex(fleet: Fleet, facts: CopyFacts, target: string, forgetStat: b
   if (indexFileFingerprint(target) !== indexFingerprint(bytes)) writeFileSync(target, bytes, { mode: 0o600 });
 }
 
-
 /**
  * Runs `body` with a view of agent K's copy (see above), removed afterwards.
  * The copy must have passed readCopy's checks: nothing is ever read through a
