@@ -266,14 +266,15 @@ export async function snapshotTree(fleet: Fleet, facts: CopyFacts, target: Snaps
   await git.run(['add', '--all', '--', '.'], { env, batched: true });
   const added = indexFileFingerprint(target.indexFile);
   if (target.known !== undefined && added === target.known.fingerprint) return { tree: target.known.tree, fingerprint: added };
-  let written = await git.result(['write-tree'], { env, batched: true });
+  const written = await git.result(['write-tree'], { env, batched: true });
+  let tree = written.stdout;
   if (written.exitCode !== 0) {
     // The index names blobs of a commit the agent made since its quarantine was last brought up to date.
     refreshQuarantine(fleet, facts.index);
-    written = { ...written, stdout: await git.run(['write-tree'], { env, batched: true }) };
+    tree = await git.run(['write-tree'], { env, batched: true });
   }
   // write-tree keeps what it learnt in the index (its cache tree): the fingerprint is the file's after that.
-  return { tree: written.stdout.trim(), fingerprint: indexFileFingerprint(target.indexFile) };
+  return { tree: tree.trim(), fingerprint: indexFileFingerprint(target.indexFile) };
 }
 
 /** Sets a standing view's HEAD to the copy's HEAD commit as devkit read it (an unborn branch for none). */

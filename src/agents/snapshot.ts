@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { errno } from '../fs/safe.js';
 import { Git, type GitCall } from '../git/git.js';
 import { indexFingerprint } from '../git/index-file.js';
 import { writeCommit } from '../git/loose-object.js';
@@ -135,10 +136,7 @@ export async function takeSnapshot(
       objects: path.join(store.dir, 'objects'),
       ...(known && { known }),
     });
-    if (existsSync(indexFile)) {
-      mkdirSync(path.dirname(kept), { recursive: true, mode: 0o700 }); // made with the store; made again if it went
-      renameSync(indexFile, kept);
-    }
+    if (existsSync(indexFile)) keepIndex(indexFile, kept);
     const sameHead = last?.head === head ? last : null;
     if (sameHead && sameHead.tree === tree) return { commit: sameHead.commit, record: { ...sameHead, seed, kept: fingerprint } };
     const headTree = sameHead?.headTree ?? (options.headTree === undefined ? undefined : await options.headTree(head));
@@ -150,6 +148,17 @@ export async function takeSnapshot(
     return { commit, record: { ...made, commit } };
   } finally {
     rmSync(indexFile, { force: true });
+  }
+}
+
+/** Renames `from` to the kept index `to`; its folder, made with the store, is made again if it went. */
+function keepIndex(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if (errno(error) !== 'ENOENT') throw error;
+    mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
+    renameSync(from, to);
   }
 }
 

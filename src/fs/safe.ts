@@ -56,7 +56,8 @@ function via(dir: SafeDir, name: string): string {
   return `/proc/self/fd/${dir.fd}/${name}`;
 }
 
-function errno(error: unknown): string | undefined {
+/** The error code of a failed file system call (ENOENT, EEXIST...), if it has one. */
+export function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;
 }
 

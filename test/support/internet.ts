@@ -1,5 +1,5 @@
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import { docker } from './docker.js';
+import { docker, profileContainers } from './docker.js';
 
 /**
  * The tests' own stand-in for the internet: containers on a network the test
@@ -84,16 +84,7 @@ export async function connectSidecars(
   services: readonly string[] = ['tinyproxy', 'dns'],
 ): Promise<void> {
   for (const service of services) {
-    const id = await docker([
-      'ps',
-      '-q',
-      '--filter',
-      `label=devkit.root=${root}`,
-      '--filter',
-      `label=devkit.profile=${profile}`,
-      '--filter',
-      `label=com.docker.compose.service=${service}`,
-    ]);
+    const id = await profileContainers(root, profile, { service });
     await docker(['network', 'connect', network, id]);
   }
 }
