@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Io } from '../cli/io.js';
@@ -20,9 +21,22 @@ import { agentVolumeLabels, agentVolumes } from './project-names.js';
  * branches sent through the Engine API (an exec's stdin: no network, no
  * registry), on branch agentK/main like a local copy; its HOME in a second
  * volume gets the .gitconfig and .ssh a local HOME gets. devkit remembers
- * which volume it seeded (by its creation time), so each up asks the engine
- * one question; a volume made again (deleted by hand) is seeded again.
+ * which volume it seeded (by a random id it labels the volume with), so each
+ * up asks the engine one question; a volume made again (deleted by hand) is
+ * seeded again.
  */
+
+/** The label holding the id devkit gave a copy's volume when it made it. */
+const COPY_ID_LABEL = 'devkit.copy-id';
+
+/**
+ * Which copy volume this is. Not its CreatedAt: the engine reports the
+ * mtime of the volume's folder there, which moves as files come and go at
+ * the top of the copy. A volume made before the label falls back to it.
+ */
+function copyId(volume: { CreatedAt: string; Labels: Record<string, string> | null }): string {
+  return volume.Labels?.[COPY_ID_LABEL] ?? volume.CreatedAt;
+}
 
 /** Run as the agent in the helper container: makes the HOME and the clone unless they are there. Never overwrites a file. */
 const SEED_SCRIPT = `set -euf
@@ -84,8 +98,8 @@ export async function ensureRemoteCopy(
   const volumes = agentVolumes(fleet.config, index);
   const marker = seedMarker(fleet, index);
   const [copy, home] = await Promise.all([api.inspectVolume(volumes.copy), api.inspectVolume(volumes.home)]);
-  if (copy !== null && home !== null && readMarker(marker) === copy.CreatedAt) return 'present';
-  await api.createVolume(volumes.copy, agentVolumeLabels(fleet.config, index, 'copy'));
+  if (copy !== null && home !== null && readMarker(marker) === copyId(copy)) return 'present';
+  await api.createVolume(volumes.copy, { ...agentVolumeLabels(fleet.config, index, 'copy'), [COPY_ID_LABEL]: randomUUID() });
   await api.createVolume(volumes.home, agentVolumeLabels(fleet.config, index, 'home'));
   options.io.log(`devkit: seeding agent ${index}'s copy on ${describeEndpoint(api.endpoint)}`);
   const owner = agentOwner();
@@ -134,6 +148,6 @@ export async function ensureRemoteCopy(
   });
   const made = await api.inspectVolume(volumes.copy);
   mkdirSync(path.dirname(marker), { recursive: true, mode: 0o700 });
-  if (made !== null) writeFileAtomic(marker, made.CreatedAt);
+  if (made !== null) writeFileAtomic(marker, copyId(made));
   return 'seeded';
 }
