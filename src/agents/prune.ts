@@ -125,6 +125,8 @@ export function findOrphans(fleet: Fleet): PruneFinding[] {
   const findings: PruneFinding[] = [];
   const scan = scanGitProcesses();
   for (const index of agentIndexesSeen(fleet.config.root, records.keys())) {
+    // A remote agent's copy is a volume on its engine: having no folder here is no sign that it went.
+    if (records.get(index)?.engine !== undefined) continue;
     const agent = agentPaths(fleet.config, index);
     const facts = readCopy(fleet.config, fleet.shared.gitDir, index);
     if (records.has(index) && facts.state === 'missing') {
