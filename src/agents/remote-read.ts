@@ -19,7 +19,11 @@ export interface RemoteCopyRead {
   branches: Map<string, string>;
   /** Its other refs (branches outside agentK/, tags, the stash): named, never brought in. */
   outside: string[];
-  /** The commit of its worktree (tracked and untracked files, not ignored ones, not .devhome) on top of HEAD. */
+  /**
+   * The commit of its worktree on top of HEAD, .devhome left out: its tracked
+   * and untracked files, or (`whole`) every file, ignored ones and nested
+   * repositories too.
+   */
   snapshot: string;
   /** The objects of `branches` the host lacks, as a bundle; null when there are none. */
   branchBundle: Buffer | null;
@@ -28,22 +32,53 @@ export interface RemoteCopyRead {
 }
 
 /**
- * $@: commits the host has (its tips of the agent's branches, the last
- * snapshot). The snapshot goes into an index of its own, so the agent's
+ * The files of a snapshot for `devkit sync` (status, diff, merge ask often):
+ * every tracked and untracked file but ignored ones and the HOME, named by
+ * path, on top of a copy of the agent's index. update-index asks no
+ * .gitignore (an agent's could un-ignore .devhome).
+ */
+const WORKTREE_FILES = `[ ! -f .git/index ] || cp .git/index "$GIT_INDEX_FILE"
+git -c core.fsmonitor=false ls-files -z --cached --others --exclude-standard -- ':(top)' ':(exclude,top).devhome' |
+  git update-index -z --add --remove --stdin
+`;
+
+/**
+ * The files of a snapshot before the copy is deleted (bash): everything on
+ * disk as a local copy's backup has it. No index is trusted (it starts
+ * empty, so its flags hide nothing), no exclude file is read (ignored files
+ * are work: .env, build output), and each nested repository goes in whole as
+ * a tar under .devkit-backup/nested/, its history included (a gitlink would
+ * name a commit the host never gets).
+ */
+const EVERY_FILE = `git -c core.fsmonitor=false ls-files -z --others -- ':(top)' ':(exclude,top).devhome' > "$tmp/all"
+: > "$tmp/files"; : > "$tmp/nested"
+while IFS= read -r -d '' path; do
+  case $path in */) printf '%s\\0' "\${path%/}" >> "$tmp/nested" ;; *) printf '%s\\0' "$path" >> "$tmp/files" ;; esac
+done < "$tmp/all"
+git update-index -z --add --stdin < "$tmp/files"
+while IFS= read -r -d '' repo; do
+  blob=$(tar -C /workspace --one-file-system -cf - -- "$repo" | git hash-object -w --stdin)
+  printf '100644 %s\\t.devkit-backup/nested/%s.tar\\0' "$blob" "$repo" | git update-index -z --index-info
+done < "$tmp/nested"
+`;
+
+/**
+ * $1: the script that fills $GIT_INDEX_FILE with the snapshot's files; the
+ * rest ($@): commits the host has (its tips of the agent's branches, the
+ * last snapshot). The snapshot goes into an index of its own, so the agent's
  * index is untouched; dates and names are fixed, so the same work makes the
- * same commit and is not sent twice.
+ * same commit and is not sent twice. git is told where the repository is:
+ * a .git file or core.worktree of the agent's cannot point it elsewhere.
  */
 const READ_SCRIPT = `set -euf
 cd /workspace
 [ -d .git ] || { echo "/workspace has no .git" >&2; exit 3; }
+export GIT_DIR=/workspace/.git GIT_WORK_TREE=/workspace
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export GIT_INDEX_FILE="$tmp/index"
-[ ! -f .git/index ] || cp .git/index "$GIT_INDEX_FILE"
-# Every tracked and untracked file but ignored ones and the HOME, named by path:
-# update-index asks no .gitignore (an agent's could un-ignore .devhome).
-git -c core.fsmonitor=false ls-files -z --cached --others --exclude-standard -- ':(top)' ':(exclude,top).devhome' |
-  git update-index -z --add --remove --stdin
+fill=$1; shift
+eval "$fill"
 tree=$(git write-tree)
 parent=$(git rev-parse -q --verify 'HEAD^{commit}' || true)
 export GIT_AUTHOR_NAME=devkit GIT_AUTHOR_EMAIL=devkit@localhost GIT_COMMITTER_NAME=devkit GIT_COMMITTER_EMAIL=devkit@localhost
@@ -122,17 +157,22 @@ async function runningDev(fleet: Fleet, api: EngineApi, index: number): Promise<
 /**
  * Reads agent K's copy on `api`'s engine: in its running dev container, else
  * in a helper container with its volumes (`image` runs it). `known`: commits
- * the host has, so the bundles hold only what is new.
+ * the host has, so the bundles hold only what is new. `whole`: the snapshot
+ * holds every file (EVERY_FILE), read in a helper.
  */
 export async function readRemoteCopy(
   fleet: Fleet,
   api: EngineApi,
-  request: { index: number; known: readonly string[]; image: string },
+  request: { index: number; known: readonly string[]; image: string; whole?: boolean },
 ): Promise<RemoteCopyRead> {
   const { index } = request;
+  const whole = request.whole === true;
   const owner = agentOwner();
+  const known = request.known.filter((id) => OBJECT_ID.test(id));
   const spec: ExecSpec = {
-    Cmd: ['sh', '-c', READ_SCRIPT, 'devkit-sync', ...request.known.filter((id) => OBJECT_ID.test(id))],
+    Cmd: whole
+      ? ['bash', '-c', READ_SCRIPT, 'devkit-sync', EVERY_FILE, ...known]
+      : ['sh', '-c', READ_SCRIPT, 'devkit-sync', WORKTREE_FILES, ...known],
     Env: [
       'HOME=/workspace/.devhome',
       `DEVKIT_AGENT=${agentName(index)}`,
@@ -152,7 +192,10 @@ export async function readRemoteCopy(
         if (!(error instanceof ExecOutputTooLarge)) throw error;
         throw new DevkitError(
           `agent ${index}'s copy on its engine sent more than ${limit} bytes to sync: nothing was taken ` +
-            `(set DEVKIT_SYNC_MAX_BYTES higher if its new commits are that large)`,
+            (whole
+              ? '(ignored files such as build output count before a removal: delete what need not be kept in its container, ' +
+                'or set DEVKIT_SYNC_MAX_BYTES higher)'
+              : '(set DEVKIT_SYNC_MAX_BYTES higher if its new commits are that large)'),
         );
       },
     );
@@ -160,7 +203,8 @@ export async function readRemoteCopy(
       throw new DevkitError(`cannot read agent ${index}'s copy on its engine: ${oneLine(result.stderr) || `exit ${result.code}`}`);
     return parseRemoteRead(index, result.stdout);
   };
-  const dev = await runningDev(fleet, api, index);
+  // A whole read runs in a helper, whose image (devkit's) has bash and tar; removal has stopped the dev container anyway.
+  const dev = whole ? null : await runningDev(fleet, api, index);
   if (dev !== null) return read(dev);
   return withAgentVolumes(api, { config: fleet.config, index, image: request.image }, read);
 }

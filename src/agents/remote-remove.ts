@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { CopyBackup } from './backup.js';
 import { backupsRepo, timestamp } from './backups-repo.js';
-import { connectEndpoint, engineFailure } from '../docker/engine-api.js';
+import { connectEndpoint, engineFailure, type EngineApi } from '../docker/engine-api.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import { DevkitError } from '../errors.js';
 import type { Fleet } from '../fleet/fleet.js';
@@ -38,25 +38,30 @@ export interface CheckedRemoteCopy {
   remove(): Promise<RemoteRemoval>;
 }
 
+/** The engine of agent K's copy, or one line saying that removal (and its preRemove hook) removes nothing while it does not answer. */
+export async function connectForRemoval(index: number, engine: AgentEngine): Promise<EngineApi> {
+  return connectEndpoint(engine.endpoint).catch((error: unknown) => {
+    throw new DevkitError(
+      `${engineFailure(error)}: agent ${index}'s copy lives there and devkit cannot bring its work home, so it removes nothing; ` +
+        'start that engine and try again',
+    );
+  });
+}
+
 /** Syncs agent K's remote copy and refuses (removing nothing) what removal must not do; the caller holds the fleet lock. */
 export async function checkRemoteRemoval(
   fleet: Fleet,
   index: number,
   request: { engine: AgentEngine; force: boolean },
 ): Promise<CheckedRemoteCopy> {
-  const api = await connectEndpoint(request.engine.endpoint).catch((error: unknown) => {
-    const reason = engineFailure(error);
-    throw new DevkitError(
-      `${reason}: agent ${index}'s copy lives there and devkit cannot bring its work home, so it removes nothing; ` +
-        'start that engine and try again',
-    );
-  });
+  const api = await connectForRemoval(index, request.engine);
   const running = (await api.listContainers([`devkit.root=${fleet.config.root}`, `devkit.agent=${agentName(index)}`])).filter(
     (c) => c.State === 'running',
   );
   if (running.length > 0)
     throw new DevkitError(`agent${index} runs and could still write its copy: run devkit -p agent${index} down first`);
-  const synced = await syncRemoteAgent(fleet, index, request.engine);
+  // Every file counts as work here, as for a local copy: ignored ones (.env, build output) and nested repositories.
+  const synced = await syncRemoteAgent(fleet, index, request.engine, { whole: true });
   if (synced.error !== null) throw new DevkitError(`cannot bring agent ${index}'s work home (${synced.error}): removed nothing`);
   if (synced.outside.length > 0)
     throw new DevkitError(
@@ -65,11 +70,14 @@ export async function checkRemoteRemoval(
         `rename its branches under ${agentName(index)}/ (or delete them) inside its container, then remove`,
     );
   const { snapshot } = synced;
-  if (synced.dirty && !request.force)
+  if (synced.dirty && !request.force) {
+    const { modified, untracked } = synced.changes ?? { modified: 0, untracked: 0 };
     throw new DevkitError(
-      `agent ${index} holds uncommitted work (saved by this sync at ${syncRef(index)} in ${fleet.state.backupsRepo}): ` +
+      `agent ${index} holds uncommitted work, ${modified} changed and ${untracked} new file(s) counting ignored ones and nested ` +
+        `repositories (saved by this sync at ${syncRef(index)} in ${fleet.state.backupsRepo}): ` +
         "commit it and merge or push the branch, or pass --force to keep it in devkit's backups and remove",
     );
+  }
   const volumes = agentVolumes(fleet.config, index);
   const remove = async (): Promise<RemoteRemoval> => {
     let backup: RemoteRemoval['backup'] = null;

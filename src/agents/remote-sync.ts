@@ -67,8 +67,18 @@ async function moveToPresent(git: Git, updates: ReadonlyMap<string, string>): Pr
   }
 }
 
-/** Brings agent K's work home from its engine. The caller holds the fleet lock. Throws one line when the engine does not answer. */
-export async function syncRemoteAgent(fleet: Fleet, index: number, engine: AgentEngine): Promise<RemoteSyncOutcome> {
+/**
+ * Brings agent K's work home from its engine. The caller holds the fleet
+ * lock. Throws one line when the engine does not answer. `whole`: the
+ * snapshot holds every file of the copy, ignored ones and nested
+ * repositories too (before a removal).
+ */
+export async function syncRemoteAgent(
+  fleet: Fleet,
+  index: number,
+  engine: AgentEngine,
+  options: { whole?: boolean } = {},
+): Promise<RemoteSyncOutcome> {
   const api = await connectEndpoint(engine.endpoint);
   if ((await api.inspectVolume(agentVolumes(fleet.config, index).copy)) === null) {
     // Not seeded yet (no up there): nothing to bring home.
@@ -82,6 +92,7 @@ export async function syncRemoteAgent(fleet: Fleet, index: number, engine: Agent
     index,
     known: lastSnapshot === null ? known : [...known, lastSnapshot],
     image: STACK_IMAGES[0].tag,
+    whole: options.whole,
   });
   const facts = { ...blankCopyFacts(index), branches: read.branches, refs: new Map(read.branches) };
   const outcome = await apply(fleet, plan(facts, shared), async (updates) => {
