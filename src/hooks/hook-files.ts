@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Fleet } from '../fleet/fleet.js';
+import { agentEngine } from '../fleet/engines.js';
 import { agentName, agentPaths } from '../fleet/layout.js';
 import { withSafeDir } from '../fs/safe.js';
 import type { RootState } from '../state/root-state.js';
@@ -39,7 +40,12 @@ export function hookFailure(runs: readonly HookRun[], then: string): string | nu
   return `${each.join('; ')}: ${then}`;
 }
 
-/** Whether agent K's copy is there to run a hook in (a vanished one is prune's business). */
-export function copyPresent(fleet: Pick<Fleet, 'config'>, index: number): boolean {
+/**
+ * Whether agent K's copy is there to run a hook in (a vanished one is
+ * prune's business). A remote agent's copy is a volume on its engine, made
+ * by its up (pre-remove.ts asks that engine).
+ */
+export function copyPresent(fleet: Pick<Fleet, 'config' | 'env' | 'state'>, index: number): boolean {
+  if (agentEngine(fleet, index).remote) return true;
   return withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.worktree, () => true) !== null;
 }

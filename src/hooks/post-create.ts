@@ -34,7 +34,8 @@ async function runInContainer(fleet: Fleet, profile: Profile, index: number, scr
 
 /**
  * devkit.yml's hooks.postCreate for the agents a profile just brought up
- * (agent K for agentK; every agent devkit made for dev-all) whose copy has not
+ * (agent K for agentK, on whichever engine it runs; every agent devkit made
+ * under the dev root for dev-all) whose copy has not
  * had it yet: once per copy, recorded in the state folder only when it
  * succeeds (a failed one runs again on the next up). Agents' hooks run side by
  * side; one agent's runs are serialised, so two ups never run it twice.
@@ -43,7 +44,9 @@ export async function runPostCreate(fleet: Fleet, profile: Profile, io: Io): Pro
   const commands = fleet.config.hooks.postCreate;
   if (commands.length === 0) return [];
   const records = readAgentRecords(fleet.state);
-  const wanted = profile.agentIndex === null ? [...records.keys()] : [profile.agentIndex];
+  // dev-all holds the copies under the dev root: a remote agent's runs on its own engine, at its own up.
+  const underRoot = [...records].filter(([, record]) => record.engine === undefined).map(([index]) => index);
+  const wanted = profile.agentIndex === null ? underRoot : [profile.agentIndex];
   const indexes = wanted.filter((index) => records.has(index) && copyPresent(fleet, index));
   const settled = await Promise.allSettled(
     indexes.map((index) => {

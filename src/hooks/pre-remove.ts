@@ -5,9 +5,11 @@ import type { Fleet } from '../fleet/fleet.js';
 import { agentName } from '../fleet/layout.js';
 import { readAgentRecords } from '../fleet/records.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { connectForRemoval } from '../agents/remote-remove.js';
 import { contextArgs, runCompose } from '../stack/compose.js';
 import { prepareStack } from '../stack/prepare.js';
 import { composeTarget, resolveProfile } from '../stack/profile.js';
+import { agentVolumes } from '../stack/project-names.js';
 import { copyPresent, hookDir, hookScript, type HookRun } from './hook-files.js';
 
 /**
@@ -24,6 +26,11 @@ export async function runPreRemove(fleet: Fleet, index: number, io: Io): Promise
   if (commands.length === 0 || index < 2 || !readAgentRecords(fleet.state).has(index)) return null;
   if (!copyPresent(fleet, index)) return null;
   const profile = resolveProfile(fleet, agentName(index));
+  if (profile.engine.remote) {
+    // Its copy is a volume there: none (never up) is no copy to run the hook in, and up must not seed one for it.
+    const api = await connectForRemoval(index, profile.engine);
+    if ((await api.inspectVolume(agentVolumes(fleet.config, index).copy)) === null) return null;
+  }
   await prepareStack(fleet, profile, io);
   const log = path.join(hookDir(fleet.state, index), 'preRemove.log');
   const compose = [
