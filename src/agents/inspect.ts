@@ -247,11 +247,14 @@ export async function readAndSync(
   return { recorded, facts, synced, shared, primaryHead: primaryHead(fleet, shared).commit };
 }
 
-/** inspectAgents, with each copy as it was read (for what looks further at the copies: the conflict radar). */
+/**
+ * inspectAgents, with each copy as it was read and each remote agent's synced
+ * snapshot (for what looks further at the copies: the conflict radar).
+ */
 export async function inspectAgentsWithFacts(
   fleet: Fleet,
   context: CommandContext,
-): Promise<{ summaries: CopySummary[]; facts: Map<number, CopyFacts> }> {
+): Promise<{ summaries: CopySummary[]; facts: Map<number, CopyFacts>; synced: Map<number, string> }> {
   // Every git starts as soon as what it needs is known: the shared repo's first, then each copy's as it is read.
   const primaryStatus = fleet.shared.git.result(statusArgs(false), { batched: true });
   const copyStatuses = new Map<number, Promise<CopyStatus>>();
@@ -271,5 +274,15 @@ export async function inspectAgentsWithFacts(
       }),
     ),
   );
-  return { summaries: [primarySummary(fleet, shared, await primaryStatus), ...agents], facts };
+  return { summaries: [primarySummary(fleet, shared, await primaryStatus), ...agents], facts, synced: syncedSnapshots(synced) };
+}
+
+/** The snapshots remote agents' syncs brought home (remote-sync.ts), for the conflict radar. */
+export function syncedSnapshots(outcomes: readonly SyncOutcome[]): Map<number, string> {
+  const snapshots = new Map<number, string>();
+  for (const outcome of outcomes) {
+    const snapshot = 'snapshot' in outcome ? (outcome as RemoteSyncOutcome).snapshot : null;
+    if (outcome.error === null && snapshot !== null) snapshots.set(outcome.index, snapshot);
+  }
+  return snapshots;
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { DevkitError } from '../errors.js';
 import { GitError, lines } from '../git/git.js';
 import { OBJECT_ID } from '../git/refs.js';
@@ -36,11 +37,19 @@ export interface ConflictPair {
 }
 
 /** An agent the radar looks at: its copy as read, and whether `git status` found it clean. */
-export interface RadarInput {
+export interface CopyRadarInput {
   facts: CopyFacts;
   /** false when git status found nothing to commit (its snapshot is its HEAD); null when not known. */
   dirty: boolean | null;
 }
+
+/** A remote agent, by the snapshot its sync brought home (remote-sync.ts): a commit in devkit's backups repo. */
+export interface SyncedRadarInput {
+  index: number;
+  snapshot: string;
+}
+
+export type RadarInput = CopyRadarInput | SyncedRadarInput;
 
 export interface RadarScan {
   store: SnapshotStore;
@@ -264,6 +273,12 @@ export class RadarLook {
     );
   }
 
+  /** Takes a remote agent's snapshot as its sync made it, with the objects of devkit's backups repo. */
+  takeSynced({ index, snapshot }: SyncedRadarInput): void {
+    this.store.readFrom(index, path.join(this.fleet.state.backupsRepo, 'objects'));
+    this.taken.set(index, Promise.resolve(snapshot));
+  }
+
   /** The snapshot of each agent taken (those with none left out). */
   async snapshots(): Promise<Map<number, string>> {
     const taken = await Promise.all([...this.taken].map(async ([k, snapshot]) => [k, await snapshot] as const));
@@ -325,7 +340,10 @@ export async function scanConflicts(
   options: { reference: string | null },
 ): Promise<RadarScan> {
   const look = new RadarLook(fleet);
-  for (const { facts, dirty } of agents) look.take(facts, dirty);
+  for (const agent of agents) {
+    if ('snapshot' in agent) look.takeSynced(agent);
+    else look.take(agent.facts, agent.dirty);
+  }
   return look.scan(options);
 }
 
@@ -344,9 +362,15 @@ export function conflictCounts(pairs: readonly ConflictPair[]): Map<number, numb
 export function radarInputs(
   summaries: readonly CopySummary[],
   facts: ReadonlyMap<number, CopyFacts>,
+  synced: ReadonlyMap<number, string> = new Map(),
 ): { agents: RadarInput[]; reference: string | null } {
   const agents: RadarInput[] = [];
   for (const summary of summaries) {
+    const snapshot = synced.get(summary.index);
+    if (summary.engine !== null && snapshot !== undefined && summary.problems.length === 0) {
+      agents.push({ index: summary.index, snapshot });
+      continue;
+    }
     const read = facts.get(summary.index);
     if (summary.index < 2 || summary.condition !== 'ok' || summary.head === null || summary.dirty === null || read === undefined) continue;
     agents.push({ facts: read, dirty: summary.dirty.modified + summary.dirty.untracked > 0 });

@@ -32,6 +32,8 @@ export interface SnapshotStore {
   format: 'sha1' | 'sha256';
   /** A call reading the objects of agents `indexes` too (their own commits live in their quarantines). */
   withAgents(indexes: readonly number[], call?: GitCall): GitCall;
+  /** Agent K's objects are in `objects` instead of a quarantine (a remote agent's synced snapshot is in backups.git). */
+  readFrom(index: number, objects: string): void;
 }
 
 /** What was made last time for agent K (radar-cache.ts keeps it), so an unchanged copy costs no commit. */
@@ -74,14 +76,17 @@ export function snapshotStore(fleet: Fleet): SnapshotStore {
     }
   }
   const git = new Git(fleet.git, fleet.state.dir, [`--git-dir=${dir}`]);
+  const elsewhere = new Map<number, string>();
+  const objectsOf = (k: number): string => elsewhere.get(k) ?? quarantineObjects(fleet, k);
   return {
     dir,
     git,
     format: objectFormat(fleet),
     withAgents: (indexes, call = {}) => ({
       ...call,
-      env: { ...call.env, GIT_ALTERNATE_OBJECT_DIRECTORIES: indexes.map((k) => quarantineObjects(fleet, k)).join(':') },
+      env: { ...call.env, GIT_ALTERNATE_OBJECT_DIRECTORIES: [...new Set(indexes.map(objectsOf))].join(':') },
     }),
+    readFrom: (index, objects) => elsewhere.set(index, objects),
   };
 }
 

@@ -29,7 +29,7 @@ async function radarCounts(
   inspected: Awaited<ReturnType<typeof inspectAgentsWithFacts>>,
 ): Promise<Map<number, number> | null> {
   try {
-    const { agents, reference } = radarInputs(inspected.summaries, inspected.facts);
+    const { agents, reference } = radarInputs(inspected.summaries, inspected.facts, inspected.synced);
     const scan = await scanConflicts(fleet, agents, { reference });
     scan.cache.save(true);
     const counts = conflictCounts(scan.pairs);

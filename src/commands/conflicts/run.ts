@@ -1,5 +1,5 @@
 import { openFleet } from '../open-fleet.js';
-import { copyCondition, readAndSync } from '../../agents/inspect.js';
+import { copyCondition, readAndSync, syncedSnapshots } from '../../agents/inspect.js';
 import { mergeOrder } from '../../agents/merge-order.js';
 import { RadarLook } from '../../agents/radar.js';
 import type { CommandContext } from '../../cli/context.js';
@@ -12,6 +12,8 @@ export async function run(flags: { json?: boolean }, context: CommandContext): P
   const copies = await readAndSync(fleet, context, (facts, recorded) => {
     if (facts.index >= 2 && facts.state === 'ok' && recorded) look.take(facts, null);
   });
+  // A remote agent's files are on its engine: its sync (just done) brought a snapshot of them home.
+  for (const [index, snapshot] of syncedSnapshots(copies.synced)) look.takeSynced({ index, snapshot });
   const scan = await look.scan({ reference: copies.primaryHead });
   const { order, steps } = await mergeOrder(scan);
   scan.cache.save(true);
