@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { agentVolumes, projectPrefix } from '../src/stack/project-names.js';
@@ -16,6 +16,7 @@ import {
   makeDevRoot,
   rootStateOf,
   snapshot,
+  tempDir,
   type DevRootFixture,
   type RunResult,
 } from './support/sandbox.js';
@@ -77,12 +78,19 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
         'agents:',
         '  agent2:',
         `    engine: ${second().contextName}`,
+        // Agent 4 (made by the attack test) is the hostile one.
+        '  agent4:',
+        `    engine: ${second().contextName}`,
         'egress:',
         '  allow: [allowed.devkit.test]',
         // The allowed site sits at a private address, which the dns sidecar gives out only for a name devkit.yml names with it.
         `  hosts: { allowed.devkit.test: ${ALLOWED_SITE} }`,
         `  networks: [${network}]`,
         `  resolvers: [${RESOLVER}]`,
+        // Hooks run for a remote agent on its engine: postCreate in its dev container, preRemove in one made for it.
+        'hooks:',
+        `  postCreate: 'echo "postCreate in $PWD on $(git symbolic-ref --short HEAD)" > "$HOME/.post-create"'`,
+        `  preRemove: 'echo "preRemove in $PWD on $(git symbolic-ref --short HEAD) at $(hostname)"'`,
         '',
       ].join('\n'),
     );
@@ -113,9 +121,13 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
 
   it('runs agent 2 on the engine its context names, in its own copy and HOME there, with no host folder mounted', async () => {
     const { contextName } = second();
-    const there = await inAgent2('pwd; git symbolic-ref --short HEAD; echo "$HOME"; git config --show-origin user.name; hostname');
+    const there = await inAgent2(
+      'pwd; git symbolic-ref --short HEAD; echo "$HOME"; git config --show-origin user.name; hostname; cat "$HOME/.post-create"',
+    );
     expect(there).toMatchObject({ exitCode: 0 });
-    const [cwd, branch, home, gitName, hostname] = there.stdout.split('\n');
+    const [cwd, branch, home, gitName, hostname, postCreate] = there.stdout.split('\n');
+    // devkit.yml's postCreate hook ran there, as agent 2, once its copy was made.
+    expect(postCreate).toBe('postCreate in /workspace on agent2/main');
     expect({ cwd, branch, home }).toEqual({ cwd: '/workspace', branch: 'agent2/main', home: '/workspace/.devhome' });
     // git's identity comes from the .gitconfig devkit put in that HOME.
     expect(gitName).toMatch(/^file:\/workspace\/\.devhome\/\.gitconfig\t\S/);
@@ -213,6 +225,24 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     expect(await git(fixture().primary, [...backups, 'show', 'refs/devkit/sync/agent2:README'])).toBe('second\nchanged');
     expect(await git(fixture().primary, [...backups, 'show', 'refs/devkit/sync/agent2:untracked.txt'])).toBe('new');
     expect(await git(fixture().primary, ['for-each-ref', 'refs/devkit'])).toBe('');
+
+    // The conflict radar sees agent 2's work by that snapshot: agent 3, here, changing the end of README too meets it.
+    const readme = path.join(agentCopy(fixture(), 3), 'README');
+    const original = readFileSync(readme, 'utf8');
+    appendFileSync(readme, 'local\n');
+    try {
+      const conflicts = await run(['conflicts', '--json']);
+      expect(conflicts).toMatchObject({ exitCode: 0 });
+      expect(JSON.parse(conflicts.stdout)).toMatchObject({ agents: [2, 3], pairs: [{ agents: [2, 3], files: ['README'] }] });
+      const status = JSON.parse((await run(['status', '--json'])).stdout) as { agents: Array<{ index: number; conflicts: number | null }> };
+      expect(status.agents.filter((row) => row.index >= 2).map((row) => [row.index, row.conflicts])).toEqual([
+        [2, 1],
+        [3, 1],
+      ]);
+    } finally {
+      writeFileSync(readme, original);
+    }
+    expect(JSON.parse((await run(['conflicts', '--json'])).stdout)).toMatchObject({ agents: [2, 3], pairs: [] });
   });
 
   it('refuses to remove agent 2 while its engine does not answer, changing nothing, then syncs it first and removes its copy', async () => {
@@ -242,6 +272,9 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     // It still holds the uncommitted work of the test above: --force keeps that in devkit's backups.
     const removed = await run(['worktrees', 'remove', '2', '--force']);
     expect(removed).toMatchObject({ exitCode: 0 });
+    // Its preRemove hook ran first, on its engine, in its copy (a container of its own: the dev container was down).
+    const preRemove = readFileSync(path.join(rootStateOf(fixture()), 'hooks', 'agent2', 'preRemove.log'), 'utf8');
+    expect(preRemove).toMatch(/^preRemove in \/workspace on agent2\/main at [0-9a-f]{12}\n$/);
     expect(await sharedBranch('agent2/main')).toBe(unsynced);
     expect(agentRecords(fixture())).toEqual([3]);
     const left = await volumeNames();
@@ -254,8 +287,98 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     expect(await git(fixture().primary, [...backups, 'show', `${backup}:untracked.txt`])).toBe('new');
     expect(await git(fixture().primary, [...backups, 'show', `${backup}:README`])).toBe('second\nchanged');
   });
+  it('holds against a hostile agent 4 there: its engine API is out of reach, forged refs and its git config and hooks do nothing on the host, and what it hides from git is work removal keeps', async () => {
+    const markers = tempDir('remote-markers');
+    const mark = (name: string): string => `touch ${markers}/${name}`;
+    expect(await run(['worktrees', 'init', '4'])).toMatchObject({ exitCode: 0 });
+    expect(await run(['-p', 'agent4', 'up'])).toMatchObject({ exitCode: 0 });
+    const inAgent4 = (script: string): Promise<RunResult> => run(['-p', 'agent4', 'exec-cd', '4', '.', 'sh', '-c', script]);
+
+    // G4 there as here: no uid 0, no capabilities, no new privileges.
+    const inside = (await inAgent4("id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status")).stdout.split('\n');
+    expect(inside[0]).not.toBe('0');
+    expect(inside.slice(1)).toEqual(['CapEff:\t0000000000000000', 'CapBnd:\t0000000000000000', 'NoNewPrivs:\t1']);
+    // Its engine's own API (root on that machine) answers on the engine's address: neither straight nor through the proxy.
+    const api = `http://${second().address}:2375/version`;
+    const tried = await inAgent4(
+      `curl -s -m 3 --noproxy '*' -o /dev/null -w 'direct %{http_code}\n' ${api}; curl -s -m 3 -o /dev/null -w 'proxied %{http_code}\n' ${api}`,
+    );
+    expect(tried.stdout.split('\n')).toEqual(['direct 000', 'proxied 403']);
+
+    // Everything git on the host could be made to run, planted in its copy's .git; a commit that names the filter.
+    const hooks = ['reference-transaction', 'post-checkout', 'post-merge', 'pre-commit', 'post-commit'];
+    const planted = await inAgent4(
+      [
+        'set -e',
+        `git config core.fsmonitor "${mark('fsmonitor')}; false"`,
+        'mkdir -p .git/evil-hooks && git config core.hooksPath .git/evil-hooks',
+        ...hooks.map((hook) => `printf '#!/bin/sh\\n${mark(hook)} 2>/dev/null; exit 0\\n' > .git/evil-hooks/${hook}`),
+        'chmod +x .git/evil-hooks/*',
+        `git config filter.evil.clean "${mark('filter')} 2>/dev/null; cat" && git config diff.evil.command "${mark('diff')}"`,
+        "printf '* filter=evil diff=evil\\n' > .gitattributes && echo changed >> README && git add -A && git commit -qm attributes",
+        // Refs of others and of devkit, forged in its own repository.
+        'git update-ref refs/heads/agent3/main HEAD && git update-ref refs/heads/main HEAD',
+        'git update-ref refs/devkit/backup/agent3/forged HEAD',
+        // Work it hides from git: every untracked file excluded, an ignored-looking .env, a nested repository of its own.
+        "printf '*\\n' >> .git/info/exclude && echo SECRET=1 > .env && echo notes > notes.txt",
+        'git init -q nested && git -C nested commit -q --allow-empty -m "only in the nested repository"',
+        'git status --porcelain',
+        'git rev-parse HEAD',
+      ].join('\n'),
+    );
+    expect(planted).toMatchObject({ exitCode: 0 });
+    // git itself sees nothing uncommitted: all of it is hidden.
+    const head = planted.stdout.trim();
+    expect(head).toMatch(/^[0-9a-f]{40}$/);
+
+    const before = { agent3: await sharedBranch('agent3/main'), main: await sharedBranch('main'), backups: await backupsRefs() };
+    const synced = await run(['sync', '4']);
+    expect(synced).toMatchObject({ exitCode: 0 });
+    expect(synced.stderr).toContain("agent4's branches");
+    expect(await sharedBranch('agent4/main')).toBe(head);
+    expect({ agent3: await sharedBranch('agent3/main'), main: await sharedBranch('main') }).toEqual({
+      agent3: before.agent3,
+      main: before.main,
+    });
+    const notSyncRef = (refs: string): string[] => refs.split('\n').filter((line) => !line.startsWith('refs/devkit/sync/agent4 '));
+    expect(notSyncRef(await backupsRefs())).toEqual(notSyncRef(before.backups));
+    // What reads its branch on the host (status and diff sync it again) runs none of it.
+    expect(await run(['status'])).toMatchObject({ exitCode: 0 });
+    expect(await run(['diff', '4'])).toMatchObject({ exitCode: 0 });
+    expect(readdirSync(markers)).toEqual([]);
+
+    // The forged refs gone (they alone would refuse a removal), it is stopped: what it hid is still work.
+    expect(await inAgent4('git update-ref -d refs/heads/agent3/main && git update-ref -d refs/heads/main')).toMatchObject({ exitCode: 0 });
+    expect(await inAgent4('git update-ref -d refs/devkit/backup/agent3/forged')).toMatchObject({ exitCode: 0 });
+    expect(await run(['-p', 'agent4', 'down'])).toMatchObject({ exitCode: 0 });
+    const refused = await run(['worktrees', 'remove', '4']);
+    expectRefused(refused, /agent 4 holds uncommitted work, 0 changed and 3 new file\(s\) counting ignored ones and nested repositories/, {
+      exitCode: 1,
+    });
+    expect(await volumeNames()).toContain(agentVolumes({ root: fixture().root, repo: fixture().repo }, 4).copy);
+    // (worktrees init 4 made agent 2 again too: it has no copy there until its up.)
+    expect(agentRecords(fixture())).toEqual([2, 3, 4]);
+
+    const removed = await run(['worktrees', 'remove', '4', '--force']);
+    expect(removed).toMatchObject({ exitCode: 0 });
+    expect(await volumeNames()).not.toContain(agentVolumes({ root: fixture().root, repo: fixture().repo }, 4).copy);
+    const backup = /refs\/devkit\/backup\/agent4\/\S+/.exec(await backupsRefs())?.[0] ?? 'no backup ref';
+    const backups = ['--git-dir', backupsRepo(fixture())];
+    expect(await git(fixture().primary, [...backups, 'show', `${backup}:.env`])).toBe('SECRET=1');
+    expect(await git(fixture().primary, [...backups, 'show', `${backup}:notes.txt`])).toBe('notes');
+    // The nested repository is kept whole, its history with it.
+    const tar = await execa('git', [...backups, 'cat-file', 'blob', `${backup}:.devkit-backup/nested/nested.tar`], {
+      cwd: fixture().primary,
+      encoding: 'buffer',
+    });
+    const unpacked = tempDir('remote-nested');
+    await execa('tar', ['-x', '--no-same-owner', '-C', unpacked], { input: Buffer.from(tar.stdout) });
+    expect(await git(path.join(unpacked, 'nested'), ['log', '--format=%s'])).toBe('only in the nested repository');
+    expect(readdirSync(markers)).toEqual([]);
+  });
+
   it("names and removes what is left on the second engine with doctor and gc (a stopped devkit's helper, a removed agent's stack), and nothing else", async () => {
-    // Agent 2 is gone (the test above): only devkit.yml still names the second engine.
+    // Agent 2 was made again (the test above) but never brought up: nothing of it runs there, and its record stays.
     const root = ['--label', `devkit.root=${fixture().root}`];
     const sleeper = ['devkit/dev:local', 'sleep', '3600'];
     const helper = await engine2(['run', '-d', ...root, '--label', 'devkit.agent=agent2', '--label', 'devkit.helper=volumes', ...sleeper]);
@@ -283,5 +406,7 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     expect(await engine2(['ps', '-q', '--filter', 'label=devkit.test=remote-agents'])).toBe(sites);
     const again = JSON.parse((await run(['doctor', '--json'])).stdout) as { findings: Array<{ garbage: boolean }> };
     expect(again.findings.filter((f) => f.garbage)).toEqual([]);
+    // A remote agent has no folder here: that is no sign its copy went, and gc forgets no such agent.
+    expect(agentRecords(fixture())).toEqual([2, 3]);
   });
 });
