@@ -3,8 +3,10 @@
 // runs from a CommonJS bundle of its own; every other command from dist/main.cjs.
 //
 // The process exits as soon as the command is done: idle connections to the
-// Docker engine must not hold it. Writes to stdout and stderr are synchronous
-// for files, pipes and terminals on Linux, so nothing is lost.
+// Docker engine must not hold it. Not before stdout and stderr have taken all
+// that was written to them: a write to a pipe the reader has not emptied is
+// queued, and process.exit drops the queue (exec-cd ... cat of 10 MB into a
+// slow reader lost its tail).
 const path = require('node:path');
 
 let execCdMain;
@@ -17,4 +19,9 @@ try {
 }
 const argv = process.argv.slice(2);
 const done = execCdMain(argv) ?? require('../dist/main.cjs').main(argv);
-done.then((code) => process.exit(code));
+// A write's callback runs once every write before it has gone out (or failed: a reader that left).
+const flushed = (stream) => (stream.writableLength === 0 ? null : new Promise((resolve) => stream.write('', () => resolve())));
+done.then(async (code) => {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+});

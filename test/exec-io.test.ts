@@ -43,6 +43,19 @@ describeWithDocker('exec-cd input, output and exit codes', () => {
     expect(Buffer.compare(child.stdout as Buffer, data)).toBe(0);
   });
 
+  it('hands every byte to a reader that falls behind, before it exits', async () => {
+    // The reader stops for a second near the end. A pipe holds 64 KiB: the 8000 bytes past that wait in devkit's queue,
+    // under the 16 KiB at which a write says the reader is behind, so nothing holds devkit back from exiting but the queue.
+    const size = 4 * 1024 * 1024;
+    const tail = 65_536 + 8000;
+    const reader = `{ head -c ${size - tail} > /dev/null; sleep 1; wc -c; }`;
+    const piped = await execa('sh', ['-c', `"$0" -p agent2 exec-cd 2 . head -c ${size} /dev/zero | ${reader}`, DEVKIT_BIN], {
+      cwd: fx.workspace,
+      stdin: 'ignore',
+    });
+    expect(piped.stdout.trim()).toBe(String(tail));
+  });
+
   it('gives the command an empty stdin when devkit has /dev/null or no stdin at all', async () => {
     const script = 'if read -r line; then echo "read $line"; else echo eof; fi';
     expect(await exec(['sh', '-c', script])).toMatchObject({ exitCode: 0, stdout: 'eof' }); // devkit() gives /dev/null
