@@ -48,9 +48,11 @@ git -c core.fsmonitor=false ls-files -z --cached --others --exclude-standard -- 
  * empty, so its flags hide nothing), no exclude file is read (ignored files
  * are work: .env, build output), and each nested repository goes in whole as
  * a tar under .devkit-backup/nested/, its history included (a gitlink would
- * name a commit the host never gets).
+ * name a commit the host never gets). A tar that fails fails the read
+ * (pipefail), so removal refuses rather than keep half a repository.
  */
-const EVERY_FILE = `git -c core.fsmonitor=false ls-files -z --others -- ':(top)' ':(exclude,top).devhome' > "$tmp/all"
+const EVERY_FILE = `set -o pipefail
+git -c core.fsmonitor=false ls-files -z --others -- ':(top)' ':(exclude,top).devhome' > "$tmp/all"
 : > "$tmp/files"; : > "$tmp/nested"
 while IFS= read -r -d '' path; do
   case $path in */) printf '%s\\0' "\${path%/}" >> "$tmp/nested" ;; *) printf '%s\\0' "$path" >> "$tmp/files" ;; esac
