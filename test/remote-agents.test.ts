@@ -61,7 +61,7 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
   const engine2 = async (args: readonly string[]): Promise<string> =>
     (await execa('docker', ['--context', second().contextName, ...args], { env: env(), stdin: 'ignore' })).stdout.trim();
   const sharedBranch = (branch: string): Promise<string> => git(fixture().primary, ['rev-parse', '--verify', '-q', branch]);
-  const volumes = () => agentVolumes({ root: fixture().root, repo: fixture().repo }, 2);
+  const volumes = (index = 2) => agentVolumes({ root: fixture().root, repo: fixture().repo }, index);
   const backupsRefs = (): Promise<string> =>
     git(fixture().primary, ['--git-dir', backupsRepo(fixture()), 'for-each-ref', '--format=%(refname) %(objectname)']);
   const volumeNames = async (): Promise<string[]> => (await engine2(['volume', 'ls', '--format', '{{.Name}}'])).split('\n');
@@ -355,13 +355,13 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     expectRefused(refused, /agent 4 holds uncommitted work, 0 changed and 3 new file\(s\) counting ignored ones and nested repositories/, {
       exitCode: 1,
     });
-    expect(await volumeNames()).toContain(agentVolumes({ root: fixture().root, repo: fixture().repo }, 4).copy);
+    expect(await volumeNames()).toContain(volumes(4).copy);
     // (worktrees init 4 made agent 2 again too: it has no copy there until its up.)
     expect(agentRecords(fixture())).toEqual([2, 3, 4]);
 
     const removed = await run(['worktrees', 'remove', '4', '--force']);
     expect(removed).toMatchObject({ exitCode: 0 });
-    expect(await volumeNames()).not.toContain(agentVolumes({ root: fixture().root, repo: fixture().repo }, 4).copy);
+    expect(await volumeNames()).not.toContain(volumes(4).copy);
     const backup = /refs\/devkit\/backup\/agent4\/\S+/.exec(await backupsRefs())?.[0] ?? 'no backup ref';
     const backups = ['--git-dir', backupsRepo(fixture())];
     expect(await git(fixture().primary, [...backups, 'show', `${backup}:.env`])).toBe('SECRET=1');

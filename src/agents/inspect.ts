@@ -130,7 +130,7 @@ function remoteSummary(fleet: Fleet, input: SummaryInput & { engine: string }): 
   const branch = agentBranch(input.facts.index);
   const info = input.shared.get(`refs/heads/${branch}`);
   const { sync } = input;
-  const changes = sync !== undefined && 'changes' in sync ? (sync as RemoteSyncOutcome).changes : null;
+  const changes = remoteOutcome(sync)?.changes ?? null;
   return {
     index: input.facts.index,
     name: paths.name,
@@ -277,11 +277,16 @@ export async function inspectAgentsWithFacts(
   return { summaries: [primarySummary(fleet, shared, await primaryStatus), ...agents], facts, synced: syncedSnapshots(synced) };
 }
 
+/** A remote agent's sync outcome (remote-sync.ts adds what its snapshot holds), or null for a local agent's. */
+function remoteOutcome(sync: SyncOutcome | undefined): RemoteSyncOutcome | null {
+  return sync !== undefined && 'snapshot' in sync ? (sync as RemoteSyncOutcome) : null;
+}
+
 /** The snapshots remote agents' syncs brought home (remote-sync.ts), for the conflict radar. */
 export function syncedSnapshots(outcomes: readonly SyncOutcome[]): Map<number, string> {
   const snapshots = new Map<number, string>();
   for (const outcome of outcomes) {
-    const snapshot = 'snapshot' in outcome ? (outcome as RemoteSyncOutcome).snapshot : null;
+    const snapshot = remoteOutcome(outcome)?.snapshot ?? null;
     if (outcome.error === null && snapshot !== null) snapshots.set(outcome.index, snapshot);
   }
   return snapshots;

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Fleet } from '../fleet/fleet.js';
-import { agentEngine } from '../fleet/engines.js';
 import { agentName, agentPaths } from '../fleet/layout.js';
+import type { AgentRecord } from '../fleet/records.js';
 import { withSafeDir } from '../fs/safe.js';
 import type { RootState } from '../state/root-state.js';
 
@@ -42,10 +42,10 @@ export function hookFailure(runs: readonly HookRun[], then: string): string | nu
 
 /**
  * Whether agent K's copy is there to run a hook in (a vanished one is
- * prune's business). A remote agent's copy is a volume on its engine, made
- * by its up (pre-remove.ts asks that engine).
+ * prune's business). A remote agent's copy (its record names an engine) is a
+ * volume on its engine, made by its up (pre-remove.ts asks that engine).
  */
-export function copyPresent(fleet: Pick<Fleet, 'config' | 'env' | 'state'>, index: number): boolean {
-  if (agentEngine(fleet, index).remote) return true;
+export function copyPresent(fleet: Pick<Fleet, 'config'>, index: number, record: AgentRecord): boolean {
+  if (record.engine !== undefined) return true;
   return withSafeDir(fleet.config.root, agentPaths(fleet.config, index).rel.worktree, () => true) !== null;
 }

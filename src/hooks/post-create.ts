@@ -47,7 +47,10 @@ export async function runPostCreate(fleet: Fleet, profile: Profile, io: Io): Pro
   // dev-all holds the copies under the dev root: a remote agent's runs on its own engine, at its own up.
   const underRoot = [...records].filter(([, record]) => record.engine === undefined).map(([index]) => index);
   const wanted = profile.agentIndex === null ? underRoot : [profile.agentIndex];
-  const indexes = wanted.filter((index) => records.has(index) && copyPresent(fleet, index));
+  const indexes = wanted.filter((index) => {
+    const record = records.get(index);
+    return record !== undefined && copyPresent(fleet, index, record);
+  });
   const settled = await Promise.allSettled(
     indexes.map((index) => {
       const createdAt = records.get(index)?.createdAt ?? '';

@@ -23,8 +23,9 @@ import { copyPresent, hookDir, hookScript, type HookRun } from './hook-files.js'
  */
 export async function runPreRemove(fleet: Fleet, index: number, io: Io): Promise<HookRun | null> {
   const commands = fleet.config.hooks.preRemove;
-  if (commands.length === 0 || index < 2 || !readAgentRecords(fleet.state).has(index)) return null;
-  if (!copyPresent(fleet, index)) return null;
+  const record = readAgentRecords(fleet.state).get(index);
+  if (commands.length === 0 || index < 2 || record === undefined) return null;
+  if (!copyPresent(fleet, index, record)) return null;
   const profile = resolveProfile(fleet, agentName(index));
   if (profile.engine.remote) {
     // Its copy is a volume there: none (never up) is no copy to run the hook in, and up must not seed one for it.
