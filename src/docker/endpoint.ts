@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DevkitError } from '../errors.js';
+import { dockerConfigDir, readDockerConfig } from './docker-config.js';
 
 /**
  * Which Docker engine devkit talks to, chosen as the docker CLI chooses it,
@@ -35,10 +35,6 @@ export const DEFAULT_SOCKET = '/var/run/docker.sock';
 /** The context the docker CLI calls the engine from the environment. */
 export const DEFAULT_CONTEXT = 'default';
 
-function dockerConfigDir(env: NodeJS.ProcessEnv): string {
-  return env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
-}
-
 function readOptional(file: string): string | null {
   try {
     return readFileSync(file, 'utf8');
@@ -51,16 +47,8 @@ function readOptional(file: string): string | null {
 function contextName(env: NodeJS.ProcessEnv): string {
   if (env.DOCKER_HOST) return DEFAULT_CONTEXT;
   if (env.DOCKER_CONTEXT) return env.DOCKER_CONTEXT;
-  const config = readOptional(path.join(dockerConfigDir(env), 'config.json'));
-  if (config !== null) {
-    try {
-      const current = (JSON.parse(config) as { currentContext?: unknown }).currentContext;
-      if (typeof current === 'string' && current !== '') return current;
-    } catch {
-      throw new DevkitError(`${path.join(dockerConfigDir(env), 'config.json')} is not JSON: fix it as the docker CLI would need to`);
-    }
-  }
-  return DEFAULT_CONTEXT;
+  const current = readDockerConfig(env)?.currentContext;
+  return typeof current === 'string' && current !== '' ? current : DEFAULT_CONTEXT;
 }
 
 /** A Host string (unix:///p, tcp://h:p, ssh://[user@]h[:p]) as an endpoint. */
