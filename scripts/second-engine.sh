@@ -8,6 +8,8 @@
 #   scripts/second-engine.sh stop DIR     stops dockerd; keeps DIR/data, the namespace and the veth,
 #                                         so start DIR brings the same engine back
 #   scripts/second-engine.sh destroy DIR  stops it and removes the namespace, the veth and DIR
+#   scripts/second-engine.sh exec DIR CMD...  runs CMD in its namespace (a test's service on the
+#                                         engine's own loopback, where the engine finds it)
 # Several can run at once: the names come from DIR, and each gets a /30 of
 # 10.231.0.0/16 that no route uses. Progress goes to stderr.
 set -euo pipefail
@@ -17,10 +19,11 @@ die() {
   exit 1
 }
 
-[ $# = 2 ] || {
-  echo "usage: $0 start|stop|destroy DIR" >&2
+usage() {
+  echo "usage: $0 start|stop|destroy DIR, or $0 exec DIR CMD..." >&2
   exit 2
 }
+[ $# = 2 ] || { [ $# -gt 2 ] && [ "$1" = exec ]; } || usage
 command=$1
 [ "$(id -u)" = 0 ] || die "needs root (ip netns, dockerd)"
 dir=$(realpath -m -- "$2")
@@ -251,8 +254,10 @@ case "$command" in
   start) start ;;
   stop) stop ;;
   destroy) destroy ;;
-  *)
-    echo "usage: $0 start|stop|destroy DIR" >&2
-    exit 2
+  exec)
+    has_namespace || die "no namespace $ns: start DIR first"
+    shift 2
+    exec nsenter "--net=/run/netns/$ns" -- "$@"
     ;;
+  *) usage ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need (dependencies, a Docker Engine with
-# Compose v2, tmux, zsh) and runs every test, then prints one closing line
+# Compose v2, tmux, zsh, a registry binary) and runs every test, then prints one closing line
 # "N passed, N failed, N skipped". A dockerd this script starts, it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,8 @@ if ! docker info >/dev/null 2>&1; then
   trap './scripts/docker-engine.sh stop' EXIT
 fi
 ./scripts/docker-engine.sh start
+# The container registry the tests of devkit.yml's registry: run (Debian's docker-registry, unpacked).
+./scripts/test-registry.sh install
 
 report=$(mktemp)
 before=$(mktemp)

@@ -123,7 +123,7 @@ describe('bad input', () => {
     it('an unknown key is named', async () => {
       await refusedWithConfig(
         `root: ${fx.root}\nrepo: app\nmaxagents: 3\n`,
-        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh, git, image, hooks, engine, agents\)/,
+        /unknown key 'maxagents' \(known keys: root, repo, maxAgents, baseImage, egress, ssh, git, image, hooks, engine, agents, registry\)/,
       );
     });
 
@@ -155,6 +155,22 @@ describe('bad input', () => {
       ['an unknown hook', "hooks:\n  postStart: 'true'\n", /unknown key 'hooks.postStart' \(known keys: postCreate, preRemove\)/],
     ])('a hook that is %s is refused', async (_what, section, message) => {
       await refusedWithConfig(`root: ${fx.root}\nrepo: app\n${section}`, message);
+    });
+
+    it.each([
+      ['a Docker Hub namespace without its host', 'team/devkit'],
+      ['a URL', 'https://registry.example.com/devkit'],
+      ['a path in capitals', 'registry.example.com:5000/Devkit'],
+      ['a tag', 'registry.example.com/devkit:latest'],
+    ])('a registry that is %s is refused', async (_what, value) => {
+      await refusedWithConfig(
+        `root: ${fx.root}\nrepo: app\nregistry: ${value}\n`,
+        /'registry' must be a registry host with an optional path, as registry.example.com:5000\/devkit \(the host needs a dot or a port; docker.io\/NAME for Docker Hub\), got /,
+      );
+    });
+
+    it('a registry that is a number is refused', async () => {
+      await refusedWithConfig(`root: ${fx.root}\nrepo: app\nregistry: 5000\n`, /'registry' must be a string, got 5000/);
     });
 
     it('a root holding a NUL byte is refused', async () => {

@@ -9,6 +9,8 @@ import { DEFAULT_BASE_IMAGE } from '../src/config/config.js';
 import { BASE_RECIPE_HASH, baseState } from '../src/docker/images.js';
 import { tempDir } from './support/sandbox.js';
 import { escapeControls } from '../src/cli/io.js';
+import { validateRegistry } from '../src/config/sections.js';
+import { registryReference } from '../src/docker/registry-transfer.js';
 
 // Our own logic around git's output formats; the same paths run against real git in the CLI tests.
 describe('parsers and checks', () => {
@@ -100,6 +102,40 @@ describe('parsers and checks', () => {
     expect(baseState(DEFAULT_BASE_IMAGE, { labels: { 'devkit.base-recipe': 'an older recipe' } })).toBe('stale');
     expect(baseState('registry.example/base:1', { labels: {} })).toBe('current');
     expect(baseState(DEFAULT_BASE_IMAGE, null)).toBe('missing');
+  });
+});
+
+describe("devkit.yml's registry", () => {
+  it('takes a registry host (a dot, a port, or localhost) with an optional path, as the docker CLI tells one from a Docker Hub name', () => {
+    for (const value of [
+      'localhost:5000',
+      'localhost/devkit',
+      'registry.example.com/team/devkit',
+      'docker.io/team',
+      '10.0.0.5:5000/x-y/z__w',
+    ])
+      expect(validateRegistry(value, 'devkit.yml')).toBe(value);
+    expect(validateRegistry(undefined, 'devkit.yml')).toBeNull();
+    for (const value of [
+      'team/devkit',
+      'devkit',
+      'registry.example.com/',
+      'registry.example.com//x',
+      'reg.example/-x',
+      'reg.example:5000:1',
+    ])
+      expect(() => validateRegistry(value, 'devkit.yml')).toThrow(/'registry' must be a registry host/);
+  });
+
+  it("names an image in the registry by its ID under the registry's prefix, without the registry its own name may start with", () => {
+    const id = `sha256:${'a'.repeat(64)}`;
+    expect(registryReference('reg.example:5000/devkit', { tag: 'devkit/dev:local', id })).toBe(
+      `reg.example:5000/devkit/devkit/dev:sha256-${'a'.repeat(64)}`,
+    );
+    expect(registryReference('localhost:5000', { tag: 'other.example/team/base:bookworm', id })).toBe(
+      `localhost:5000/team/base:sha256-${'a'.repeat(64)}`,
+    );
+    expect(registryReference('localhost:5000', { tag: 'plain', id })).toBe(`localhost:5000/plain:sha256-${'a'.repeat(64)}`);
   });
 });
 

@@ -20,14 +20,16 @@ import {
   type DevRootFixture,
   type RunResult,
 } from './support/sandbox.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
 import { startSecondEngine, type SecondEngine } from './support/second-engine.js';
 
 /**
  * Issue 13: agents on remote engines. A second engine (test/support/second-engine.ts)
  * reached over TCP through a docker context stands in for a remote machine;
  * devkit.yml places agent 2 there (agents.agent2.engine) and agent 3 on this
- * machine's engine. One engine and one dev root for the whole file: the tests
- * run in order (up, egress, status, sync, remove).
+ * machine's engine, and names a registry (test/support/registry.ts) the
+ * second engine pulls devkit's images from. One engine and one dev root for
+ * the whole file: the tests run in order (up, egress, status, sync, remove).
  */
 
 /** The test's stand-in for the internet on the second engine's side: a network there, sites at fixed addresses. */
@@ -40,6 +42,9 @@ const RESOLVER = '10.213.0.53';
 describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
   let engine: SecondEngine | undefined;
   let fx: DevRootFixture | undefined;
+  let registry: TestRegistry | undefined;
+  /** What agent 2's first up said on stderr. */
+  let agent2Up = '';
   const network = `devkit-test-remote-${process.pid}`;
   const second = (): SecondEngine => {
     if (engine === undefined) throw new Error('no second engine');
@@ -69,6 +74,10 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
   beforeAll(async () => {
     engine = await startSecondEngine();
     fx = await makeDevRoot();
+    // The registry, on this machine's loopback and the second engine's, under one name; the user logged in to it.
+    registry = await startRegistry();
+    await registry.reachFrom(engine);
+    registry.login(engine.dockerConfig);
     // The sites' network, on both engines: egress.networks is the workspace's, and agent 3's up checks it exists here too.
     await engine2(['network', 'create', '--subnet', SITES_SUBNET, '--label', 'devkit.test=remote-agents', network]);
     await execa('docker', ['network', 'create', '--label', 'devkit.test=remote-agents', network]);
@@ -81,6 +90,7 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
         // Agent 4 (made by the attack test) is the hostile one.
         '  agent4:',
         `    engine: ${second().contextName}`,
+        `registry: ${registry.address}/devkit`,
         'egress:',
         '  allow: [allowed.devkit.test]',
         // The allowed site sits at a private address, which the dns sidecar gives out only for a name devkit.yml names with it.
@@ -95,7 +105,9 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
       ].join('\n'),
     );
     expect(await run(['worktrees', 'init', '3'])).toMatchObject({ exitCode: 0 });
-    expect(await run(['-p', 'agent2', 'up'])).toMatchObject({ exitCode: 0 });
+    const up = await run(['-p', 'agent2', 'up']);
+    expect(up).toMatchObject({ exitCode: 0 });
+    agent2Up = up.stderr;
     expect(await run(['-p', 'agent3', 'up'])).toMatchObject({ exitCode: 0 });
     // The image devkit copied there runs the sites and their DNS server.
     const sites: Array<[name: string, address: string, script: string]> = [
@@ -117,6 +129,7 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
     await execa('docker', ['network', 'rm', network], { reject: false });
     // Everything made on the second engine (stacks, volumes, sites, networks) goes with it.
     await engine?.destroy();
+    await registry?.stop();
   }, 120_000);
 
   it('runs agent 2 on the engine its context names, in its own copy and HOME there, with no host folder mounted', async () => {
@@ -160,6 +173,32 @@ describeWithDocker('agents on a remote engine (devkit issue 13)', () => {
       await engine2(['inspect', '--format', '{{json .Mounts}}', ...ids]).then((out) => `[${out.split('\n').join(',')}]`),
     ) as Array<Array<{ Type: string; Source: string; Destination: string }>>;
     expect(mounts.flat().filter((mount) => mount.Type === 'bind')).toEqual([]);
+  });
+
+  it("pulled the stack's images there from devkit.yml's registry, the very images built here, and left no registry names behind", async () => {
+    const address = registry?.address ?? '';
+    const where = `tcp://${second().address}:2375 \\(context ${second().contextName}\\)`;
+    const pulled = [...agent2Up.matchAll(new RegExp(`^pulling (\\S+) from ${address}/devkit on ${where}: \\d+\\.\\d MiB in`, 'gm'))].map(
+      (match) => match[1] ?? '',
+    );
+    // The dev image and the sidecars' (proxy, dns).
+    expect(pulled).toEqual(expect.arrayContaining(['devkit/dev:local', 'devkit/proxy:local', 'devkit/dns:local']));
+    expect(agent2Up).not.toMatch(/^copying /m);
+    for (const tag of pulled) {
+      const [here, there] = await Promise.all([
+        execa('docker', ['image', 'inspect', '--format', '{{.Id}}', tag]),
+        engine2(['image', 'inspect', '--format', '{{.Id}}', tag]),
+      ]);
+      expect({ tag, id: there }).toEqual({ tag, id: here.stdout });
+    }
+    expect(await registry?.repositories()).toEqual(
+      expect.arrayContaining(['devkit/devkit/dev', 'devkit/devkit/proxy', 'devkit/devkit/dns']),
+    );
+    const names = [
+      ...(await execa('docker', ['image', 'ls', '--format', '{{.Repository}}'])).stdout.split('\n'),
+      ...(await engine2(['image', 'ls', '--format', '{{.Repository}}'])).split('\n'),
+    ];
+    expect(names.filter((name) => name.startsWith(address))).toEqual([]);
   });
 
   it('lets the allowlisted site on its engine answer through its proxy, refuses another with 403, and nothing bypasses the proxy', async () => {

@@ -3,13 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import net from 'node:net';
 import { execa } from 'execa';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineApi, engineClient } from '../src/docker/engine-api.js';
 import { resolveEndpoint } from '../src/docker/endpoint.js';
 import { ensureImagesOn } from '../src/docker/image-transfer.js';
+import type { RegistryRoute } from '../src/docker/registry-transfer.js';
 import { describeWithDocker, docker } from './support/docker.js';
 import { ENGINE_SOCKET, relayTo, type Relay } from './support/engine-relay.js';
 import { recordingIo } from './support/io.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/sandbox.js';
 import { startSecondEngine, type SecondEngine } from './support/second-engine.js';
 
@@ -153,6 +155,153 @@ describeWithDocker('a second engine, reached over TCP as a remote one would be',
     } finally {
       await relay.close();
     }
+  });
+
+  describe('through the registry devkit.yml names (registry:)', () => {
+    let registry: TestRegistry | undefined;
+    const made: string[] = [];
+    const reg = (): TestRegistry => {
+      if (registry === undefined) throw new Error('no registry');
+      return registry;
+    };
+    /** A docker config folder holding only what `docker login` to the test registry writes. */
+    const loggedIn = (): string => {
+      const config = tempDir('registry-login');
+      reg().login(config);
+      return config;
+    };
+    const route = (dockerConfig: string, prefix = `${reg().address}/devkit-test`): RegistryRoute => ({
+      registry: prefix,
+      env: { ...process.env, DOCKER_CONFIG: dockerConfig },
+    });
+    /** A small image of its own (one file), on the local engine only; removed from both engines after the file. */
+    const smallImage = async (name: string): Promise<{ tag: string; id: string }> => {
+      const tag = `devkit/registry-test-${name}:${process.pid}`;
+      const dir = tempDir('small-image');
+      writeFileSync(path.join(dir, 'made-by'), `${name} ${process.pid} ${Date.now()}\n`);
+      await execa('sh', ['-c', 'tar -C "$1" -c . | docker import - "$2"', 'sh', dir, tag]);
+      made.push(tag);
+      const id = (await local.inspectImage(tag))?.id ?? '';
+      return { tag, id };
+    };
+    /** Image names on an engine that start with the registry's address: devkit leaves none behind. */
+    const registryNames = async (api: EngineApi): Promise<string[]> =>
+      (await api.request<Array<{ RepoTags: string[] | null }>>('GET', '/images/json'))
+        .flatMap((image) => image.RepoTags ?? [])
+        .filter((name) => name.startsWith(reg().address));
+
+    beforeAll(async () => {
+      registry = await startRegistry();
+      await registry.reachFrom(second());
+    }, 60_000);
+
+    afterAll(async () => {
+      for (const tag of made) {
+        await execa('docker', ['image', 'rm', tag], { reject: false });
+        await execa('docker', ['image', 'rm', tag], { reject: false, env: second().env, extendEnv: false });
+      }
+      await registry?.stop();
+    });
+
+    it("pulls the images it lacks from the registry, logged in with the docker config's credentials, once, named as here", async () => {
+      const [a, b] = [await smallImage('a'), await smallImage('b')];
+      const terminal = { ...recordingIo(), interactive: true, columns: 300 };
+      const prefix = `${reg().address}/devkit-test`;
+      expect(await ensureImagesOn(remote(), [a.tag, b.tag], { source: local, io: terminal, route: route(loggedIn()) })).toEqual([
+        { ...a, action: 'pulled' },
+        { ...b, action: 'pulled' },
+      ]);
+      // The same images there (an image's ID is the digest of its config, which names its layers), under devkit's names.
+      expect((await remote().inspectImage(a.tag))?.id).toBe(a.id);
+      expect((await remote().inspectImage(b.tag))?.id).toBe(b.id);
+      // They went through the registry, under its prefix, and the registry's names are gone from both engines again.
+      expect(await reg().repositories()).toEqual(
+        expect.arrayContaining([`devkit-test/devkit/registry-test-a`, `devkit-test/devkit/registry-test-b`]),
+      );
+      expect([...(await registryNames(local)), ...(await registryNames(remote()))]).toEqual([]);
+      // A terminal shows each step with its layers, and what it moved.
+      const where = `tcp://${second().address}:2375 \\(context ${second().contextName}\\)`;
+      expect(terminal.logs).toContainEqual(
+        expect.stringMatching(new RegExp(`^pushing ${a.tag} to ${prefix}: 1/1 layers, \\d+\\.\\d MiB$`)),
+      );
+      expect(terminal.logs).toContainEqual(
+        expect.stringMatching(new RegExp(`^pushing ${b.tag} to ${prefix}: \\d+\\.\\d MiB in \\d+\\.\\d s$`)),
+      );
+      expect(terminal.logs).toContainEqual(
+        expect.stringMatching(new RegExp(`^pulling ${a.tag} from ${prefix} on ${where}: \\d+\\.\\d MiB in \\d+\\.\\d s$`)),
+      );
+
+      // Again: nothing to do, nothing said.
+      const again = recordingIo();
+      expect(await ensureImagesOn(remote(), [a.tag, b.tag], { source: local, io: again, route: route(loggedIn()) })).toEqual([
+        { ...a, action: 'present' },
+        { ...b, action: 'present' },
+      ]);
+      expect(again.logs).toEqual([]);
+    });
+
+    it('logs in with the credential helper the docker config names for the registry', async () => {
+      const image = await smallImage('helper');
+      const bin = tempDir('credential-helper');
+      const seen = path.join(bin, 'asked-for');
+      // A credential helper as docker-credential-helpers make them: `get` reads the server on stdin, answers JSON.
+      writeFileSync(
+        path.join(bin, 'docker-credential-devkit-test'),
+        `#!/bin/sh\n[ "$1" = get ] || exit 1\ncat > "${seen}"\n` +
+          `printf '{"ServerURL":"%s","Username":"${reg().user}","Secret":"${reg().password}"}' "$(cat "${seen}")"\n`,
+        { mode: 0o755 },
+      );
+      const config = tempDir('registry-helper');
+      writeFileSync(path.join(config, 'config.json'), JSON.stringify({ credHelpers: { [reg().address]: 'devkit-test' } }));
+      const withHelper: RegistryRoute = { ...route(config), env: { ...route(config).env, PATH: `${bin}:${process.env.PATH ?? ''}` } };
+      expect(await ensureImagesOn(remote(), [image.tag], { source: local, io: recordingIo(), route: withHelper })).toEqual([
+        { ...image, action: 'pulled' },
+      ]);
+      expect(readFileSync(seen, 'utf8')).toBe(reg().address);
+      expect((await remote().inspectImage(image.tag))?.id).toBe(image.id);
+    });
+
+    it('says in one line that the registry wants a login the docker config lacks, and leaves nothing behind', async () => {
+      const image = await smallImage('no-login');
+      const json = { ...recordingIo(), quiet: true };
+      const send = ensureImagesOn(remote(), [image.tag], { source: local, io: json, route: route(tempDir('no-login')) });
+      await expect(send).rejects.toThrow(
+        new RegExp(
+          `^pushing ${image.tag} to ${reg().address}/devkit-test failed: [^\\n]*no basic auth credentials[^\\n]* ` +
+            `\\(log in with docker login ${reg().address}: devkit uses the docker config's credentials\\)$`,
+        ),
+      );
+      expect(json.logs).toEqual([]);
+      expect(await remote().inspectImage(image.tag)).toBeNull();
+      expect(await registryNames(local)).toEqual([]);
+    });
+
+    it('says in one line when the remote engine cannot reach the registry it was pushed to', async () => {
+      // A registry this machine reaches and the second engine does not (not served in its namespace).
+      const elsewhere = await startRegistry();
+      try {
+        const image = await smallImage('unreachable');
+        const config = tempDir('registry-elsewhere');
+        elsewhere.login(config);
+        const send = ensureImagesOn(remote(), [image.tag], {
+          source: local,
+          io: recordingIo(),
+          route: route(config, `${elsewhere.address}/devkit-test`),
+        });
+        await expect(send).rejects.toThrow(
+          new RegExp(
+            `^pulling ${image.tag} from ${elsewhere.address}/devkit-test on tcp://${second().address}:2375 [^\\n]* failed: ` +
+              `[^\\n]*connection refused[^\\n]* \\(that engine reaches the registry itself, by the name ${elsewhere.address} devkit.yml gives it\\)$`,
+          ),
+        );
+        // The push went through; nothing else changed on either engine.
+        expect(await elsewhere.repositories()).toEqual(['devkit-test/devkit/registry-test-unreachable']);
+        expect(await remote().inspectImage(image.tag)).toBeNull();
+        expect((await local.inspectImage(image.tag))?.id).toBe(image.id);
+      } finally {
+        await elsewhere.stop();
+      }
+    });
   });
 
   it('is reached over ssh as the docker CLI reaches it (ssh HOST docker system dial-stdio)', async () => {

@@ -40,3 +40,16 @@ export function followLines(output: NodeJS.ReadableStream, progress: Progress, k
   });
   return tail;
 }
+
+/** No progress at all: --json and --quiet keep stderr for what went wrong. */
+const SILENT: Progress = { update: () => undefined, done: () => undefined };
+
+/** A progress for a step that only --json and --quiet keep silent (startProgress otherwise). */
+export function stepProgress(io: Io, label: string): Progress {
+  return io.quiet ? SILENT : startProgress(io, label);
+}
+
+/** Bytes as the progress lines show them. */
+export function mebibytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}

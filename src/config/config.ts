@@ -13,6 +13,7 @@ import {
   validateGitIdentity,
   validateHooks,
   validateImage,
+  validateRegistry,
   validateSsh,
   type EgressConfig,
   type EnginesConfig,
@@ -48,6 +49,8 @@ export interface DevkitConfig {
   hooks: HooksConfig;
   /** The docker contexts agents run on (`engine:`, `agents.agentK.engine`). */
   engines: EnginesConfig;
+  /** Where remote engines pull devkit's images from (HOST[:PORT][/PATH]); null: they are copied with save/load. */
+  registry: string | null;
 }
 
 /** The directory devkit runs in, and its config. */
@@ -62,7 +65,20 @@ export interface Workspace {
 
 type Raw = Record<string, unknown>;
 
-const KNOWN_KEYS = ['root', 'repo', 'maxAgents', 'baseImage', 'egress', 'ssh', 'git', 'image', 'hooks', 'engine', 'agents'] as const;
+const KNOWN_KEYS = [
+  'root',
+  'repo',
+  'maxAgents',
+  'baseImage',
+  'egress',
+  'ssh',
+  'git',
+  'image',
+  'hooks',
+  'engine',
+  'agents',
+  'registry',
+] as const;
 
 /** Validates parsed devkit.yml content; every message names the key at fault. */
 export function validateConfig(raw: unknown, where: { file: string; dir: string }): DevkitConfig {
@@ -102,6 +118,7 @@ export function validateConfig(raw: unknown, where: { file: string; dir: string 
     }),
     hooks: validateHooks(fields.hooks, where.file),
     engines: validateEngines(fields.engine, fields.agents, where.file),
+    registry: validateRegistry(fields.registry, where.file),
   };
 }
 

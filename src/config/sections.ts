@@ -348,3 +348,27 @@ export function validateEngines(engine: unknown, agentsRaw: unknown, file: strin
   }
   return { workspace: engine === undefined ? null : contextName(engine, 'engine', file), agents };
 }
+
+/**
+ * `registry:` — where remote engines get devkit's images from: this machine's
+ * engine pushes them under this prefix (HOST[:PORT][/PATH], as an image name
+ * starts), the remote engine pulls them. The first part must be a registry's
+ * host (a dot or a port, or localhost), as the docker CLI tells one from a
+ * Docker Hub namespace: `team/devkit` would push to Docker Hub's `team`.
+ */
+const REGISTRY_HOST = String.raw`localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*:[0-9]{1,5}`;
+/** Path components as an image name has them (lower case, separated by ., _, __ or dashes). */
+const REGISTRY_PATH = String.raw`(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`;
+const REGISTRY = new RegExp(`^(?<host>${REGISTRY_HOST})${REGISTRY_PATH}$`);
+
+export function validateRegistry(raw: unknown, file: string): string | null {
+  if (raw === undefined) return null;
+  const value = text(raw, 'registry', file);
+  const host = REGISTRY.exec(value)?.groups?.host;
+  if (host === undefined || host.length > 255)
+    throw new UsageError(
+      `${file}: 'registry' must be a registry host with an optional path, as registry.example.com:5000/devkit ` +
+        `(the host needs a dot or a port; docker.io/NAME for Docker Hub), got ${JSON.stringify(value)}`,
+    );
+  return value;
+}

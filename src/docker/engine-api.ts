@@ -246,10 +246,10 @@ export class EngineApi {
   }
 
   /** An answer streamed, not read whole; a refusal (small) is read and becomes the engine's own line. */
-  private async stream(method: string, path: string, body?: Readable): Promise<Readable> {
+  private async stream(method: string, path: string, options: { body?: Readable; headers?: readonly string[] } = {}): Promise<Readable> {
     let answer: { status: number; body: Readable };
     try {
-      answer = await engineStream(this.endpoint, { method, path: `${API}${path}`, body });
+      answer = await engineStream(this.endpoint, { method, path: `${API}${path}`, ...options });
     } catch (error) {
       throw this.failure(`${method} ${path}`, error);
     }
@@ -264,7 +264,7 @@ export class EngineApi {
 
   /** Loads a tar of images, as `docker load`; resolves with the engine's lines (Loaded image: ...); its error throws. */
   async loadImages(tar: Readable): Promise<string[]> {
-    const answer = await this.stream('POST', '/images/load?quiet=1', tar);
+    const answer = await this.stream('POST', '/images/load?quiet=1', { body: tar });
     const { lines, error } = readMessages((await readAll(answer, 1024 * 1024)).toString('utf8'));
     if (error !== null) throw new DevkitError(`docker engine: ${error.trim()} (POST /images/load)`);
     return lines;
@@ -274,6 +274,31 @@ export class EngineApi {
   async tagImage(image: string, reference: string): Promise<void> {
     const { repo, tag } = splitTag(reference);
     await this.request('POST', `/images/${encodeURIComponent(image)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`);
+  }
+
+  /**
+   * Pushes repo:tag to its registry, as `docker push`; `auth` is the
+   * X-Registry-Auth value (registry-auth.ts). The answer is the engine's
+   * JSON progress messages: a failure is one of them, not an HTTP status.
+   */
+  pushImage(reference: string, auth: string): Promise<Readable> {
+    const { repo, tag } = splitTag(reference);
+    return this.stream('POST', `/images/${encodeURIComponent(repo)}/push?tag=${encodeURIComponent(tag)}`, {
+      headers: [`X-Registry-Auth: ${auth}`],
+    });
+  }
+
+  /** Pulls repo:tag from its registry, as `docker pull`; answers as pushImage does. */
+  pullImage(reference: string, auth: string): Promise<Readable> {
+    const { repo, tag } = splitTag(reference);
+    return this.stream('POST', `/images/create?fromImage=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`, {
+      headers: [`X-Registry-Auth: ${auth}`],
+    });
+  }
+
+  /** Takes one name off an image, as `docker rmi NAME`: the image stays while another name holds it. */
+  async untagImage(reference: string): Promise<void> {
+    await this.request('DELETE', `/images/${encodeURIComponent(reference)}?noprune=1`);
   }
 
   /** Whether the engine has a network of this name (or id). */

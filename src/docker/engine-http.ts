@@ -303,7 +303,7 @@ export function engineUpgrade(endpoint: EngineEndpoint, request: EngineHttpReque
  */
 export function engineStream(
   endpoint: EngineEndpoint,
-  request: { method: string; path: string; body?: Readable },
+  request: { method: string; path: string; body?: Readable; headers?: readonly string[] },
 ): Promise<{ status: number; body: Readable }> {
   return new Promise((resolve, reject) => {
     const socket = dialEngine(endpoint);
@@ -332,7 +332,8 @@ export function engineStream(
     socket.on('data', onData);
     socket.on('error', fail);
     socket.on('end', onEarlyEnd);
-    socket.write(requestText({ method: request.method, path: request.path }, ['Connection: close'], request.body !== undefined));
+    const headers = ['Connection: close', ...(request.headers ?? [])];
+    socket.write(requestText({ method: request.method, path: request.path }, headers, request.body !== undefined));
     if (request.body !== undefined) {
       const body = request.body;
       body.on('error', fail);

@@ -1,30 +1,32 @@
 import { Transform } from 'node:stream';
 import type { Io } from '../cli/io.js';
-import { startProgress, type Progress } from '../cli/progress.js';
+import { mebibytes, stepProgress, type Progress } from '../cli/progress.js';
 import { DevkitError, oneLine } from '../errors.js';
 import type { EngineApi } from './engine-api.js';
 import { describeEndpoint } from './endpoint.js';
+import { sendThroughRegistry, type RegistryRoute } from './registry-transfer.js';
 
 /**
  * Copies images from one engine (the local one) to another (a remote one)
  * through the Engine API alone: the source's `GET /images/get` streamed into
  * the target's `POST /images/load`, as `docker save | docker -H ... load`
- * would, with no registry, no docker CLI and no file of the whole tar.
+ * would, with no registry, no docker CLI and no file of the whole tar; or,
+ * when devkit.yml names a registry, through it (registry-transfer.ts).
  */
 
 export interface TransferredImage {
   tag: string;
   id: string;
-  /** copied: its tar went across; tagged: the target had the image under another name; present: nothing to do. */
-  action: 'copied' | 'tagged' | 'present';
+  /**
+   * copied: its tar went across; pulled: the target pulled it from the
+   * registry (registry-transfer.ts); tagged: the target had the image under
+   * another name; present: nothing to do.
+   */
+  action: 'copied' | 'pulled' | 'tagged' | 'present';
 }
 
 /** How often the byte count on a terminal is redrawn. */
 const PROGRESS_EVERY_MS = 250;
-
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
 
 /** Passes bytes through, counting them onto the progress line. */
 function byteCounter(progress: Progress): { stream: Transform; bytes: () => number } {
@@ -35,16 +37,13 @@ function byteCounter(progress: Progress): { stream: Transform; bytes: () => numb
       bytes += chunk.length;
       if (Date.now() - shown >= PROGRESS_EVERY_MS) {
         shown = Date.now();
-        progress.update(megabytes(bytes));
+        progress.update(mebibytes(bytes));
       }
       done(null, chunk);
     },
   });
   return { stream, bytes: () => bytes };
 }
-
-/** No progress at all: --json and --quiet keep stderr for what went wrong. */
-const SILENT: Progress = { update: () => undefined, done: () => undefined };
 
 /** Streams the tar of `tags` from source into target; throws an Error saying why it failed. */
 async function copyTar(source: EngineApi, target: EngineApi, tags: readonly string[], progress: Progress): Promise<number> {
@@ -60,7 +59,7 @@ async function copyTar(source: EngineApi, target: EngineApi, tags: readonly stri
     await target.loadImages(tar.pipe(counter.stream));
   } catch (error) {
     if (broken.error === null) throw error;
-    const read = megabytes(counter.bytes());
+    const read = mebibytes(counter.bytes());
     throw new Error(`reading them from ${describeEndpoint(source.endpoint)} failed after ${read}: ${broken.error.message}`, {
       cause: error,
     });
@@ -71,16 +70,17 @@ async function copyTar(source: EngineApi, target: EngineApi, tags: readonly stri
 /**
  * Makes sure `target` has each of `tags` as `source` has it (the same image
  * ID): those it has already are left alone, an image it has under another
- * name only gets the tag, and the rest go across in one tar (shared layers
- * once). Progress (bytes copied) shows on stderr; --json and --quiet show none.
- * A copy that fails is one line naming the images and the engine.
+ * name only gets the tag, and the rest go across: through the registry when
+ * devkit.yml names one (`route`), else in one tar (shared layers once).
+ * Progress shows on stderr; --json and --quiet show none. A copy that fails
+ * is one line naming the images and the engine.
  */
 export async function ensureImagesOn(
   target: EngineApi,
   tags: readonly string[],
-  options: { source: EngineApi; io: Io },
+  options: { source: EngineApi; io: Io; route?: RegistryRoute | null },
 ): Promise<TransferredImage[]> {
-  const { source, io } = options;
+  const { source, io, route } = options;
   const where = describeEndpoint(target.endpoint);
   const results: TransferredImage[] = [];
   const missing: Array<{ tag: string; id: string }> = [];
@@ -99,9 +99,13 @@ export async function ensureImagesOn(
     }
   }
   if (missing.length === 0) return results;
+  if (route) {
+    await sendThroughRegistry(missing, { source, target, route, io });
+    return [...results, ...missing.map((image) => ({ ...image, action: 'pulled' as const }))];
+  }
 
   const names = missing.map((image) => image.tag);
-  const progress = io.quiet ? SILENT : startProgress(io, `copying ${names.join(', ')} to ${where}`);
+  const progress = stepProgress(io, `copying ${names.join(', ')} to ${where}`);
   const started = Date.now();
   try {
     const bytes = await copyTar(source, target, names, progress);
@@ -110,7 +114,7 @@ export async function ensureImagesOn(
       if (copied?.id !== image.id)
         throw new Error(`the engine loaded the tar, but ${image.tag} is ${copied?.id ?? 'missing'} there, not ${image.id}`);
     }
-    progress.done(`${megabytes(bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    progress.done(`${mebibytes(bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     progress.done('failed');
     const reason = oneLine(error instanceof Error ? error.message : String(error));

@@ -96,12 +96,17 @@ export function debianMirror(): string {
   throw new DevkitError('no Debian mirror found in /etc/apt: set baseImage in devkit.yml to an image you have');
 }
 
+/** One message of the engine's JSON stream for a build, an import, a push or a pull. */
+export interface ImageStreamEvent {
+  stream?: string;
+  status?: string;
+  /** The layer a push or pull message is about. */
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
 /** Follows a dockerode progress stream to its end; an error event rejects. */
-function follow(
-  docker: Docker,
-  stream: NodeJS.ReadableStream,
-  onEvent: (event: { stream?: string; status?: string }) => void,
-): Promise<void> {
+function follow(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: ImageStreamEvent) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     docker.modem.followProgress(
       stream,
@@ -113,6 +118,15 @@ function follow(
       onEvent,
     );
   });
+}
+
+/** Follows the engine's JSON stream of a push or pull made on `api` (EngineApi.pushImage, pullImage); its error rejects. */
+export async function followImageStream(
+  api: EngineApi,
+  stream: NodeJS.ReadableStream,
+  onEvent: (event: ImageStreamEvent) => void,
+): Promise<void> {
+  return follow(await dockerode(api), stream, onEvent);
 }
 
 /** Where the bootstrap's root filesystem and its tar are made: they are large (DEVKIT_BOOTSTRAP_DIR may point to a roomier disk). */

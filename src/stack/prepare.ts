@@ -106,13 +106,15 @@ export async function prepareStack(fleet: Fleet, profile: Profile, io: Io): Prom
   const { engine } = profile;
   const api = await connectEndpoint(engine.endpoint);
   if (!engine.remote) refuseRemoteEngine(fleet, api);
-  // Images are built on this machine's engine; a remote one gets copies of them (image-transfer.ts).
+  // Images are built on this machine's engine; a remote one gets copies of them,
+  // or pulls them from devkit.yml's registry (image-transfer.ts).
   const builder = engine.remote ? await connectEndpoint(machineEndpoint(fleet.env)) : api;
   const { overlay, policyChanged, devImage } = await writeStackFiles(fleet, profile, api, io);
   const images = await buildStackImages({ baseImage: fleet.config.baseImage, io, api: builder, env: fleet.env });
   await ensureWorkspaceImage(fleet.config, devImage, { api: builder, io, env: fleet.env });
   if (engine.remote && profile.agentIndex !== null) {
-    await ensureImagesOn(api, [...new Set([...images.map((image) => image.tag), devImage.tag])], { source: builder, io });
+    const route = fleet.config.registry === null ? null : { registry: fleet.config.registry, env: fleet.env };
+    await ensureImagesOn(api, [...new Set([...images.map((image) => image.tag), devImage.tag])], { source: builder, io, route });
     await ensureRemoteCopy(fleet, profile.agentIndex, api, { image: devImage.tag, io });
   }
   await ensureVolumes(fleet, engine, api, externalVolumes(path.join(fleet.workspace.dir, COMPOSE_FILE)));
