@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineApi, engineClient } from '../src/docker/engine-api.js';
 import { resolveEndpoint } from '../src/docker/endpoint.js';
 import { ensureImagesOn } from '../src/docker/image-transfer.js';
-import type { RegistryRoute } from '../src/docker/registry-transfer.js';
+import { registryReference, type RegistryRoute } from '../src/docker/registry-transfer.js';
 import { describeWithDocker, docker } from './support/docker.js';
 import { ENGINE_SOCKET, relayTo, type Relay } from './support/engine-relay.js';
 import { recordingIo } from './support/io.js';
@@ -274,6 +274,37 @@ describeWithDocker('a second engine, reached over TCP as a remote one would be',
       expect(json.logs).toEqual([]);
       expect(await remote().inspectImage(image.tag)).toBeNull();
       expect(await registryNames(local)).toEqual([]);
+    });
+
+    it('refuses an image the registry serves in place of the one pushed, and keeps it off the remote engine', async () => {
+      // A registry that, to the second engine, answers for the image devkit pushed with another image of the same repository.
+      const liar = await startRegistry();
+      try {
+        await liar.reachFrom(second(), { tagInstead: 'other' });
+        const config = tempDir('registry-liar');
+        liar.login(config);
+        const [image, other] = [await smallImage('swapped'), await smallImage('other')];
+        const planted = `${liar.address}/devkit-test/devkit/registry-test-swapped:other`;
+        const docker = (args: string[]) => execa('docker', args, { env: { DOCKER_CONFIG: config }, stdin: 'ignore' });
+        await docker(['tag', other.tag, planted]);
+        await docker(['push', planted]);
+        await docker(['image', 'rm', planted]);
+
+        const send = ensureImagesOn(remote(), [image.tag], {
+          source: local,
+          io: recordingIo(),
+          route: route(config, `${liar.address}/devkit-test`),
+        });
+        await expect(send).rejects.toThrow(
+          `${liar.address}/devkit-test served ${registryReference(`${liar.address}/devkit-test`, image)} as ${other.id}, ` +
+            `not the ${image.id} built here: the registry does not hold what devkit pushed`,
+        );
+        // Neither image is there under any name: the one served was taken off with the registry's name.
+        expect(await remote().inspectImage(image.tag)).toBeNull();
+        expect(await remote().inspectImage(other.id)).toBeNull();
+      } finally {
+        await liar.stop();
+      }
     });
 
     it('says in one line when the remote engine cannot reach the registry it was pushed to', async () => {

@@ -22,8 +22,12 @@ export interface TestRegistry {
   password: string;
   /** Writes the credentials into a docker config's auths, as `docker login` would. */
   login(dockerConfig: string): void;
-  /** Serves it at `address` in that engine's namespace too. */
-  reachFrom(engine: SecondEngine): Promise<void>;
+  /**
+   * Serves it at `address` in that engine's namespace too; with `tagInstead`,
+   * as a registry that lies there: a manifest asked for by a tag devkit uses
+   * is that tag's manifest (swapping-registry.mjs).
+   */
+  reachFrom(engine: SecondEngine, options?: { tagInstead?: string }): Promise<void>;
   /** The repositories it holds, as its catalog lists them. */
   repositories(): Promise<string[]>;
   /** Ends the registry and its forwarders and removes its folder. */
@@ -31,6 +35,7 @@ export interface TestRegistry {
 }
 
 const FORWARDER = fileURLToPath(new URL('./loopback-forward.mjs', import.meta.url));
+const SWAPPER = fileURLToPath(new URL('./swapping-registry.mjs', import.meta.url));
 const SECOND_ENGINE = fileURLToPath(new URL('../../scripts/second-engine.sh', import.meta.url));
 
 /** The port a forwarder printed once it listens; fails with its stderr when it exits first. */
@@ -107,8 +112,9 @@ export async function startRegistry(): Promise<TestRegistry> {
         config.auths = { ...config.auths, [address]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } };
         writeFileSync(file, JSON.stringify(config, null, 2));
       },
-      reachFrom: async (engine) => {
-        const inside = execa(SECOND_ENGINE, ['exec', engine.dir, 'node', FORWARDER, port, socket], { stdin: 'ignore' });
+      reachFrom: async (engine, options = {}) => {
+        const server = options.tagInstead === undefined ? [FORWARDER, port, socket] : [SWAPPER, port, socket, options.tagInstead];
+        const inside = execa(SECOND_ENGINE, ['exec', engine.dir, 'node', ...server], { stdin: 'ignore' });
         children.push(inside);
         await listening(inside);
       },
