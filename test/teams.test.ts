@@ -74,6 +74,18 @@ describeWithDocker('teams and session cleanup', () => {
     // A member of t1 holds uncommitted work: cleanup refuses it and goes on with the rest.
     const busy = team1.members[0]?.index ?? -1;
     writeAsAgent(path.join(agentCopy(fx, busy), 'unsaved.txt'), 'work of a member\n');
+    // With --json: one document on stdout, naming the member left and why, then exit 1 and the line on stderr.
+    const refusedJson = await run(['session', 'cleanup', session, '--json']);
+    expect(refusedJson.exitCode).toBe(1);
+    const outcome = JSON.parse(refusedJson.stdout) as { teams: Array<{ team: string; members: Array<Record<string, unknown>> }> };
+    expect(outcome.teams.find((team) => team.team === 't1')?.members).toContainEqual(
+      expect.objectContaining({
+        agent: `agent${busy}`,
+        removed: false,
+        problem: expect.stringMatching(/^agent \d+ holds 1 untracked file/),
+      }),
+    );
+    expect(refusedJson.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^devkit: t1/agent${busy} left in place \\(see above\\)`));
     const refused = await run(['session', 'cleanup', session]);
     expect(refused.exitCode).toBe(1);
     expect(refused.stdout).toMatch(new RegExp(`^t1/agent${busy}\\tLEFT: agent ${busy} holds 1 untracked file`, 'm'));

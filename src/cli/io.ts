@@ -54,6 +54,13 @@ function safeLines(text: string): string {
   return text.split('\n').map(escapeControls).join('\n');
 }
 
+/** Whether this process has put a JSON result on stdout (--json prints one document, even when the command then fails). */
+let jsonResultWritten = false;
+
+export function wroteJsonResult(): boolean {
+  return jsonResultWritten;
+}
+
 export function processIo(options: IoOptions): Io {
   // Node types stderr as a terminal; it is a file or a pipe as often, with neither isTTY nor columns.
   const stderr: { isTTY?: boolean; columns?: number } = process.stderr;
@@ -64,6 +71,7 @@ export function processIo(options: IoOptions): Io {
       if (!json) process.stdout.write(`${safeLines(line)}\n`);
     },
     json: (value) => {
+      jsonResultWritten = true;
       process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
     log: (line) => {

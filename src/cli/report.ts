@@ -1,10 +1,11 @@
 import { DevkitError, EXIT_FAILURE, oneLine } from '../errors.js';
-import { escapeControls } from './io.js';
+import { escapeControls, wroteJsonResult } from './io.js';
 
 /**
  * Reports a failed command: one line on stderr, always (its stack too under
  * DEVKIT_DEBUG), and under --json also a JSON error object on stdout, so a
- * script reading stdout learns what went wrong. Returns the exit code.
+ * script reading stdout learns what went wrong, unless the command printed
+ * its result before it failed. Returns the exit code.
  */
 export function reportFailure(error: unknown, options: { json: boolean; env: NodeJS.ProcessEnv }): number {
   const known = error instanceof DevkitError;
@@ -14,7 +15,9 @@ export function reportFailure(error: unknown, options: { json: boolean; env: Nod
   process.stderr.write(`devkit: ${escapeControls(line)}\n`);
   const cause = known ? error.cause : error;
   if (options.env.DEVKIT_DEBUG && cause instanceof Error) process.stderr.write(`${cause.stack ?? cause.message}\n`);
-  if (options.json) process.stdout.write(`${JSON.stringify({ error: { message: line, exitCode } }, null, 2)}\n`);
+  // A command that failed after printing its result (team destroy leaving a member) has its document out
+  // already, saying what happened: a second one would make stdout unparseable. stderr and the exit say it failed.
+  if (options.json && !wroteJsonResult()) process.stdout.write(`${JSON.stringify({ error: { message: line, exitCode } }, null, 2)}\n`);
   return exitCode;
 }
 
