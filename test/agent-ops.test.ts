@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { paneShows, tmux } from './support/tmux.js';
 import { describeWithDocker, removeStacks } from './support/docker.js';
+import { projectPrefix } from '../src/stack/project-names.js';
 import {
   DEVKIT_BIN,
   agentCopy,
@@ -73,6 +74,36 @@ describeWithDocker('agent operations: tmux shells and agent CLIs with their own 
       'agent2',
       'agent3',
     ]);
+  });
+
+  it("tmux-shells of another dev root with a repo of the same name opens a session of its own, leaving this root's windows alone", async () => {
+    const other = await makeDevRoot({ repo: fx.repo });
+    const inOther = (args: string[]) => devkit(args, { cwd: other.workspace });
+    try {
+      expect((await inOther(['worktrees', 'init', '1'])).exitCode).toBe(0);
+      const opened = await inOther(['tmux-shells', '1', '--json']);
+      expect(opened.exitCode).toBe(0);
+      const { session, windows } = JSON.parse(opened.stdout) as { session: string; windows: Array<{ name: string; created: boolean }> };
+      // Named after the repo and a hash of its root, as its compose projects are; its window is new, not this root's agent1.
+      expect(session).toBe(projectPrefix({ root: other.root, repo: other.repo }));
+      expect(windows).toEqual([{ name: 'agent1', created: true }]);
+      await paneShows(`=${session}:agent1`, /^agent1:\/workspace[$#]/m);
+      // This root's session still has its three windows; run again, each root finds its own session.
+      expect((await tmux(['list-windows', '-t', `=${fx.repo}`, '-F', '#{window_name}'])).stdout.split('\n').sort()).toEqual([
+        'agent1',
+        'agent2',
+        'agent3',
+      ]);
+      expect(JSON.parse((await run(['tmux-shells', '3', '--json'])).stdout)).toMatchObject({ session: fx.repo });
+      expect(JSON.parse((await inOther(['tmux-shells', '1', '--json'])).stdout)).toEqual({
+        session,
+        windows: [{ name: 'agent1', created: false }],
+      });
+    } finally {
+      await tmux(['kill-session', '-t', `=${projectPrefix({ root: other.root, repo: other.repo })}`]);
+      await removeStacks(other.root, other.repo);
+      other.cleanup();
+    }
   });
 
   it('agent run keeps state per agent: what agent 2 writes to ~ agent 3 cannot read', async () => {

@@ -1,7 +1,7 @@
 import type { EngineApi } from '../docker/engine-api.js';
 import { debugSwallow } from '../debug.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { tmuxSessionName, windowsOf } from '../tmux/tmux.js';
+import { shellsSession, windowsOf } from '../tmux/tmux.js';
 import { composeWouldRecreate } from './compose.js';
 import { stackContainers } from './containers.js';
 import type { Profile } from './profile.js';
@@ -30,7 +30,7 @@ export async function containersToKeep(fleet: Fleet, profile: Profile, api: Engi
   const recreated = await composeWouldRecreate(fleet.workspace.dir, profile.files, profile.engine.context);
   const kept = busy.filter((c) => recreated.includes(c.name));
   if (kept.length === 0) return [];
-  const windows = await windowsOf(tmuxSessionName(fleet.config.repo)).catch(debugSwallow('listing tmux-shells windows'));
+  const windows = await shellsSession(fleet.config).then(windowsOf).catch(debugSwallow('listing tmux-shells windows'));
   return kept.map((c) => ({
     service: c.service,
     name: c.name,

@@ -1,5 +1,7 @@
 import { execa } from 'execa';
+import type { DevkitConfig } from '../config/config.js';
 import { DevkitError, UsageError } from '../errors.js';
+import { projectPrefix } from '../stack/project-names.js';
 
 /** The tmux calls tmux-shells makes; every one names its session explicitly. */
 async function tmux(args: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -13,9 +15,36 @@ export async function ensureTmux(): Promise<void> {
   await tmux(['-V']);
 }
 
-/** A tmux session name from the repo name: tmux refuses '.' and ':' in them. */
-export function tmuxSessionName(repo: string): string {
+/** A tmux session name from a repo's name: tmux refuses '.' and ':' in them. */
+function tmuxSessionName(repo: string): string {
   return repo.replace(/[.:]/g, '-');
+}
+
+/** The tmux option (a user option of the session) naming the dev root whose shells a session holds. */
+const ROOT_OPTION = '@devkit-root';
+
+/** The dev root a session was made for; null when there is no such session or it does not say. */
+async function sessionRoot(session: string): Promise<string | null> {
+  const result = await tmux(['show-options', '-t', `=${session}:`, '-v', '-q', ROOT_OPTION]);
+  return result.exitCode === 0 && result.stdout !== '' ? result.stdout : null;
+}
+
+/**
+ * The session tmux-shells uses for a dev root: named after the repo, unless a
+ * session of that name holds another dev root's shells (a repo of the same
+ * name under another root); then after the repo and a hash of the root, as
+ * the root's compose projects are.
+ */
+export async function shellsSession(config: Pick<DevkitConfig, 'root' | 'repo'>): Promise<string> {
+  const preferred = tmuxSessionName(config.repo);
+  const owner = await sessionRoot(preferred);
+  return owner === null || owner === config.root ? preferred : tmuxSessionName(projectPrefix(config));
+}
+
+/** Records which dev root a session holds the shells of (sessionFor reads it). */
+export async function markSession(session: string, root: string): Promise<void> {
+  const result = await tmux(['set-option', '-t', `=${session}:`, ROOT_OPTION, root]);
+  if (result.exitCode !== 0) throw new DevkitError(`tmux could not mark session ${session} as ${root}'s: ${result.stderr.trim()}`);
 }
 
 export async function windowsOf(session: string): Promise<string[] | null> {

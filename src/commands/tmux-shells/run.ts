@@ -11,7 +11,7 @@ import { stackContainers } from '../../stack/containers.js';
 import { upProfile } from '../../stack/up.js';
 import { hookFailure } from '../../hooks/hook-files.js';
 import { runPostCreate } from '../../hooks/post-create.js';
-import { attach, ensureTmux, openWindow, tmuxSessionName, windowsOf } from '../../tmux/tmux.js';
+import { attach, ensureTmux, markSession, openWindow, shellsSession, windowsOf } from '../../tmux/tmux.js';
 import { parseIndex } from '../../validate.js';
 
 /** This devkit's own launcher, which each window runs. */
@@ -38,8 +38,10 @@ async function openShells(options: { count: string; profile?: string }, context:
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((index) => !known.includes(index));
   if (missing.length > 0) throw new UsageError(`agents ${missing.join(', ')} do not exist: make them with devkit worktrees init ${count}`);
 
-  const session = tmuxSessionName(fleet.config.repo);
+  const session = await shellsSession(fleet.config);
   const existing = await windowsOf(session);
+  // A session of an older devkit, or the first window's new one below, is marked as this root's.
+  if (existing !== null) await markSession(session, fleet.config.root);
   const api = await connectEngine(fleet.env);
   const windows: TmuxShellsResult['windows'] = [];
   for (let index = 1; index <= count; index++) {
@@ -66,6 +68,7 @@ async function openShells(options: { count: string; profile?: string }, context:
       { name, cwd: fleet.workspace.dir, command: [DEVKIT, '-p', profile, 'exec-cd', String(index), where, 'bash'] },
       existing !== null || windows.some((w) => w.created),
     );
+    if (existing === null && !windows.some((w) => w.created)) await markSession(session, fleet.config.root);
     windows.push({ name, created: true });
   }
   return { session, windows };
