@@ -1,10 +1,21 @@
 import type { EngineApi } from '../docker/engine-api.js';
 import { debugSwallow } from '../debug.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { shellsSession, windowsOf } from '../tmux/tmux.js';
+import type { DevkitConfig } from '../config/config.js';
+import { sessionFor, windowsOf } from '../tmux/tmux.js';
+import { projectPrefix } from './project-names.js';
 import { composeWouldRecreate } from './compose.js';
 import { stackContainers } from './containers.js';
 import type { Profile } from './profile.js';
+
+/**
+ * The tmux session of this dev root's tmux-shells: named after the repo, or,
+ * when another root's shells hold that name, after the repo and a hash of the
+ * root, as the root's compose projects are.
+ */
+export function shellsSession(config: Pick<DevkitConfig, 'root' | 'repo'>): Promise<string> {
+  return sessionFor(config.root, { repo: config.repo, fallback: projectPrefix(config) });
+}
 
 /** A running container `up` leaves as it is, rather than end the work in it. */
 export interface KeptContainer {

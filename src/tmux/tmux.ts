@@ -1,7 +1,5 @@
 import { execa } from 'execa';
-import type { DevkitConfig } from '../config/config.js';
 import { DevkitError, UsageError } from '../errors.js';
-import { projectPrefix } from '../stack/project-names.js';
 
 /** The tmux calls tmux-shells makes; every one names its session explicitly. */
 async function tmux(args: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -32,13 +30,12 @@ async function sessionRoot(session: string): Promise<string | null> {
 /**
  * The session tmux-shells uses for a dev root: named after the repo, unless a
  * session of that name holds another dev root's shells (a repo of the same
- * name under another root); then after the repo and a hash of the root, as
- * the root's compose projects are.
+ * name under another root); then `fallback`, which names the root too.
  */
-export async function shellsSession(config: Pick<DevkitConfig, 'root' | 'repo'>): Promise<string> {
-  const preferred = tmuxSessionName(config.repo);
+export async function sessionFor(root: string, names: { repo: string; fallback: string }): Promise<string> {
+  const preferred = tmuxSessionName(names.repo);
   const owner = await sessionRoot(preferred);
-  return owner === null || owner === config.root ? preferred : tmuxSessionName(projectPrefix(config));
+  return owner === null || owner === root ? preferred : tmuxSessionName(names.fallback);
 }
 
 /** Records which dev root a session holds the shells of (sessionFor reads it). */

@@ -11,7 +11,8 @@ import { stackContainers } from '../../stack/containers.js';
 import { upProfile } from '../../stack/up.js';
 import { hookFailure } from '../../hooks/hook-files.js';
 import { runPostCreate } from '../../hooks/post-create.js';
-import { attach, ensureTmux, markSession, openWindow, shellsSession, windowsOf } from '../../tmux/tmux.js';
+import { attach, ensureTmux, markSession, openWindow, windowsOf } from '../../tmux/tmux.js';
+import { shellsSession } from '../../stack/live-sessions.js';
 import { parseIndex } from '../../validate.js';
 
 /** This devkit's own launcher, which each window runs. */
