@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isRecord } from '../json-object.js';
 import { readStateJson, writeStateJson, type SnapshotRecord } from './snapshot.js';
 
 /**
@@ -40,10 +41,6 @@ const FILES: Record<string, readonly Kind[]> = {
   'devkit-snapshots.json': ['snapshots', 'forks'],
   'devkit-radar.json': ['pairs', 'orders'],
 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export class RadarCache {
   private readonly used: CacheData = { snapshots: {}, forks: {}, pairs: {}, orders: {} };

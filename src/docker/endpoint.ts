@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevkitError } from '../errors.js';
-import { dockerConfigDir, readDockerConfig } from './docker-config.js';
+import { dockerConfigDir, readDockerConfig, readOptional } from './docker-config.js';
 
 /**
  * Which Docker engine devkit talks to, chosen as the docker CLI chooses it,
@@ -34,14 +33,6 @@ export interface TlsMaterial {
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 /** The context the docker CLI calls the engine from the environment. */
 export const DEFAULT_CONTEXT = 'default';
-
-function readOptional(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
 
 /** The context the docker CLI would use (see above). */
 function contextName(env: NodeJS.ProcessEnv): string {

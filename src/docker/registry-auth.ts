@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import path from 'node:path';
 import { DevkitError, oneLine } from '../errors.js';
+import { isRecord } from '../json-object.js';
 import { dockerConfigDir, readDockerConfig } from './docker-config.js';
 
 /**
@@ -29,10 +30,6 @@ export function registryHost(registry: string): string {
 function keyHost(key: string): string {
   return key.replace(/^https?:\/\//, '').split('/')[0] ?? key;
 }
-
-type Raw = Record<string, unknown>;
-
-const isRecord = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** The helper's answer to `get`, or null when it has nothing for the host. */
 async function fromHelper(helper: string, host: string, env: NodeJS.ProcessEnv): Promise<RegistryCredentials | null> {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { DevkitError, UsageError, oneLine } from '../errors.js';
+import { isRecord } from '../json-object.js';
 
 /** The parts of a compose file devkit writes and checks. */
 export interface ComposeMount {
@@ -22,10 +23,6 @@ export interface ComposeService {
 export interface ComposeFile {
   name: string;
   services: Record<string, ComposeService>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Parses an overlay devkit rendered and checks its shape; a mismatch is devkit's bug, said plainly. */

@@ -64,12 +64,14 @@ async function openShells(options: { count: string; profile?: string }, context:
       if (failure !== null) context.io.log(`devkit: ${failure}`);
     }
     const where = copyPathIn(fleet.config, index, profile);
+    // The first window made starts the session, which is then marked as this root's.
+    const sessionExists = existing !== null || windows.some((w) => w.created);
     await openWindow(
       session,
       { name, cwd: fleet.workspace.dir, command: [DEVKIT, '-p', profile, 'exec-cd', String(index), where, 'bash'] },
-      existing !== null || windows.some((w) => w.created),
+      sessionExists,
     );
-    if (existing === null && !windows.some((w) => w.created)) await markSession(session, fleet.config.root);
+    if (!sessionExists) await markSession(session, fleet.config.root);
     windows.push({ name, created: true });
   }
   return { session, windows };
