@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from '../../src/poll.js';
 import type { SecondEngine } from './second-engine.js';
 
 /**
@@ -58,14 +59,6 @@ async function bcrypt(password: string): Promise<string> {
   return stdout;
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} did not happen within 10 s`);
-}
-
 export async function startRegistry(): Promise<TestRegistry> {
   const binary = await execa('sh', ['-c', 'command -v docker-registry'], { reject: false, stdin: 'ignore' });
   if (binary.exitCode !== 0)
@@ -96,8 +89,12 @@ export async function startRegistry(): Promise<TestRegistry> {
     );
     const registry = execa('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdin: 'ignore', reject: false, all: true });
     children.push(registry);
-    await waitFor(async () => existsSync(socket) || registry.exitCode !== null, 'the registry listening');
-    if (!existsSync(socket)) throw new Error(`docker-registry exited: ${(await registry).all}`);
+    // Listening (its socket is there), or ended; pollUntil gives up after 10 s either way.
+    await pollUntil(() => (existsSync(socket) || registry.exitCode !== null ? true : undefined), { timeoutMs: 10_000, intervalMs: 100 });
+    if (!existsSync(socket)) {
+      registry.kill('SIGKILL');
+      throw new Error(`docker-registry is not listening on ${socket} after 10 s: ${(await registry).all}`);
+    }
     const forwarder = execa('node', [FORWARDER, '0', socket], { stdin: 'ignore' });
     children.push(forwarder);
     const address = `127.0.0.1:${await listening(forwarder)}`;
